@@ -1,0 +1,2 @@
+Console.WriteLine("PatternOne benchmarks: not yet implemented.");
+return 1;

@@ -1,0 +1,7 @@
+namespace PatternOne.Tests;
+
+public class SmokeTest
+{
+    [Fact]
+    public void Builds() => Assert.True(true);
+}
