@@ -1,0 +1,74 @@
+using Aspire.Hosting.Pipelines;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PatternOne.AppHost.Publishing.Manifests;
+using PatternOne.AppHost.Publishing.Output;
+using PatternOne.AppHost.Publishing.Plan;
+
+namespace PatternOne.AppHost.Publishing;
+
+/// <summary>
+/// The Kubernetes publisher: a step of Aspire's publish pipeline that turns the app model into the
+/// <c>aspirate-output/</c> kustomize tree for GKE.
+/// <code>
+///  dotnet run --project PatternOne.AppHost -- --operation publish --step publish --output-path aspirate-output
+///    app model + publish parameters ─▶ ClusterPlan ─▶ manifest folders ─▶ kustomize tree
+/// </code>
+/// Publish mode starts neither DCP nor any process, so this runs in seconds without Docker.
+/// </summary>
+public static partial class KubernetesPublisherExtensions
+{
+    /// <summary>Pipeline step name (<c>--step publish-kubernetes</c> runs it alone).</summary>
+    public const string StepName = "publish-kubernetes";
+
+    /// <summary>
+    /// Declares the publish parameters (<see cref="PublishParameters"/>) and adds the publish step. In run mode it
+    /// adds nothing, so the dashboard stays free of cluster-only settings.
+    /// </summary>
+    public static IDistributedApplicationBuilder AddKubernetesPublisher(this IDistributedApplicationBuilder builder)
+    {
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+
+        foreach (var (name, value, description) in PublishParameters.All)
+        {
+            builder.AddParameter(name, value, publishValueAsDefault: true).WithDescription(description);
+        }
+
+        builder.Pipeline.AddStep(StepName, PublishAsync,
+            dependsOn: WellKnownPipelineSteps.PublishPrereq, requiredBy: WellKnownPipelineSteps.Publish);
+        return builder;
+    }
+
+    /// <summary>The output folders in the order of the root kustomization.</summary>
+    public static IReadOnlyList<ManifestFolder> BuildManifests(ClusterPlan plan)
+    {
+        IManifestComponent[] components =
+        [
+            new NamespacesComponent(),
+            new CertManagerComponent(),
+            new VllmComponent(plan.Pool.Name),
+            new SchedulerComponent(),
+            new GatewayComponent(),
+            new NetworkPoliciesComponent(),
+        ];
+        return [.. components.Select(c => c.Build(plan))];
+    }
+
+    private static async Task PublishAsync(PipelineStepContext context)
+    {
+        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var plan = await ClusterPlanReader.ReadAsync(context.Model, context.CancellationToken);
+        var files = KustomizeWriter.Write(output, BuildManifests(plan));
+
+        LogWritten(context.Logger, files.Count, output, plan.Pool.Name, plan.Pool.Replicas);
+        context.Summary.Add("Kubernetes manifests", output);
+        context.Summary.Add("Deploy", $"kubectl apply -k {output}");
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information,
+        Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory} (pool {Pool}, {Replicas} replicas)")]
+    private static partial void LogWritten(ILogger logger, int fileCount, string outputDirectory, string pool, int replicas);
+}
