@@ -1,4 +1,5 @@
 using Aspire.Hosting.Pipelines;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost.Publishing.Manifests;
@@ -21,6 +22,12 @@ public static partial class KubernetesPublisherExtensions
     /// <summary>Pipeline step name (<c>--step publish-kubernetes</c> runs it alone).</summary>
     public const string StepName = "publish-kubernetes";
 
+    /// <summary>Aspirate's default output folder name.</summary>
+    public const string DefaultOutputFolder = "aspirate-output";
+
+    /// <summary>Aspire's key for <c>--output-path</c>.</summary>
+    public const string OutputPathConfigurationKey = "Pipeline:OutputPath";
+
     /// <summary>
     /// Declares the publish parameters (<see cref="PublishParameters"/>) and adds the publish step. In run mode it
     /// adds nothing, so the dashboard stays free of cluster-only settings.
@@ -37,7 +44,11 @@ public static partial class KubernetesPublisherExtensions
             builder.AddParameter(name, value, publishValueAsDefault: true).WithDescription(description);
         }
 
-        builder.Pipeline.AddStep(StepName, PublishAsync,
+        // Without --output-path, write where users of Aspirate expect it: aspirate-output/ beside the AppHost folder
+        // (the repository root). `dotnet run` starts the AppHost in its project folder, so a relative
+        // --output-path lands under PatternOne.AppHost/; pass an absolute one.
+        var defaultOutput = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DefaultOutputFolder));
+        builder.Pipeline.AddStep(StepName, context => PublishAsync(context, defaultOutput),
             dependsOn: WellKnownPipelineSteps.PublishPrereq, requiredBy: WellKnownPipelineSteps.Publish);
         return builder;
     }
@@ -57,9 +68,12 @@ public static partial class KubernetesPublisherExtensions
         return [.. components.Select(c => c.Build(plan))];
     }
 
-    private static async Task PublishAsync(PipelineStepContext context)
+    private static async Task PublishAsync(PipelineStepContext context, string defaultOutput)
     {
-        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var configured = context.Services.GetRequiredService<IConfiguration>()[OutputPathConfigurationKey];
+        var output = string.IsNullOrEmpty(configured)
+            ? defaultOutput
+            : context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
         var plan = await ClusterPlanReader.ReadAsync(context.Model, context.CancellationToken);
         var files = KustomizeWriter.Write(output, BuildManifests(plan));
 

@@ -96,7 +96,7 @@ internal sealed class VllmComponent : IManifestComponent
             // vLLM finishes in-flight streams on SIGTERM; long generations need more than the default 30 s.
             TerminationGracePeriodSeconds = 120,
             InitContainers = [StorageInitializer(plan)],
-            Containers = [Main(plan)],
+            Containers = [MainContainerSpec(plan)],
             Volumes =
             [
                 Hardening.EmptyDir(ModelVolume, "40Gi"),
@@ -148,7 +148,7 @@ internal sealed class VllmComponent : IManifestComponent
         ],
     };
 
-    private static V1Container Main(ClusterPlan plan)
+    private static V1Container MainContainerSpec(ClusterPlan plan)
     {
         var pool = plan.Pool;
         var port = pool.Port.ToString(CultureInfo.InvariantCulture);
