@@ -1,6 +1,10 @@
+// ASPIREPIPELINES002: the deployment-state API is experimental in Aspire 13.6; we replace it, see StatelessDeploymentState.
+#pragma warning disable ASPIREPIPELINES002
+
 using Aspire.Hosting.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.AppHost.Publishing.Output;
@@ -39,9 +43,16 @@ public static partial class KubernetesPublisherExtensions
             return builder;
         }
 
-        foreach (var (name, value, description) in PublishParameters.All)
+        builder.Services.RemoveAll<IDeploymentStateManager>();
+        builder.Services.AddSingleton<IDeploymentStateManager, StatelessDeploymentState>();
+
+        foreach (var (name, fallback, description) in PublishParameters.All)
         {
-            builder.AddParameter(name, value, publishValueAsDefault: true).WithDescription(description);
+            // The configured value (Parameters:<name>) wins over the default; a constant-valued parameter would
+            // ignore configuration.
+            var key = "Parameters:" + name;
+            builder.AddParameter(name, () => builder.Configuration[key] is { Length: > 0 } value ? value : fallback, publishValueAsDefault: true)
+                .WithDescription(description);
         }
 
         // Without --output-path, write where users of Aspirate expect it: aspirate-output/ beside the AppHost folder
