@@ -9,7 +9,7 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// <code>
 ///  internet ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
-///  every pod ──53 UDP+TCP──▶ kube-dns;   everything else: denied (default-deny-all, gateway isolated by its own policies)
+///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
 /// Corrections to the seed (reference k8s.md §5): no "kubelet" rule (node traffic is always allowed, and the seed's
 /// <c>namespaceSelector: {}</c> + <c>podSelector: {}</c> opened 8000 to every pod), and public egress is an
@@ -20,6 +20,7 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
     public const string FolderName = "network-policies";
 
     public const string DefaultDenyAll = "default-deny-all";
+    public const string AllowDnsEgress = "allow-dns-egress";
     public const string AllowGatewayToVllm = "allow-gateway-to-vllm";
     public const string AllowEppToVllm = "allow-epp-to-vllm";
     public const string AllowVllmEgress = "allow-vllm-egress";
@@ -49,6 +50,8 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
         V1NetworkPolicy[] policies =
         [
             Policy(DefaultDenyAll, app, new V1LabelSelector(), ingress: [], egress: []),
+            // "Every pod → kube-dns": also pods nobody planned for (a debug pod), or every lookup would hang.
+            Policy(AllowDnsEgress, app, new V1LabelSelector(), egress: [Dns()]),
             Policy(AllowGatewayToVllm, app, vllm,
                 ingress: [Rule([Peer(gatewayNs, gateway)], Tcp(pool.Port))]),
             Policy(AllowEppToVllm, app, vllm,
