@@ -61,6 +61,8 @@ internal sealed class GatewayComponent : IManifestComponent
             ["Gateway__Pools__0__Endpoints__0"] = $"{ServiceHost(ClusterNames.VllmService(pool.Name), pool.Namespace)}:{Str(pool.Port)}",
             ["Gateway__Pools__0__FailureMode"] = g.FailureMode,
             ["HOME"] = Hardening.TmpPath,
+            // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
+            ["OTEL_SERVICE_NAME"] = plan.Gateway.ResourceName,
         };
         return new V1ConfigMap
         {

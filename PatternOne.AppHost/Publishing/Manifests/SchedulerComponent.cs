@@ -30,8 +30,11 @@ internal sealed class SchedulerComponent : IManifestComponent
     public const string AppSettingsFile = "appsettings.Production.json";
     public const string ContentRoot = "/app";
 
-    /// <summary>gRPC health service the readiness probe asks for (upstream EPP's convention).</summary>
+    /// <summary>gRPC health service the readiness probe asks for (upstream EPP's convention; includes pool discovery).</summary>
     public const string ExtProcHealthService = "envoy.service.ext_proc.v3.ExternalProcessor";
+
+    /// <summary>gRPC health service of the scheduler that reports the process alone.</summary>
+    public const string LivenessHealthService = "liveness";
 
     public string Folder => FolderName;
 
@@ -94,6 +97,8 @@ internal sealed class SchedulerComponent : IManifestComponent
             ["Scheduler__ConfigFile"] = ConfigDirectory + "/" + ProfileFile,
             // Read-only root filesystem: .NET and ASP.NET Core write their few files under HOME.
             ["HOME"] = Hardening.TmpPath,
+            // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
+            ["OTEL_SERVICE_NAME"] = plan.Scheduler.ResourceName,
         };
         return new V1ConfigMap
         {
@@ -167,7 +172,8 @@ internal sealed class SchedulerComponent : IManifestComponent
             },
             LivenessProbe = new V1Probe
             {
-                Grpc = new V1GRPCAction { Port = s.HealthPort },
+                // "liveness" reports only the process, not pool discovery: a slow API server must not restart us.
+                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = LivenessHealthService },
                 InitialDelaySeconds = 10,
                 PeriodSeconds = 10,
                 TimeoutSeconds = 2,

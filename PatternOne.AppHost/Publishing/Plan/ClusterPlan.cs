@@ -55,6 +55,9 @@ public sealed record TpuPlan(string Accelerator, string Topology, int Chips, str
 
 public sealed record SchedulerPlan
 {
+    /// <summary>The app model's resource name (<c>scheduler</c>), also its OTEL service name.</summary>
+    public required string ResourceName { get; init; }
+
     public required int Replicas { get; init; }
     public required int ExtProcPort { get; init; }
     public required int HealthPort { get; init; }
@@ -63,6 +66,9 @@ public sealed record SchedulerPlan
 
 public sealed record GatewayPlan
 {
+    /// <summary>The app model's resource name (<c>gateway</c>), also its OTEL service name.</summary>
+    public required string ResourceName { get; init; }
+
     public required string Namespace { get; init; }
     public required int Replicas { get; init; }
     public required int HttpPort { get; init; }

@@ -50,6 +50,7 @@ public static class ClusterPlanReader
             },
             Scheduler = new SchedulerPlan
             {
+                ResourceName = scheduler.Name,
                 Replicas = scheduler.GetReplicaCount(),
                 ExtProcPort = TargetPort(scheduler, SchedulerBuilderExtensions.ExtProcEndpointName, SchedulerBuilderExtensions.ExtProcPort),
                 HealthPort = TargetPort(scheduler, SchedulerBuilderExtensions.HealthEndpointName, SchedulerBuilderExtensions.HealthPort),
@@ -57,6 +58,7 @@ public static class ClusterPlanReader
             },
             Gateway = new GatewayPlan
             {
+                ResourceName = gateway.Name,
                 Namespace = certificate.Namespace,
                 Replicas = gateway.GetReplicaCount(),
                 HttpPort = TargetPort(gateway, GatewayBuilderExtensions.HttpEndpointName, GatewayBuilderExtensions.HttpPort),
