@@ -8,6 +8,9 @@ namespace PatternOne.AppHost.Publishing;
 /// </summary>
 public static class PublishParameters
 {
+    /// <summary>Value of a list parameter that means "no entries" (e.g. no IP address in the certificate).</summary>
+    public const string None = "none";
+
     /// <summary>Repository of the gateway image (no tag). Default <c>ghcr.io/patternone/gateway</c>.</summary>
     public const string GatewayImage = "gateway-image";
 
@@ -29,10 +32,13 @@ public static class PublishParameters
     /// <summary>Name of the registry pull Secret every pod references. Default <c>registry-pull-secret</c>.</summary>
     public const string ImagePullSecret = "image-pull-secret";
 
-    /// <summary>Comma-separated DNS names of the gateway certificate. Default: the seed's two names.</summary>
+    /// <summary>Comma-separated DNS names of the gateway certificate, or <c>none</c>. Default: the seed's two names.</summary>
     public const string GatewayTlsDnsNames = "gateway-tls-dns-names";
 
-    /// <summary>Comma-separated IP addresses of the gateway certificate (the LoadBalancer IP). Default: the seed's <c>34.7.208.8</c>.</summary>
+    /// <summary>
+    /// Comma-separated IP addresses of the gateway certificate (the LoadBalancer IP), or <c>none</c>.
+    /// Default: the seed's <c>34.7.208.8</c>.
+    /// </summary>
     public const string GatewayTlsIpAddresses = "gateway-tls-ip-addresses";
 
     /// <summary>

@@ -33,6 +33,20 @@ public static class ClusterPlanReader
             ?? throw new InvalidOperationException($"Gateway '{gateway.Name}' has no TLS certificate (WithTlsCertificate).");
 
         var parameters = new ParameterValues(model);
+        // Locally the certificate covers localhost and loopback; in a cluster the published names replace them.
+        var dnsNames = Distinct(
+            SplitList(await parameters.GetAsync(PublishParameters.GatewayTlsDnsNames, cancellationToken))
+                .Concat(certificate.DnsNames.Where(n => n != "localhost")));
+        var ipAddresses = Distinct(
+            SplitList(await parameters.GetAsync(PublishParameters.GatewayTlsIpAddresses, cancellationToken)).Select(ValidateIp)
+                .Concat(certificate.IpAddresses.Where(a => !IPAddress.IsLoopback(a)).Select(a => a.ToString())));
+        if (dnsNames.Count == 0 && ipAddresses.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"Certificate '{certificate.Name}' would cover no name: set Parameters:{PublishParameters.GatewayTlsDnsNames} " +
+                $"or Parameters:{PublishParameters.GatewayTlsIpAddresses}.");
+        }
+
         var tpu = pool.Tpu is { } t ? ReadTpu(t) : null;
 
         return new ClusterPlan
@@ -68,13 +82,8 @@ public static class ClusterPlanReader
                 RoutePrefix = route.PathPrefix,
                 FailureMode = ReadFailureMode(route.FailureMode),
                 CertificateName = certificate.Name,
-                // Locally the certificate covers localhost and loopback; in a cluster the published names replace them.
-                TlsDnsNames = Distinct(
-                    SplitList(await parameters.GetAsync(PublishParameters.GatewayTlsDnsNames, cancellationToken))
-                        .Concat(certificate.DnsNames.Where(n => n != "localhost"))),
-                TlsIpAddresses = Distinct(
-                    SplitList(await parameters.GetAsync(PublishParameters.GatewayTlsIpAddresses, cancellationToken)).Select(ValidateIp)
-                        .Concat(certificate.IpAddresses.Where(a => !IPAddress.IsLoopback(a)).Select(a => a.ToString()))),
+                TlsDnsNames = dnsNames,
+                TlsIpAddresses = ipAddresses,
             },
             Images = new ImagePlan
             {
@@ -113,8 +122,10 @@ public static class ClusterPlanReader
     private static int TargetPort(IResource resource, string endpointName, int fallback) =>
         resource.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.Name == endpointName)?.TargetPort ?? fallback;
 
-    private static IEnumerable<string> SplitList(string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>A comma-separated list; <c>none</c> is the empty list (an empty parameter means "the default").</summary>
+    private static IEnumerable<string> SplitList(string value) => value == PublishParameters.None
+        ? []
+        : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static List<string> Distinct(IEnumerable<string> values) => [.. values.Distinct(StringComparer.Ordinal)];
 
