@@ -58,15 +58,25 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
+    /// <summary>AppHost configuration key of the pools' failure mode (<c>FailOpen</c>, the default, or <c>FailClose</c>).</summary>
+    public const string FailureModeConfigurationKey = "Gateway:FailureMode";
+
     /// <summary>
     /// Routes <paramref name="pathPrefix"/> (rewritten to <c>/</c>) to <paramref name="pool"/>, asking
     /// <paramref name="endpointPicker"/> over ext_proc for each inference request — the seed's HTTPRoute with an
-    /// InferencePool backend. FailOpen: if the picker is down, the gateway still serves from the pool.
+    /// InferencePool backend. The InferencePool's failureMode comes from <paramref name="failureMode"/>, else
+    /// <see cref="FailureModeConfigurationKey"/>, else FailOpen: if the picker is down, the gateway still serves from the pool.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithInferenceRoute(
         this IResourceBuilder<ProjectResource> builder, string pathPrefix, IResourceBuilder<VllmPoolResource> pool,
-        IResourceBuilder<ProjectResource> endpointPicker, string failureMode = "FailOpen")
+        IResourceBuilder<ProjectResource> endpointPicker, string? failureMode = null)
     {
+        failureMode ??= builder.ApplicationBuilder.Configuration[FailureModeConfigurationKey] ?? "FailOpen";
+        if (failureMode is not ("FailOpen" or "FailClose"))
+        {
+            throw new ArgumentException($"Failure mode '{failureMode}' is neither FailOpen nor FailClose.", nameof(failureMode));
+        }
+
         var routes = builder.Resource.Annotations.OfType<InferenceRouteAnnotation>().ToList();
         var index = routes.Count;
         var poolIndex = routes.Select(r => r.Pool).Distinct().TakeWhile(p => p != pool.Resource).Count();

@@ -88,6 +88,34 @@ public class StackFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Stops a resource (a replica, the scheduler) as the dashboard's Stop button does, and waits until it has exited.</summary>
+    public async Task StopResourceAsync(string name)
+    {
+        using var cancellation = new CancellationTokenSource(StartTimeout);
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StopCommand, cancellation.Token)
+            .WaitAsync(StartTimeout, cancellation.Token);
+        Assert.True(result.Success, $"stopping {name}: {result.Message}");
+        await App.Services.GetRequiredService<ResourceNotificationService>()
+            .WaitForResourceAsync(name, [KnownResourceStates.Exited, KnownResourceStates.Finished], cancellation.Token)
+            .WaitAsync(StartTimeout, cancellation.Token);
+    }
+
+    /// <summary>Starts a stopped resource again and waits until it is healthy.</summary>
+    public async Task StartResourceAsync(string name)
+    {
+        using var cancellation = new CancellationTokenSource(StartTimeout);
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StartCommand, cancellation.Token)
+            .WaitAsync(StartTimeout, cancellation.Token);
+        Assert.True(result.Success, $"starting {name}: {result.Message}");
+        await App.Services.GetRequiredService<ResourceNotificationService>()
+            .WaitForResourceHealthyAsync(name, cancellation.Token).WaitAsync(StartTimeout, cancellation.Token);
+    }
+
+    /// <summary>An endpoint of a resource other than the gateway, e.g. a replica's <c>http</c> (for direct calls in tests).</summary>
+    public Uri GetEndpoint(string resource, string endpoint) => App.GetEndpoint(resource, endpoint);
+
     /// <summary>A client for the gateway; HTTPS validates the chain against the local CA only.</summary>
     public HttpClient CreateGatewayClient(bool https = true, Version? httpVersion = null)
     {
