@@ -108,8 +108,9 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         var address = stack.GetEndpoint(replica, "http");
         using var client = new HttpClient();
         var text = await client.GetStringAsync(new Uri(stack.GetEndpoint("scheduler", "metrics"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
-        var prefix = $"inference_pool_per_pod_queue_size{{model_server_pod=\"{address.Host}:{address.Port}\"";
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        // The scheduler names endpoints ip:port (127.0.0.1 locally); the endpoint URL may say localhost.
+        var pod = $":{address.Port.ToString(CultureInfo.InvariantCulture)}\"";
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("inference_pool_per_pod_queue_size{", StringComparison.Ordinal) && l.Contains(pod, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
