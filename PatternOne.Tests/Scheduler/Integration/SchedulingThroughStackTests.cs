@@ -84,7 +84,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         finally
         {
             await flood.CancelAsync();
-            await Task.WhenAll(load);
+            await Task.WhenAll(load).WaitAsync(StackFixture.RequestTimeout);
         }
     }
 
