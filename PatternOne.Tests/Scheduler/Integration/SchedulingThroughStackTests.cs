@@ -66,11 +66,12 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         await AskAsync();
         var favoured = Delta(before, await ServedCountsAsync()).Single(pair => pair.Value > 0).Key;
 
-        // Load the favoured replica directly (not through the gateway): many long, distinct prompts fill its KV cache
-        // and its waiting queue, which the scheduler only learns about from the replica's /metrics.
-        using var flood = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(favoured, "http"), Timeout = TimeSpan.FromSeconds(90) };
-        var load = Enumerable.Range(0, 80).Select(i => FireAsync(direct, Words(seed: 1000 + i, characters: 4000), flood.Token)).ToArray();
+        // Load the favoured replica directly (not through the gateway): 200 distinct requests of ~1,400 tokens each
+        // need ~4 times its 65,536-token KV cache, so most of them wait, for as long as the running ones decode. The
+        // scheduler learns about it only from the replica's /metrics.
+        using var flood = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(favoured, "http"), Timeout = TimeSpan.FromSeconds(120) };
+        var load = Enumerable.Range(0, 200).Select(i => FireAsync(direct, Words(seed: 1000 + i, characters: 2000), flood.Token)).ToArray();
         try
         {
             await Eventually.HoldsAsync(async () => await SchedulerQueueAsync(favoured) > 5, StackFixture.RequestTimeout, $"the scheduler sees {favoured}'s queue grow");
@@ -92,7 +93,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
     {
         try
         {
-            using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt, max_tokens = 300 }, cancellationToken);
+            using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt, max_tokens = 1000 }, cancellationToken);
         }
         catch (OperationCanceledException)
         {
