@@ -205,6 +205,21 @@ internal sealed partial class InferenceEndpoint(
 
             LogFinished(call.Id, call.Choices.Count, call.Usage.PromptTokens, call.Usage.CachedTokens, call.Usage.CompletionTokens);
         }
+        catch (InvalidOperationException ex) when (!aborted.IsCancellationRequested)
+        {
+            // The engine gave up on the request (see EngineDriver): say so in vLLM's shapes.
+            if (!context.Response.HasStarted)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.InnerException?.Message ?? ex.Message);
+            }
+            else
+            {
+                var output = context.Response.BodyWriter;
+                ResponseWriter.WriteEvent(output, json => ApiError.WriteErrorObject(json, 500, ex.InnerException?.Message ?? ex.Message, null));
+                output.Write(ResponseWriter.Done.Span);
+                await output.FlushAsync(CancellationToken.None);
+            }
+        }
         catch (Exception ex) when (ex is OperationCanceledException or ClientGoneException or IOException)
         {
             var freed = 0;
