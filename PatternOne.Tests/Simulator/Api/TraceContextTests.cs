@@ -7,7 +7,7 @@ namespace PatternOne.Tests.Simulator.Api;
 public sealed class TraceContextTests
 {
     [Fact]
-    public async Task IncomingTraceparent_BecomesTheParentOfTheServerSpan()
+    public async Task IncomingTraceparent_BecomesTheParentOfTheServerSpanWithGenAiTags()
     {
         var traceId = ActivityTraceId.CreateRandom();
         var parentId = ActivitySpanId.CreateRandom();
@@ -45,5 +45,8 @@ public sealed class TraceContextTests
 
         var span = Assert.Single(seen);
         Assert.Equal(parentId, span.ParentSpanId);
+        Assert.Equal(2, span.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.Equal("vllm", span.GetTagItem("gen_ai.system"));
+        Assert.NotNull(span.GetTagItem("vllm.time_to_first_token_s"));
     }
 }
