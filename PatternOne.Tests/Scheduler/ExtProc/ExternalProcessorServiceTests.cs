@@ -5,6 +5,7 @@ using Google.Protobuf;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using PatternOne.Scheduler.ExtProc;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.ExtProc;
 
@@ -100,7 +101,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         Assert.Equal(1, _host.Pool.Find(picked[1])!.InFlightRequests);
         await envoy.CompleteAsync();
         Assert.Null(await envoy.ReceiveAsync());
-        await Eventually.TrueAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout);
+        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout, "the closed stream completes its request");
     }
 
     [Fact]
