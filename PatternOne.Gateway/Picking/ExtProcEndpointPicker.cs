@@ -359,9 +359,19 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
                 },
                 DisposeHttpClient = true,
+                // gRPC's default backoff grows to 120 s: after a picker restart the gateway would keep failing open for
+                // minutes. A picker is one hop away on a local network; retrying its connection every second is cheap.
+                InitialReconnectBackoff = PickerReconnectBackoff.Initial,
+                MaxReconnectBackoff = PickerReconnectBackoff.Max,
             });
             return (channel, new ExternalProcessor.ExternalProcessorClient(channel));
         }), pool.PickerTimeout).Value.Client;
+
+    private static class PickerReconnectBackoff
+    {
+        public static readonly TimeSpan Initial = TimeSpan.FromMilliseconds(200);
+        public static readonly TimeSpan Max = TimeSpan.FromSeconds(1);
+    }
 
     private sealed class Decision
     {
