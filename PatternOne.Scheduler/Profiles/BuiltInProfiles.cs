@@ -29,26 +29,7 @@ public static class BuiltInProfiles
     /// <summary>The YAML of a built-in profile; throws with the list of names when unknown.</summary>
     public static string GetYaml(string name) => name switch
     {
-        Default => Header + """
-            plugins:
-            - type: utilization-detector
-              parameters: {queueDepthThreshold: 5, kvCacheUtilThreshold: 0.8, metricsStalenessThreshold: 200ms}
-            - type: queue-scorer
-            - type: kv-cache-utilization-scorer
-            - type: prefix-cache-scorer
-              parameters: {blockSize: 64, maxPrefixBlocksToMatch: 256, lruCapacityPerServer: 31250}
-            - type: max-score-picker
-              parameters: {maxNumOfEndpoints: 3}
-            saturationDetector: {pluginRef: utilization-detector}
-            schedulingProfiles:
-            - name: default
-              plugins:
-              - pluginRef: utilization-detector
-              - {pluginRef: queue-scorer, weight: 2}
-              - {pluginRef: kv-cache-utilization-scorer, weight: 2}
-              - {pluginRef: prefix-cache-scorer, weight: 3}
-              - pluginRef: max-score-picker
-            """,
+        Default => DefaultYaml,
         LoadOnly => Header + """
             plugins:
             - type: utilization-detector
@@ -112,6 +93,20 @@ public static class BuiltInProfiles
         _ => throw new ArgumentException(
             $"Unknown scheduling profile '{name}'. Built-in profiles: {string.Join(", ", Names)}.", nameof(name)),
     };
+
+    /// <summary>
+    /// The default profile, kept in <c>Profiles/default-profile.yaml</c>: the Kubernetes publisher embeds the same
+    /// file into the scheduler's ConfigMap, so the cluster and a local run start from one definition.
+    /// </summary>
+    private static readonly string DefaultYaml = ReadEmbedded("PatternOne.Scheduler.Profiles.default-profile.yaml");
+
+    private static string ReadEmbedded(string name)
+    {
+        using var stream = typeof(BuiltInProfiles).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The scheduler was built without its embedded profile '{name}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     private const string Header = """
         apiVersion: inference.networking.x-k8s.io/v1alpha1

@@ -97,6 +97,8 @@ public sealed class TlsTests : IAsyncLifetime
 
         Assert.True(failure is AuthenticationException or IOException, $"expected a failed handshake, got {failure?.GetType().Name ?? "success"}");
         Assert.False(ssl.IsAuthenticated);
+        // The client's own OpenSSL may be what refused above; the server side must refuse too, whatever the client allows.
+        Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, GatewayApp::PatternOne.Gateway.Listeners.GatewayKestrelSetup.AllowedProtocols);
     }
 #pragma warning restore SYSLIB0039
 
