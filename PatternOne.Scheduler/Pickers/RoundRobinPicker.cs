@@ -1,0 +1,34 @@
+using PatternOne.Scheduler.Scheduling;
+
+namespace PatternOne.Scheduler.Pickers;
+
+/// <summary>
+/// <c>round-robin-picker</c>: cycles through the candidates in the order given (what a Kubernetes Service does),
+/// scores ignored; fallbacks are the next ones in the cycle. The benchmarks' baseline.
+/// </summary>
+internal sealed class RoundRobinPicker(string name, int maxEndpoints) : IPicker
+{
+    private long _next = -1;
+
+    public string Type => PluginTypes.RoundRobinPicker;
+
+    public string Name { get; } = name;
+
+    public int MaxEndpoints { get; } = maxEndpoints;
+
+    public void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
+    {
+        var count = candidates.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var start = (int)(Interlocked.Increment(ref _next) % count);
+        var take = Math.Min(MaxEndpoints, count);
+        for (var i = 0; i < take; i++)
+        {
+            picked.Add((start + i) % count);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using PatternOne.Scheduler.Filters;
+using PatternOne.Scheduler.Pickers;
+using PatternOne.Scheduler.Prefix;
+using PatternOne.Scheduler.Saturation;
+using PatternOne.Scheduler.Scheduling;
+using PatternOne.Scheduler.Scorers;
+
+namespace PatternOne.Scheduler.Profiles;
+
+/// <summary>
+/// Builds <see cref="IEndpointPicker"/>s: by built-in profile name (<see cref="BuiltInProfiles"/>), from
+/// EndpointPickerConfig YAML, or from a parsed config. Every call builds fresh plugin instances, so two pickers
+/// never share a prefix index or a round-robin position.
+/// </summary>
+public static class EndpointPickerFactory
+{
+    /// <summary>Every plugin type a config may use (ignored upstream built-ins aside).</summary>
+    public static IReadOnlyList<string> KnownPluginTypes { get; } =
+    [
+        PluginTypes.UtilizationDetector, PluginTypes.QueueScorer, PluginTypes.KvCacheUtilizationScorer,
+        PluginTypes.PrefixCacheScorer, PluginTypes.LoadAwareScorer, PluginTypes.ActiveRequestScorer,
+        PluginTypes.MaxScorePicker, PluginTypes.RandomPicker, PluginTypes.WeightedRandomPicker, PluginTypes.RoundRobinPicker,
+    ];
+
+    /// <summary>A built-in profile by name: default, load-only, least-queue, prefix-only, random, round-robin.</summary>
+    public static IEndpointPicker Create(string profileName, EndpointPickerOptions? options = null) =>
+        FromYaml(BuiltInProfiles.GetYaml(profileName), options);
+
+    /// <summary>From EndpointPickerConfig YAML text.</summary>
+    public static IEndpointPicker FromYaml(string yaml, EndpointPickerOptions? options = null) =>
+        FromConfig(EndpointPickerConfigLoader.Parse(yaml), options);
+
+    /// <summary>
+    /// From a parsed config. With several scheduling profiles the one named <c>default</c> runs, else the first
+    /// (this service has upstream's single-profile handler only). Errors name the offending plugin or reference.
+    /// </summary>
+    public static IEndpointPicker FromConfig(EndpointPickerConfig config, EndpointPickerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        options ??= new EndpointPickerOptions();
+
+        var instances = new Dictionary<string, (PluginSpec Spec, ISchedulingPlugin? Plugin)>(StringComparer.Ordinal);
+        foreach (var spec in config.Plugins)
+        {
+            if (string.IsNullOrWhiteSpace(spec.Type))
+            {
+                throw new InvalidOperationException("EndpointPickerConfig: every plugin needs a 'type'.");
+            }
+
+            var name = string.IsNullOrWhiteSpace(spec.Name) ? spec.Type : spec.Name;
+            if (instances.ContainsKey(name))
+            {
+                throw new InvalidOperationException($"EndpointPickerConfig: plugin name '{name}' is used twice.");
+            }
+
+            instances.Add(name, (spec, CreatePlugin(name, spec)));
+        }
+
+        if (config.SchedulingProfiles.Count == 0)
+        {
+            throw new InvalidOperationException("EndpointPickerConfig: 'schedulingProfiles' is empty; at least one profile is needed.");
+        }
+
+        var profile = config.SchedulingProfiles.FirstOrDefault(p => p.Name == BuiltInProfiles.Default) ?? config.SchedulingProfiles[0];
+        var filters = new List<IFilter>();
+        var scorers = new List<(IScorer, double)>();
+        IPicker? picker = null;
+        foreach (var reference in profile.Plugins)
+        {
+            if (!instances.TryGetValue(reference.PluginRef, out var instance))
+            {
+                throw new InvalidOperationException(
+                    $"EndpointPickerConfig: profile '{profile.Name}' references plugin '{reference.PluginRef}', which 'plugins' does not define.");
+            }
+
+            switch (instance.Plugin)
+            {
+                case IFilter filter:
+                    filters.Add(filter);
+                    break;
+                case IScorer scorer:
+                    var weight = reference.Weight ?? 1.0;
+                    if (weight < 0 || double.IsNaN(weight) || double.IsInfinity(weight))
+                    {
+                        throw new InvalidOperationException($"EndpointPickerConfig: weight of '{reference.PluginRef}' must be a non-negative number.");
+                    }
+
+                    scorers.Add((scorer, weight));
+                    break;
+                case IPicker p when picker is null:
+                    picker = p;
+                    break;
+                case IPicker:
+                    throw new InvalidOperationException($"EndpointPickerConfig: profile '{profile.Name}' has more than one picker.");
+                default:
+                    break; // an upstream built-in this service provides itself
+            }
+        }
+
+        picker ??= new MaxScorePicker(PluginTypes.MaxScorePicker, 1);
+        return new EndpointPicker(profile.Name, filters, scorers, picker, Admission(config, instances), options);
+    }
+
+    private static SaturationThresholds? Admission(
+        EndpointPickerConfig config, Dictionary<string, (PluginSpec Spec, ISchedulingPlugin? Plugin)> instances)
+    {
+        var detector = config.SaturationDetector;
+        if (detector is { RejectWhenSaturated: false })
+        {
+            return null;
+        }
+
+        if (detector?.PluginRef is not { Length: > 0 } reference)
+        {
+            return new SaturationThresholds();
+        }
+
+        return instances.TryGetValue(reference, out var instance) && instance.Plugin is SaturationFilter filter
+            ? filter.Thresholds
+            : throw new InvalidOperationException(
+                $"EndpointPickerConfig: saturationDetector.pluginRef '{reference}' must name a '{PluginTypes.UtilizationDetector}' plugin.");
+    }
+
+    private static ISchedulingPlugin? CreatePlugin(string name, PluginSpec spec)
+    {
+        var parameters = new PluginParameters(name, spec.Parameters);
+        return spec.Type switch
+        {
+            PluginTypes.UtilizationDetector => new SaturationFilter(name, SaturationThresholds.FromParameters(parameters)),
+            PluginTypes.QueueScorer => new QueueScorer(name),
+            PluginTypes.KvCacheUtilizationScorer => new KvCacheUtilizationScorer(name),
+            PluginTypes.LoadAwareScorer => new LoadAwareScorer(name, parameters.GetInt("threshold", LoadAwareScorer.DefaultThreshold, min: 1)),
+            PluginTypes.ActiveRequestScorer => new ActiveRequestScorer(
+                name, parameters.GetInt("idleThreshold", 0, min: 0), parameters.GetDouble("maxBusyScore", 1.0, min: 0, max: 1)),
+            PluginTypes.PrefixCacheScorer => new PrefixCacheScorer(
+                name,
+                // v1.0 called it hashBlockSize, v1.1–1.3 blockSize; both mean characters per block here.
+                parameters.GetInt("blockSize", parameters.GetInt("hashBlockSize", PrefixHasher.DefaultBlockSize, min: 1), min: 1),
+                parameters.GetInt("maxPrefixBlocksToMatch", PrefixHasher.DefaultMaxBlocks, min: 1),
+                parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1)),
+            PluginTypes.MaxScorePicker => new MaxScorePicker(name, MaxEndpoints(parameters)),
+            PluginTypes.RandomPicker => new RandomPicker(name, MaxEndpoints(parameters)),
+            PluginTypes.WeightedRandomPicker => new WeightedRandomPicker(name, MaxEndpoints(parameters)),
+            PluginTypes.RoundRobinPicker => new RoundRobinPicker(name, MaxEndpoints(parameters)),
+            _ when PluginTypes.BuiltIn.Contains(spec.Type) => null,
+            _ => throw new InvalidOperationException(
+                $"EndpointPickerConfig: unknown plugin type '{spec.Type}'. Known types: {string.Join(", ", KnownPluginTypes)}."),
+        };
+    }
+
+    private static int MaxEndpoints(PluginParameters parameters) => parameters.GetInt("maxNumOfEndpoints", 1, min: 1, max: 64);
+}

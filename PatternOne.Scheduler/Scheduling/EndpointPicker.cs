@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using PatternOne.Scheduler.Saturation;
+
+namespace PatternOne.Scheduler.Scheduling;
+
+/// <summary>
+/// One scheduling profile, run per request:
+/// <code>
+///  1. candidates = endpoints ∩ subset hint            (none → NoEndpoints / 503)
+///  2. admission: every candidate saturated?           (yes → Saturated / 429)
+///  3. filters, in order                               (none left → Saturated / 429)
+///  4. total(e) = Σ weightₛ · clamp01(scoreₛ(e))        (not normalised by Σ weights, as upstream)
+///  5. picker → primary + fallbacks
+///  6. learners (prefix index) learn the primary
+/// </code>
+/// </summary>
+internal sealed class EndpointPicker : IEndpointPicker
+{
+    private readonly IFilter[] _filters;
+    private readonly (IScorer Scorer, double Weight)[] _scorers;
+    private readonly IPicker _picker;
+    private readonly IPickLearner[] _learners;
+    private readonly SaturationThresholds? _admission;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly ISchedulingObserver? _observer;
+
+    public EndpointPicker(
+        string profileName,
+        IEnumerable<IFilter> filters,
+        IEnumerable<(IScorer Scorer, double Weight)> scorers,
+        IPicker picker,
+        SaturationThresholds? admission,
+        EndpointPickerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ProfileName = profileName;
+        _filters = [.. filters];
+        _scorers = [.. scorers];
+        _picker = picker;
+        _learners = [.. _filters.OfType<IPickLearner>(), .. _scorers.Select(s => s.Scorer).OfType<IPickLearner>(), .. new[] { picker }.OfType<IPickLearner>()];
+        _admission = admission;
+        _time = options.TimeProvider;
+        _random = options.Random;
+        _observer = options.Observer;
+    }
+
+    public string ProfileName { get; }
+
+    public IReadOnlyList<IFilter> Filters => _filters;
+
+    public IReadOnlyList<(IScorer Scorer, double Weight)> Scorers => _scorers;
+
+    public IPicker Picker => _picker;
+
+    /// <summary>Admission thresholds; <see langword="null"/> when the profile never rejects as saturated.</summary>
+    public SaturationThresholds? Admission => _admission;
+
+    public SchedulingResult Pick(SchedulingRequest request, IReadOnlyList<EndpointSnapshot> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var started = _observer is null ? 0 : Stopwatch.GetTimestamp();
+        var result = PickCore(request, endpoints);
+        _observer?.OnPickCompleted(result, Stopwatch.GetElapsedTime(started));
+        return result;
+    }
+
+    public void RecordServed(SchedulingRequest request, string address)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(address);
+        if (_learners.Length == 0)
+        {
+            return;
+        }
+
+        var context = new SchedulingContext(request, _time.GetUtcNow(), _random);
+        foreach (var learner in _learners)
+        {
+            learner.Learn(context, address);
+        }
+    }
+
+    public void ForgetEndpoint(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        foreach (var learner in _learners)
+        {
+            learner.Forget(address);
+        }
+    }
+
+    private SchedulingResult PickCore(SchedulingRequest request, IReadOnlyList<EndpointSnapshot> endpoints)
+    {
+        var context = new SchedulingContext(request, _time.GetUtcNow(), _random);
+        var candidates = new List<EndpointSnapshot>(endpoints.Count);
+        if (request.CandidateSubset is { } subset)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                if (subset.Contains(endpoint.Address))
+                {
+                    candidates.Add(endpoint);
+                }
+            }
+
+            if (candidates.Count == 0)
+            {
+                return Rejected(SchedulingOutcome.NoEndpoints, "None of the endpoints in the subset hint is in the pool.");
+            }
+        }
+        else
+        {
+            candidates.AddRange(endpoints);
+            if (candidates.Count == 0)
+            {
+                return Rejected(SchedulingOutcome.NoEndpoints, "The inference pool has no ready endpoints.");
+            }
+        }
+
+        if (_admission is not null && _admission.IsPoolSaturated(candidates, context.Now))
+        {
+            return Rejected(SchedulingOutcome.Saturated, "Every endpoint of the inference pool is saturated.");
+        }
+
+        foreach (var filter in _filters)
+        {
+            var started = _observer is null ? 0 : Stopwatch.GetTimestamp();
+            filter.Filter(context, candidates);
+            _observer?.OnPluginCompleted("Filter", filter.Type, filter.Name, Stopwatch.GetElapsedTime(started));
+            if (candidates.Count == 0)
+            {
+                return Rejected(SchedulingOutcome.Saturated, $"Filter '{filter.Name}' removed every endpoint.");
+            }
+        }
+
+        var count = candidates.Count;
+        var totals = new double[count];
+        var scratch = new double[count];
+        foreach (var (scorer, weight) in _scorers)
+        {
+            var started = _observer is null ? 0 : Stopwatch.GetTimestamp();
+            Array.Clear(scratch);
+            scorer.Score(context, candidates, scratch);
+            for (var i = 0; i < count; i++)
+            {
+                var score = scratch[i];
+                totals[i] += weight * (double.IsNaN(score) ? 0 : Math.Clamp(score, 0, 1));
+            }
+
+            _observer?.OnPluginCompleted("Scorer", scorer.Type, scorer.Name, Stopwatch.GetElapsedTime(started));
+        }
+
+        var picked = new List<int>(_picker.MaxEndpoints);
+        var pickStarted = _observer is null ? 0 : Stopwatch.GetTimestamp();
+        _picker.Pick(context, candidates, totals, picked);
+        _observer?.OnPluginCompleted("Picker", _picker.Type, _picker.Name, Stopwatch.GetElapsedTime(pickStarted));
+        if (picked.Count == 0)
+        {
+            return Rejected(SchedulingOutcome.Saturated, $"Picker '{_picker.Name}' chose no endpoint.");
+        }
+
+        var chosen = new EndpointSnapshot[picked.Count];
+        var scores = new double[picked.Count];
+        for (var i = 0; i < picked.Count; i++)
+        {
+            chosen[i] = candidates[picked[i]];
+            scores[i] = totals[picked[i]];
+        }
+
+        foreach (var learner in _learners)
+        {
+            learner.Learn(context, chosen[0].Address);
+        }
+
+        var prefix = context.Prefix;
+        return new SchedulingResult
+        {
+            Outcome = SchedulingOutcome.Scheduled,
+            Endpoints = chosen,
+            Scores = scores,
+            PrefixMatchedBlocks = prefix is null ? 0 : prefix.MatchedByCandidate[picked[0]],
+            PrefixTotalBlocks = prefix?.TotalBlocks ?? 0,
+        };
+    }
+
+    private static SchedulingResult Rejected(SchedulingOutcome outcome, string reason) =>
+        new() { Outcome = outcome, Reason = reason };
+}

@@ -1,0 +1,33 @@
+namespace PatternOne.Scheduler.Scheduling;
+
+/// <summary>
+/// What the scheduler knows about one model-server endpoint at the moment of a pick: the last scraped vLLM
+/// metrics plus the requests this scheduler routed there and has not yet seen complete. Immutable, so a pick
+/// sees one consistent view while scrapes carry on.
+/// </summary>
+public sealed record EndpointSnapshot
+{
+    /// <summary>The endpoint as <c>ip:port</c>; the value sent in <c>x-gateway-destination-endpoint</c> and the identity used by the prefix index.</summary>
+    public required string Address { get; init; }
+
+    /// <summary><c>vllm:num_requests_waiting</c>.</summary>
+    public int WaitingRequests { get; init; }
+
+    /// <summary><c>vllm:num_requests_running</c>.</summary>
+    public int RunningRequests { get; init; }
+
+    /// <summary><c>vllm:kv_cache_usage_perc</c>, 0..1.</summary>
+    public double KvCacheUsage { get; init; }
+
+    /// <summary>Requests this scheduler routed to the endpoint whose response has not finished.</summary>
+    public int InFlightRequests { get; init; }
+
+    /// <summary>When the metrics above were scraped; <see langword="null"/> if never (counts as stale, hence saturated).</summary>
+    public DateTimeOffset? MetricsUpdatedAt { get; init; }
+
+    /// <summary><c>vllm:cache_config_info{block_size}</c> in tokens, when known.</summary>
+    public int? KvBlockSize { get; init; }
+
+    /// <summary><c>vllm:cache_config_info{num_gpu_blocks}</c>, when known.</summary>
+    public long? KvTotalBlocks { get; init; }
+}

@@ -1,0 +1,43 @@
+namespace PatternOne.Scheduler.Scheduling;
+
+/// <summary>How a pick ended; maps one to one onto the ext_proc answer.</summary>
+public enum SchedulingOutcome
+{
+    /// <summary>At least one endpoint chosen.</summary>
+    Scheduled,
+
+    /// <summary>The pool (or the subset hint) holds no endpoint: HTTP 503, <c>rejected-no-endpoints</c>.</summary>
+    NoEndpoints,
+
+    /// <summary>Every endpoint is saturated, or the filters removed all of them: HTTP 429, <c>rejected-saturated</c>.</summary>
+    Saturated,
+}
+
+/// <summary>The result of one pick.</summary>
+public sealed record SchedulingResult
+{
+    public required SchedulingOutcome Outcome { get; init; }
+
+    /// <summary>Chosen endpoints, best first; the ones after the first are fallbacks. Empty unless <see cref="SchedulingOutcome.Scheduled"/>.</summary>
+    public IReadOnlyList<EndpointSnapshot> Endpoints { get; init; } = [];
+
+    /// <summary>The weighted total score of each entry of <see cref="Endpoints"/>, same order.</summary>
+    public IReadOnlyList<double> Scores { get; init; } = [];
+
+    /// <summary>Prefix blocks of the request that the primary endpoint was believed to hold (0 without a prefix scorer).</summary>
+    public int PrefixMatchedBlocks { get; init; }
+
+    /// <summary>Prefix blocks the request's prompt was cut into (0 without a prefix scorer or for short prompts).</summary>
+    public int PrefixTotalBlocks { get; init; }
+
+    /// <summary>A human-readable reason when not scheduled.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The primary endpoint; throws unless scheduled.</summary>
+    public EndpointSnapshot Primary => Endpoints.Count > 0
+        ? Endpoints[0]
+        : throw new InvalidOperationException($"No endpoint was picked ({Outcome}).");
+
+    /// <summary>The <c>x-gateway-destination-endpoint</c> value: <c>ip:port[,ip:port…]</c>.</summary>
+    public string DestinationValue => string.Join(',', Endpoints.Select(e => e.Address));
+}

@@ -1,0 +1,33 @@
+using PatternOne.Scheduler.Scheduling;
+
+namespace PatternOne.Scheduler.Scorers;
+
+/// <summary><c>queue-scorer</c>: <c>(maxQ − q) / (maxQ − minQ)</c> over the candidates' waiting queues; all equal → 1.</summary>
+internal sealed class QueueScorer(string name) : IScorer
+{
+    public string Type => PluginTypes.QueueScorer;
+
+    public string Name { get; } = name;
+
+    public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
+    {
+        if (candidates.Count == 0)
+        {
+            return;
+        }
+
+        var min = int.MaxValue;
+        var max = int.MinValue;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var queue = candidates[i].WaitingRequests;
+            min = Math.Min(min, queue);
+            max = Math.Max(max, queue);
+        }
+
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            scores[i] = max == min ? 1.0 : (double)(max - candidates[i].WaitingRequests) / (max - min);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+namespace PatternOne.VllmSimulator.Engine;
+
+/// <summary>
+/// What one simulated vLLM engine (one replica) is: its scheduler limits, its KV pool and its step-time model.
+/// Defaults describe Qwen/Qwen2.5-3B-Instruct served by vLLM on a TPU v6e 2x2 (4 chips, TP=4); see the project
+/// README for where each figure comes from (reference/vllm.md §4).
+/// </summary>
+public sealed record EngineOptions
+{
+    /// <summary>Most sequences in one step (vLLM <c>--max-num-seqs</c>). Default 256, vLLM's default on TPU v6e.</summary>
+    public int MaxNumSeqs { get; init; } = 256;
+
+    /// <summary>Token budget of one step (vLLM <c>--max-num-batched-tokens</c>). Default 1024, vLLM's default on TPU v6e.</summary>
+    public int MaxNumBatchedTokens { get; init; } = 1024;
+
+    /// <summary>Context window, prompt plus completion (vLLM <c>--max-model-len</c>). Default 32768, Qwen2.5-3B's.</summary>
+    public int MaxModelLen { get; init; } = 32768;
+
+    /// <summary>Tokens per KV block (vLLM <c>--block-size</c>). Default 16, vLLM's default.</summary>
+    public int BlockSize { get; init; } = 16;
+
+    /// <summary>
+    /// KV blocks in the pool including vLLM's reserved null block (<c>--num-gpu-blocks-override</c>).
+    /// Null: derived as <see cref="KvCacheMemoryBytes"/> / (<see cref="BlockSize"/> × <see cref="KvBytesPerToken"/>).
+    /// </summary>
+    public int? NumGpuBlocks { get; init; }
+
+    /// <summary>
+    /// Memory given to the KV cache when <see cref="NumGpuBlocks"/> is not set. Default 2.25 GiB = 65,536 tokens of
+    /// Qwen2.5-3B (4,096 blocks of 16): a real v6e-4 holds ~1.2 M tokens, so real KV pressure only shows at hundreds of
+    /// concurrent requests; scaled down ~18× so cache usage and eviction show under local load.
+    /// </summary>
+    public long KvCacheMemoryBytes { get; init; } = 2_415_919_104L;
+
+    /// <summary>KV bytes per token: 2 (K,V) × 36 layers × 2 KV heads × 128 dims × 2 bytes = 36,864 for Qwen2.5-3B bf16.</summary>
+    public int KvBytesPerToken { get; init; } = 36_864;
+
+    /// <summary>The step-time model.</summary>
+    public StepTimeModel StepTime { get; init; } = new();
+
+    /// <summary>The pool size actually used.</summary>
+    public int EffectiveNumGpuBlocks =>
+        NumGpuBlocks ?? (int)Math.Min(int.MaxValue, KvCacheMemoryBytes / ((long)BlockSize * KvBytesPerToken));
+
+    /// <summary>Tokens the pool can hold (the null block excluded).</summary>
+    public long KvCapacityTokens => (long)(EffectiveNumGpuBlocks - 1) * BlockSize;
+
+    /// <summary>Every problem with these options, empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MaxNumSeqs < 1)
+        {
+            errors.Add($"--max-num-seqs must be at least 1, got {MaxNumSeqs}.");
+        }
+
+        if (MaxNumBatchedTokens < 1)
+        {
+            errors.Add($"--max-num-batched-tokens must be at least 1, got {MaxNumBatchedTokens}.");
+        }
+
+        if (MaxModelLen < 2)
+        {
+            errors.Add($"--max-model-len must be at least 2, got {MaxModelLen}.");
+        }
+
+        if (BlockSize is < 1 or > 1024)
+        {
+            errors.Add($"--block-size must be between 1 and 1024, got {BlockSize}.");
+        }
+
+        if (KvBytesPerToken < 1)
+        {
+            errors.Add($"KV bytes per token must be at least 1, got {KvBytesPerToken}.");
+        }
+
+        if (errors.Count == 0)
+        {
+            var blocks = EffectiveNumGpuBlocks;
+            if (blocks < 2)
+            {
+                errors.Add($"The KV pool needs at least 2 blocks, got {blocks}.");
+            }
+            else if (KvCapacityTokens < MaxModelLen)
+            {
+                // vLLM refuses to start in this case too: one full-length request must fit in the cache.
+                errors.Add(
+                    $"The KV pool holds {KvCapacityTokens} tokens ({blocks} blocks of {BlockSize}, one reserved), fewer than " +
+                    $"--max-model-len {MaxModelLen}. Raise --num-gpu-blocks-override or lower --max-model-len.");
+            }
+        }
+
+        errors.AddRange(StepTime.Validate());
+        return errors;
+    }
+}
