@@ -26,6 +26,12 @@ public static class BenchmarkApp
             return string.IsNullOrEmpty(error) ? 0 : 2;
         }
 
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and CI: wide tables rather than wrapped columns.
+            AnsiConsole.Profile.Width = 200;
+        }
+
         var context = new RunContext(options, RepoLayout.Discover(options.Configuration));
         var machine = MachineInfo.Describe();
         AnsiConsole.MarkupLine($"[bold]PatternOne benchmarks[/] {string.Join(", ", options.Scenarios)}{(options.Quick ? " [yellow](--quick)[/]" : "")} → {Markup.Escape(options.OutputDirectory)}");

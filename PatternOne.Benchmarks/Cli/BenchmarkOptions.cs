@@ -25,6 +25,15 @@ public sealed record BenchmarkOptions
     /// <summary>Directory of the built service dlls' configuration (Release or Debug). Default: this tool's own.</summary>
     public string? Configuration { get; init; }
 
+    /// <summary>Scheduling scenario: replica counts to run instead of the plan's (e.g. <c>--replicas 4</c>).</summary>
+    public int[]? Replicas { get; init; }
+
+    /// <summary>Scheduling scenario: QPS per replica to run instead of the plan's ramp (e.g. <c>--qps 1,4,8</c>).</summary>
+    public double[]? QpsPerReplica { get; init; }
+
+    /// <summary>Scheduling scenario: arrival window in seconds of virtual time instead of the plan's.</summary>
+    public double? WindowSeconds { get; init; }
+
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug]
 
@@ -36,6 +45,7 @@ public sealed record BenchmarkOptions
 
           --quick     small sizes (seconds to a minute per scenario)
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
+          --replicas 4,8 / --qps 1,2,4 (per replica) / --window 60   override the scheduling plan
         """;
 
     /// <summary>Parses <paramref name="args"/>; returns null with <paramref name="error"/> set when they are invalid.</summary>
@@ -47,6 +57,9 @@ public sealed record BenchmarkOptions
         var output = defaultOutput;
         var seed = 42;
         string? configuration = null;
+        int[]? replicas = null;
+        double[]? qps = null;
+        double? window = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -86,6 +99,33 @@ public sealed record BenchmarkOptions
                     break;
                 case "--configuration" or "-c":
                     configuration = Value();
+                    break;
+                case "--replicas":
+                    replicas = ParseList(Value(), int.Parse);
+                    if (replicas is null || replicas.Any(r => r < 1))
+                    {
+                        error = "--replicas needs positive integers, e.g. 4,8";
+                        return null;
+                    }
+
+                    break;
+                case "--qps":
+                    qps = ParseList(Value(), double.Parse);
+                    if (qps is null || qps.Any(q => !(q > 0)))
+                    {
+                        error = "--qps needs positive numbers (per replica), e.g. 1,2,4";
+                        return null;
+                    }
+
+                    break;
+                case "--window":
+                    if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var w) || !(w > 0))
+                    {
+                        error = "--window needs a positive number of seconds";
+                        return null;
+                    }
+
+                    window = w;
                     break;
                 case "-h" or "--help":
                     error = "";
@@ -129,6 +169,30 @@ public sealed record BenchmarkOptions
             OutputDirectory = Path.GetFullPath(output),
             Seed = seed,
             Configuration = configuration,
+            Replicas = replicas,
+            QpsPerReplica = qps,
+            WindowSeconds = window,
         };
+    }
+
+    private static T[]? ParseList<T>(string? text, Func<string, IFormatProvider, T> parse)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => parse(t, CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
     }
 }
