@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Configuration;
+using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Scheduling;
+using PatternOne.AppHost.Tls;
+
+namespace PatternOne.AppHost.Gateway;
+
+/// <summary>Wires the inference gateway (PatternOne.Gateway): listeners, TLS, routes to pools.</summary>
+public static class GatewayBuilderExtensions
+{
+    public const string HttpEndpointName = "http";
+    public const string HttpsEndpointName = "https";
+
+    /// <summary>Istio's status port: <c>/healthz/ready</c> (15021 in a cluster).</summary>
+    public const string StatusEndpointName = "status";
+
+    /// <summary>Envoy-style Prometheus endpoint <c>/stats/prometheus</c> (15090 in a cluster).</summary>
+    public const string MetricsEndpointName = "metrics";
+
+    /// <summary>Container ports in a cluster; the LoadBalancer Service maps 80 → 8080 and 443 → 8443.</summary>
+    public const int HttpPort = 8080, HttpsPort = 8443, StatusPort = 15021, MetricsPort = 15090;
+
+    /// <summary>
+    /// The gateway's listeners: HTTP and HTTPS, the only external endpoints of the app, on
+    /// <c>Gateway:HttpPort</c> / <c>Gateway:HttpsPort</c> of the AppHost's configuration (default 8080 / 8443,
+    /// standing for the seed's 80 / 443), plus the status and metrics ports.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AsInferenceGateway(this IResourceBuilder<ProjectResource> builder)
+    {
+        var configuration = builder.ApplicationBuilder.Configuration;
+        var publishing = builder.ApplicationBuilder.ExecutionContext.IsPublishMode;
+        return builder
+            .WithHttpEndpoint(port: configuration.GetValue("Gateway:HttpPort", HttpPort), targetPort: publishing ? HttpPort : null,
+                name: HttpEndpointName, env: "Gateway__HttpPort")
+            .WithHttpsEndpoint(port: configuration.GetValue("Gateway:HttpsPort", HttpsPort), targetPort: publishing ? HttpsPort : null,
+                name: HttpsEndpointName, env: "Gateway__HttpsPort")
+            .WithHttpEndpoint(targetPort: publishing ? StatusPort : null, name: StatusEndpointName, env: "Gateway__StatusPort", isProxied: false)
+            .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: "Gateway__MetricsPort", isProxied: false)
+            .WithEndpointsInEnvironment(_ => false)
+            .WithExternalHttpEndpoints()
+            .WithHttpHealthCheck("/healthz/ready", endpointName: StatusEndpointName)
+            .WithIconName("GlobeArrowForward");
+    }
+
+    /// <summary>Serves HTTPS with <paramref name="certificate"/> (locally the files the local CA issued).</summary>
+    public static IResourceBuilder<ProjectResource> WithTlsCertificate(
+        this IResourceBuilder<ProjectResource> builder, IResourceBuilder<GatewayCertificateResource> certificate)
+    {
+        builder.WithAnnotation(new GatewayCertificateAnnotation(certificate.Resource));
+        if (certificate.Resource.LocalAuthority is { } authority)
+        {
+            builder
+                .WithEnvironment("Gateway__Tls__CertificatePath", authority.CertificatePath)
+                .WithEnvironment("Gateway__Tls__KeyPath", authority.KeyPath)
+                .WithReferenceRelationship(certificate);
+        }
+
+        return builder;
+    }
+
+    /// <summary>AppHost configuration key of the pools' failure mode (<c>FailOpen</c>, the default, or <c>FailClose</c>).</summary>
+    public const string FailureModeConfigurationKey = "Gateway:FailureMode";
+
+    /// <summary>
+    /// Routes <paramref name="pathPrefix"/> (rewritten to <c>/</c>) to <paramref name="pool"/>, asking
+    /// <paramref name="endpointPicker"/> over ext_proc for each inference request — the seed's HTTPRoute with an
+    /// InferencePool backend. The InferencePool's failureMode comes from <paramref name="failureMode"/>, else
+    /// <see cref="FailureModeConfigurationKey"/>, else FailOpen: if the picker is down, the gateway still serves from the pool.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithInferenceRoute(
+        this IResourceBuilder<ProjectResource> builder, string pathPrefix, IResourceBuilder<VllmPoolResource> pool,
+        IResourceBuilder<ProjectResource> endpointPicker, string? failureMode = null)
+    {
+        failureMode ??= builder.ApplicationBuilder.Configuration[FailureModeConfigurationKey] ?? "FailOpen";
+        if (failureMode is not ("FailOpen" or "FailClose"))
+        {
+            throw new ArgumentException($"Failure mode '{failureMode}' is neither FailOpen nor FailClose.", nameof(failureMode));
+        }
+
+        var routes = builder.Resource.Annotations.OfType<InferenceRouteAnnotation>().ToList();
+        var index = routes.Count;
+        var poolIndex = routes.Select(r => r.Pool).Distinct().TakeWhile(p => p != pool.Resource).Count();
+        builder.WithAnnotation(new InferenceRouteAnnotation(pathPrefix, pool.Resource, endpointPicker.Resource, failureMode));
+
+        var extProc = endpointPicker.GetEndpoint(SchedulerBuilderExtensions.ExtProcEndpointName);
+        return builder
+            .WithEnvironment($"Gateway__Routes__{index}__PathPrefix", pathPrefix)
+            .WithEnvironment($"Gateway__Routes__{index}__Pool", pool.Resource.Name)
+            .WithEnvironment($"Gateway__Pools__{poolIndex}__Name", pool.Resource.Name)
+            .WithEnvironment($"Gateway__Pools__{poolIndex}__FailureMode", failureMode)
+            .WithEnvironment($"Gateway__Pools__{poolIndex}__EndpointPicker",
+                ReferenceExpression.Create($"http://{extProc.Property(EndpointProperty.IPV4Host)}:{extProc.Property(EndpointProperty.Port)}"))
+            .WithEnvironment(context =>
+            {
+                var replica = 0;
+                foreach (var address in pool.Resource.GetReplicaAddresses())
+                {
+                    context.EnvironmentVariables[$"Gateway__Pools__{poolIndex}__Endpoints__{replica++}"] = address;
+                }
+            })
+            .WithReferenceRelationship(endpointPicker)
+            .WaitFor(endpointPicker);
+    }
+}
+
+/// <summary>A path-prefix route to an inference pool; the publisher reads it.</summary>
+public sealed record InferenceRouteAnnotation(string PathPrefix, VllmPoolResource Pool, IResource EndpointPicker, string FailureMode)
+    : IResourceAnnotation;
+
+/// <summary>The certificate the gateway serves; the publisher reads it.</summary>
+public sealed record GatewayCertificateAnnotation(GatewayCertificateResource Certificate) : IResourceAnnotation;

@@ -1,0 +1,61 @@
+using PatternOne.AppHost.Inference;
+
+namespace PatternOne.AppHost.Scheduling;
+
+/// <summary>Wires the endpoint picker (PatternOne.Scheduler) to the pool it schedules over.</summary>
+public static class SchedulerBuilderExtensions
+{
+    /// <summary>ext_proc gRPC (h2c) endpoint; 9002 in a cluster, as the InferencePool's endpointPickerRef.</summary>
+    public const string ExtProcEndpointName = "grpc";
+
+    /// <summary>grpc.health.v1 endpoint; 9003 in a cluster.</summary>
+    public const string HealthEndpointName = "grpc-health";
+
+    /// <summary>Prometheus metrics (and HTTP health) endpoint; 9090 in a cluster.</summary>
+    public const string MetricsEndpointName = "metrics";
+
+    /// <summary>Ports the scheduler listens on in a cluster (locally Aspire assigns free ones).</summary>
+    public const int ExtProcPort = 9002, HealthPort = 9003, MetricsPort = 9090;
+
+    /// <summary>
+    /// Makes this project the endpoint picker of <paramref name="pool"/>: its endpoints (ext_proc, gRPC health,
+    /// metrics) and the pool's replicas as a static endpoint list — locally, Aspire is the discovery.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AsEndpointPicker(
+        this IResourceBuilder<ProjectResource> builder, IResourceBuilder<VllmPoolResource> pool)
+    {
+        var publishing = builder.ApplicationBuilder.ExecutionContext.IsPublishMode;
+        // Not proxied: the gateway opens one ext_proc stream per request, and a local proxy hop would add to every one.
+        builder
+            .WithAnnotation(new EndpointPickerAnnotation(pool.Resource))
+            .WithEndpoint(name: ExtProcEndpointName, scheme: "http", env: "Scheduler__ExtProcPort", targetPort: publishing ? ExtProcPort : null, isProxied: false)
+            .WithEndpoint(name: HealthEndpointName, scheme: "http", env: "Scheduler__HealthPort", targetPort: publishing ? HealthPort : null, isProxied: false)
+            .WithHttpEndpoint(name: MetricsEndpointName, env: "Scheduler__MetricsPort", targetPort: publishing ? MetricsPort : null, isProxied: false)
+            .WithEndpointsInEnvironment(_ => false)
+            .WithEnvironment("InferencePool__Name", pool.Resource.Name)
+            .WithEnvironment("InferencePool__Discovery", "Static")
+            .WithEnvironment(context =>
+            {
+                var index = 0;
+                foreach (var address in pool.Resource.GetReplicaAddresses())
+                {
+                    context.EnvironmentVariables[$"InferencePool__Endpoints__{index++}"] = address;
+                }
+            })
+            .WithHttpHealthCheck("/health", endpointName: MetricsEndpointName)
+            .WithIconName("BranchFork");
+
+        foreach (var replica in pool.Resource.ReplicaBuilders)
+        {
+            builder.WithReferenceRelationship(replica);
+        }
+
+        return builder;
+    }
+}
+
+/// <summary>Marks a project as the endpoint picker of a pool; the publisher reads it.</summary>
+public sealed class EndpointPickerAnnotation(VllmPoolResource pool) : IResourceAnnotation
+{
+    public VllmPoolResource Pool { get; } = pool;
+}
