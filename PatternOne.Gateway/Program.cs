@@ -1,5 +1,10 @@
 var builder = WebApplication.CreateBuilder(args);
+
 builder.AddBasicServiceDefaults();
+builder.AddGateway();
+
 var app = builder.Build();
-app.MapDefaultEndpoints();
+
+app.MapGateway();
+
 app.Run();

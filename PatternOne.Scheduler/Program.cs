@@ -1,5 +1,9 @@
+using PatternOne.Scheduler;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddBasicServiceDefaults();
+builder.AddScheduler();
+
 var app = builder.Build();
-app.MapDefaultEndpoints();
+app.MapScheduler();
 app.Run();

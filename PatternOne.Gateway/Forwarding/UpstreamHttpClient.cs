@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace PatternOne.Gateway.Forwarding;
+
+/// <summary>The one connection pool to the replicas, set up as YARP's own client factory does.</summary>
+public sealed class UpstreamHttpClient : IDisposable
+{
+    public UpstreamHttpClient(IOptions<GatewayOptions> options)
+    {
+        var forwarding = options.Value.Forwarding;
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = forwarding.ConnectTimeout,
+            // Replaces the client's traceparent with the gateway's span, so the replica's span is the gateway's child.
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+        }, disposeHandler: true);
+
+        RequestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = forwarding.ActivityTimeout,
+            // vLLM (uvicorn) and the simulator speak HTTP/1.1 on plain HTTP.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            AllowResponseBuffering = false,
+        };
+    }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public ForwarderRequestConfig RequestConfig { get; }
+
+    public void Dispose() => Invoker.Dispose();
+}

@@ -1,0 +1,159 @@
+namespace PatternOne.Gateway;
+
+/// <summary>
+/// The gateway's configuration, bound from the <c>Gateway</c> section (environment <c>Gateway__HttpPort</c> …).
+/// Locally the AppHost sets it; in a cluster it comes from the published ConfigMap.
+/// </summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Plain HTTP listener, the seed's port 80. Default 8080. 0 binds any free port (tests).</summary>
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>HTTPS listener, the seed's port 443. Default 8443. Only opened when <see cref="Tls"/> names both files.</summary>
+    public int HttpsPort { get; set; } = 8443;
+
+    /// <summary>Readiness (<c>/healthz/ready</c>) and health (<c>/health</c>, <c>/alive</c>), as Istio's 15021. Default 15021.</summary>
+    public int StatusPort { get; set; } = 15021;
+
+    /// <summary>Prometheus scrape endpoint <c>/stats/prometheus</c>, as Istio's 15090. Default 15090.</summary>
+    public int MetricsPort { get; set; } = 15090;
+
+    /// <summary>Address every listener binds. Default: all interfaces (IPv4 and IPv6).</summary>
+    public string? BindAddress { get; set; }
+
+    public GatewayTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Path-prefix routes, longest prefix first. Each names a pool of <see cref="Pools"/>.</summary>
+    public List<GatewayRouteOptions> Routes { get; set; } = [];
+
+    /// <summary>InferencePool backends: the endpoint picker to ask and the gateway's own view of the replicas.</summary>
+    public List<GatewayPoolOptions> Pools { get; set; } = [];
+
+    public GatewayLimitsOptions Limits { get; set; } = new();
+
+    public GatewayForwardingOptions Forwarding { get; set; } = new();
+}
+
+/// <summary>Certificate and key of the HTTPS listener, PEM files as cert-manager writes them (tls.crt, tls.key).</summary>
+public sealed class GatewayTlsOptions
+{
+    /// <summary>PEM certificate; the leaf first, optionally followed by its chain. No default.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key of the leaf. No default.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>
+    /// How often the files are compared with the loaded pair, besides the file watcher (which can miss
+    /// Kubernetes' symlink swaps on some file systems). Default 30 seconds.
+    /// </summary>
+    public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A client that has not finished the TLS handshake by then is dropped. Default 10 seconds.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath) || !string.IsNullOrWhiteSpace(KeyPath);
+}
+
+/// <summary>One HTTPRoute: requests under <see cref="PathPrefix"/> go to <see cref="Pool"/>, the prefix replaced by <c>/</c>.</summary>
+public sealed class GatewayRouteOptions
+{
+    /// <summary>Path prefix, matched by whole path segments, case-sensitively (Gateway API PathPrefix). Required.</summary>
+    public string PathPrefix { get; set; } = "";
+
+    /// <summary>Name of the pool in <see cref="GatewayOptions.Pools"/>. Required.</summary>
+    public string Pool { get; set; } = "";
+}
+
+/// <summary>What the gateway does when the endpoint picker cannot answer (InferencePool <c>failureMode</c>).</summary>
+public enum FailureMode
+{
+    /// <summary>Forward to a ready endpoint of the gateway's own view of the pool.</summary>
+    FailOpen,
+
+    /// <summary>Answer 503 with an OpenAI-style error.</summary>
+    FailClose,
+}
+
+/// <summary>An InferencePool backend.</summary>
+public sealed class GatewayPoolOptions
+{
+    /// <summary>Pool name, referenced by routes. Required.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>
+    /// The endpoint picker's ext_proc address, e.g. <c>http://127.0.0.1:9002</c> (gRPC over h2c). Empty: no picker,
+    /// every request goes to the gateway's own view of the pool. No default.
+    /// </summary>
+    public string? EndpointPicker { get; set; }
+
+    /// <summary>The gateway's own view of the pool, "host:port" each: FailOpen and body-less calls use it.</summary>
+    public List<string> Endpoints { get; set; } = [];
+
+    /// <summary>Default <see cref="Gateway.FailureMode.FailOpen"/>.</summary>
+    public FailureMode FailureMode { get; set; } = FailureMode.FailOpen;
+
+    /// <summary>
+    /// The picker must name an endpoint within this time (headers and body sent, decision read), or the failure mode
+    /// applies. Default 2 seconds; upstream Envoy gives its ext_proc gRPC call 10 seconds.
+    /// </summary>
+    public TimeSpan PickerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the gateway waits for the picker's reply to the response headers before sending them to the client
+    /// without its mutations. Default 500 milliseconds.
+    /// </summary>
+    public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>Request limits and hygiene.</summary>
+public sealed class GatewayLimitsOptions
+{
+    /// <summary>Largest request body accepted; larger ones get 413. Default 16 MiB (a 2,048-token prompt is ~10 KB).</summary>
+    public long MaxRequestBodySize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Total size of the request headers. Default 32 KiB (Kestrel's default).</summary>
+    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+
+    /// <summary>Number of request headers. Default 100.</summary>
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>Length of the HTTP/1.1 request line. Default 8 KiB.</summary>
+    public int MaxRequestLineSize { get; set; } = 8 * 1024;
+
+    /// <summary>
+    /// Check that JSON bodies of inference calls parse before asking the picker, so malformed input gets a 400 even
+    /// when the picker is down. Default true.
+    /// </summary>
+    public bool ValidateJson { get; set; } = true;
+}
+
+/// <summary>How requests reach the replicas.</summary>
+public sealed class GatewayForwardingOptions
+{
+    /// <summary>Time to open a TCP connection to a replica before trying the next endpoint. Default 3 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Longest silence from a replica (no header or body byte) before the request is cut with 504. Each SSE chunk resets
+    /// it; a non-streaming generation is silent until done, so this is generous. Default 10 minutes.
+    /// </summary>
+    public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Endpoints tried for one request when the earlier ones fail before answering (refused, reset, connect timeout).
+    /// Default 3.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Interval of the gateway's own health probe of its pool view. Default 5 seconds; zero turns it off.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Probe path on each replica. Default <c>/health</c> (vLLM's).</summary>
+    public string HealthCheckPath { get; set; } = "/health";
+
+    /// <summary>Probe timeout. Default 2 seconds.</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using Envoy.Config.Core.V3;
+using Envoy.Extensions.Filters.Http.ExtProc.V3;
+using Envoy.Service.ExtProc.V3;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Observability;
+
+namespace PatternOne.Gateway.Picking;
+
+/// <summary>
+/// The ext_proc client, speaking to the picker as Envoy does with
+/// <c>request_body_mode: FULL_DUPLEX_STREAMED</c> (the only mode the endpoint picker supports):
+/// <code>
+///  gateway                                         picker
+///    │ request_headers (end_of_stream=false) ───────▶ │  remembers headers, answers nothing yet
+///    │ request_body chunk ≤ 62,000 B … ─────────────▶ │
+///    │ request_body last chunk (end_of_stream) ─────▶ │  parses, schedules
+///    │ ◀── request_headers: set x-gateway-destination-endpoint, dynamic_metadata envoy.lb
+///    │ ◀── request_body: streamed_response chunks (the body to forward), last with end_of_stream
+///    │        … forward to the endpoint …
+///    │ response_headers + metadata envoy.lb/served ─▶ │  learns where it ran
+///    │ ◀── response_headers (header mutations)
+///    │ half-close when the response is done ────────▶ │  request finished
+/// </code>
+/// or, at any point, <c>immediate_response</c> in place of the rest. Response bodies are not streamed to the picker
+/// (<c>response_body_mode: NONE</c>): each SSE chunk would cost a round trip on the token path, and the picker
+/// gets what it needs — the served endpoint and the end of the request — without it.
+/// </summary>
+internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMetrics metrics, ILogger<ExtProcEndpointPicker> logger)
+    : IEndpointPicker, IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<(GrpcChannel Channel, ExternalProcessor.ExternalProcessorClient Client)>> _clients = new(StringComparer.Ordinal);
+
+    public async ValueTask<PickResult> PickAsync(PickRequest request, CancellationToken cancellationToken)
+    {
+        var pool = request.Pool;
+        if (string.IsNullOrWhiteSpace(pool.EndpointPicker))
+        {
+            return PickResult.Unavailable("no-picker");
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var result = await PickCoreAsync(request, cancellationToken);
+        var outcome = result.Status switch
+        {
+            PickStatus.Picked => "picked",
+            PickStatus.Immediate => "immediate",
+            _ => "unavailable",
+        };
+        metrics.RecordPick(pool.Name, outcome, timeProvider.GetElapsedTime(started));
+        return result;
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values)
+        {
+            if (client.IsValueCreated)
+            {
+                client.Value.Channel.Dispose();
+            }
+        }
+    }
+
+    private async ValueTask<PickResult> PickCoreAsync(PickRequest request, CancellationToken cancellationToken)
+    {
+        var pool = request.Pool;
+        var client = ClientFor(pool);
+
+        // The call outlives this method when an endpoint is picked (the response phase); the decision has a deadline.
+        var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var deadline = new CancellationTokenSource(pool.PickerTimeout, timeProvider);
+        var deadlineRegistration = deadline.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), callCancellation);
+        AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse>? call = null;
+        try
+        {
+            call = client.Process(cancellationToken: callCancellation.Token);
+            var decisionTask = ReadDecisionAsync(call.ResponseStream, request.Body is { Length: > 0 }, callCancellation.Token);
+            try
+            {
+                await WriteRequestAsync(call.RequestStream, request, callCancellation.Token);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The picker may have closed the stream with an immediate response while the body was still going
+                // out; the read side has the answer, or the real error.
+            }
+
+            var decision = await decisionTask;
+            await deadlineRegistration.DisposeAsync();
+            if (decision.Immediate is { } immediate)
+            {
+                GatewayLog.PickerImmediateResponse(logger, pool.Name, immediate.StatusCode);
+                Release(call, callCancellation);
+                return new PickResult { Status = PickStatus.Immediate, Immediate = immediate };
+            }
+
+            var endpoints = ParseEndpoints(decision, pool.Name);
+            if (endpoints.Count == 0)
+            {
+                Release(call, callCancellation);
+                return PickResult.Unavailable("no-endpoint");
+            }
+
+            return new PickResult
+            {
+                Status = PickStatus.Picked,
+                Endpoints = endpoints,
+                RequestHeaders = ToMutations(decision.HeaderMutations),
+                Body = decision.Body,
+                Exchange = new ExtProcExchange(call, callCancellation, pool, timeProvider, logger),
+            };
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or HttpRequestException or InvalidOperationException)
+        {
+            await deadlineRegistration.DisposeAsync();
+            if (call is not null)
+            {
+                Release(call, callCancellation);
+            }
+            else
+            {
+                callCancellation.Dispose();
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The client went away; nobody is waiting for a failure mode.
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            var reason = deadline.IsCancellationRequested ? "timeout"
+                : ex is RpcException rpc ? "grpc-" + rpc.StatusCode.ToString().ToLowerInvariant()
+                : "stream-error";
+            GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
+            return PickResult.Unavailable(reason, ex);
+        }
+    }
+
+    private static async Task WriteRequestAsync(IClientStreamWriter<ProcessingRequest> stream, PickRequest request, CancellationToken cancellationToken)
+    {
+        var headers = new HeaderMap();
+        foreach (var (name, value) in request.Headers)
+        {
+            // Envoy sends raw_value, and so do we; pickers read either.
+            headers.Headers.Add(new HeaderValue { Key = name, RawValue = ByteString.CopyFromUtf8(value) });
+        }
+
+        var segments = request.Body?.Segments ?? [];
+        await stream.WriteAsync(new ProcessingRequest
+        {
+            RequestHeaders = new HttpHeaders { Headers = headers, EndOfStream = segments.Count == 0 },
+            ProtocolConfig = new ProtocolConfiguration
+            {
+                RequestBodyMode = ProcessingMode.Types.BodySendMode.FullDuplexStreamed,
+                ResponseBodyMode = ProcessingMode.Types.BodySendMode.None,
+            },
+        }, cancellationToken);
+
+        for (var i = 0; i < segments.Count; i++)
+        {
+            // No copy: the message is serialized before WriteAsync returns, and the segments live until the request ends.
+            await stream.WriteAsync(new ProcessingRequest
+            {
+                RequestBody = new HttpBody { Body = UnsafeByteOperations.UnsafeWrap(segments[i]), EndOfStream = i == segments.Count - 1 },
+            }, cancellationToken);
+        }
+    }
+
+    private static async Task<Decision> ReadDecisionAsync(IAsyncStreamReader<ProcessingResponse> stream, bool bodySent, CancellationToken cancellationToken)
+    {
+        var decision = new Decision();
+        var headersAnswered = false;
+        var bodyAnswered = !bodySent;
+        List<ReadOnlyMemory<byte>>? streamedBody = null;
+
+        while (await stream.MoveNext(cancellationToken))
+        {
+            var response = stream.Current;
+            CaptureMetadata(decision, response.DynamicMetadata);
+            switch (response.ResponseCase)
+            {
+                case ProcessingResponse.ResponseOneofCase.ImmediateResponse:
+                    decision.Immediate = ToImmediate(response.ImmediateResponse);
+                    return decision;
+
+                case ProcessingResponse.ResponseOneofCase.RequestHeaders:
+                    headersAnswered = true;
+                    Capture(decision, response.RequestHeaders.Response);
+                    break;
+
+                case ProcessingResponse.ResponseOneofCase.RequestBody:
+                    var common = response.RequestBody.Response;
+                    Capture(decision, common);
+                    var mutation = common?.BodyMutation;
+                    switch (mutation?.MutationCase)
+                    {
+                        case BodyMutation.MutationOneofCase.StreamedResponse:
+                            streamedBody ??= [];
+                            streamedBody.Add(mutation.StreamedResponse.Body.Memory);
+                            if (mutation.StreamedResponse.EndOfStream)
+                            {
+                                decision.Body = BufferedBody.FromSegments(streamedBody);
+                                bodyAnswered = true;
+                            }
+
+                            break;
+                        case BodyMutation.MutationOneofCase.Body:
+                            decision.Body = BufferedBody.FromSegments([mutation.Body.Memory]);
+                            bodyAnswered = true;
+                            break;
+                        case BodyMutation.MutationOneofCase.ClearWholeBody:
+                            decision.Body = BufferedBody.Empty;
+                            bodyAnswered = true;
+                            break;
+                        default:
+                            // CONTINUE without a mutation: the original body stands.
+                            bodyAnswered = true;
+                            break;
+                    }
+
+                    break;
+            }
+
+            if (headersAnswered && bodyAnswered)
+            {
+                return decision;
+            }
+        }
+
+        throw new InvalidOperationException("The endpoint picker closed the stream before it named an endpoint.");
+    }
+
+    private static void Capture(Decision decision, CommonResponse? response)
+    {
+        if (response?.HeaderMutation is { } mutation)
+        {
+            decision.HeaderMutations.Add(mutation);
+        }
+    }
+
+    private static void CaptureMetadata(Decision decision, Struct? metadata)
+    {
+        if (metadata is not null
+            && metadata.Fields.TryGetValue(ExtProcNames.LoadBalancerNamespace, out var lb)
+            && lb.StructValue?.Fields.TryGetValue(ExtProcNames.DestinationEndpointHeader, out var endpoint) == true
+            && endpoint.KindCase == Value.KindOneofCase.StringValue)
+        {
+            decision.MetadataEndpoint = endpoint.StringValue;
+        }
+    }
+
+    private List<EndpointAddress> ParseEndpoints(Decision decision, string pool)
+    {
+        // The header is authoritative (Envoy's ORIGINAL_DST cluster routes by it); metadata carries the same value.
+        string? value = null;
+        foreach (var mutation in decision.HeaderMutations)
+        {
+            foreach (var set in mutation.SetHeaders)
+            {
+                if (set.Header is { } header && string.Equals(header.Key, ExtProcNames.DestinationEndpointHeader, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = HeaderText(header);
+                }
+            }
+        }
+
+        value ??= decision.MetadataEndpoint;
+        var endpoints = new List<EndpointAddress>();
+        foreach (var part in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (EndpointAddress.TryParse(part, out var endpoint))
+            {
+                if (!endpoints.Contains(endpoint))
+                {
+                    endpoints.Add(endpoint);
+                }
+            }
+            else
+            {
+                GatewayLog.PickerNamedInvalidEndpoint(logger, pool, part);
+            }
+        }
+
+        return endpoints;
+    }
+
+    internal static HeaderMutations ToMutations(IEnumerable<HeaderMutation> mutations)
+    {
+        var set = new List<HeaderSet>();
+        var remove = new List<string>();
+        foreach (var mutation in mutations)
+        {
+            foreach (var option in mutation.SetHeaders)
+            {
+                if (option.Header is not { Key.Length: > 0 } header)
+                {
+                    continue;
+                }
+
+#pragma warning disable CS0612 // `append` is deprecated in Envoy, but older pickers still send it and it wins when set.
+                var legacyAppend = option.Append;
+#pragma warning restore CS0612
+                var action = legacyAppend is { } append
+                    ? (append ? HeaderAction.Append : HeaderAction.Overwrite)
+                    : option.AppendAction switch
+                    {
+                        HeaderValueOption.Types.HeaderAppendAction.AddIfAbsent => HeaderAction.AddIfAbsent,
+                        HeaderValueOption.Types.HeaderAppendAction.OverwriteIfExists => HeaderAction.OverwriteIfExists,
+                        // ext_proc reads an unset append as "overwrite", unlike the rest of Envoy.
+                        _ => HeaderAction.Overwrite,
+                    };
+                set.Add(new HeaderSet(header.Key.ToLowerInvariant(), HeaderText(header), action));
+            }
+
+            remove.AddRange(mutation.RemoveHeaders.Select(h => h.ToLowerInvariant()));
+        }
+
+        return set.Count == 0 && remove.Count == 0 ? HeaderMutations.None : new HeaderMutations(set, remove);
+    }
+
+    private static ImmediateReply ToImmediate(ImmediateResponse response)
+    {
+        var status = (int)(response.Status?.Code ?? 0);
+        return new ImmediateReply(
+            status is >= 200 and <= 599 ? status : 500,
+            ToMutations(response.Headers is null ? [] : [response.Headers]),
+            response.Body.Memory,
+            string.IsNullOrEmpty(response.Details) ? null : response.Details);
+    }
+
+    private static string HeaderText(HeaderValue header) =>
+        header.RawValue.IsEmpty ? header.Value : header.RawValue.ToStringUtf8();
+
+    private static void Release(AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> call, CancellationTokenSource cancellation)
+    {
+        call.Dispose();
+        cancellation.Dispose();
+    }
+
+    private ExternalProcessor.ExternalProcessorClient ClientFor(GatewayPoolOptions pool) =>
+        _clients.GetOrAdd(pool.EndpointPicker!, static (address, timeout) => new(() =>
+        {
+            var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler
+                {
+                    // One HTTP/2 stream per in-flight request stays open for the response phase; past the server's
+                    // stream limit (100 in Kestrel) requests would queue behind one connection.
+                    EnableMultipleHttp2Connections = true,
+                    ConnectTimeout = timeout,
+                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                    KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+                    KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+                    KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+                },
+                DisposeHttpClient = true,
+            });
+            return (channel, new ExternalProcessor.ExternalProcessorClient(channel));
+        }), pool.PickerTimeout).Value.Client;
+
+    private sealed class Decision
+    {
+        public List<HeaderMutation> HeaderMutations { get; } = [];
+        public string? MetadataEndpoint { get; set; }
+        public BufferedBody? Body { get; set; }
+        public ImmediateReply? Immediate { get; set; }
+    }
+}

@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PatternOne.Scheduler.Discovery;
+
+/// <summary>How endpoints are found.</summary>
+public enum DiscoveryMode
+{
+    /// <summary>A fixed list from configuration (<c>InferencePool:Endpoints:0..n</c>); what Aspire wires locally.</summary>
+    Static,
+
+    /// <summary>Ready pods matching <c>InferencePool:Selector</c> in <c>InferencePool:Namespace</c>, watched live.</summary>
+    Kubernetes,
+}
+
+/// <summary>The pool this scheduler picks from (InferencePool semantics), bound from section <c>InferencePool</c>.</summary>
+public sealed class InferencePoolOptions
+{
+    public const string SectionName = "InferencePool";
+
+    /// <summary>Pool name, used as the <c>name</c> label of the pool metrics. Default <c>qwen2-3b-pattern1</c>.</summary>
+    [Required]
+    public string Name { get; set; } = "qwen2-3b-pattern1";
+
+    /// <summary><see cref="DiscoveryMode.Static"/> (default) or <see cref="DiscoveryMode.Kubernetes"/>.</summary>
+    public DiscoveryMode Discovery { get; set; } = DiscoveryMode.Static;
+
+    /// <summary>Static endpoints as <c>host:port</c> (locally <c>127.0.0.1:&lt;port&gt;</c>).</summary>
+    public List<string> Endpoints { get; set; } = [];
+
+    /// <summary>Namespace of the pods (Kubernetes). Default: the scheduler's own namespace when in a cluster, else <c>default</c>.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>Label selector of the pool's pods, <c>InferencePool:Selector:&lt;label&gt;=&lt;value&gt;</c> (Kubernetes).</summary>
+    public Dictionary<string, string> Selector { get; set; } = [];
+
+    /// <summary>The model server port on each pod (InferencePool <c>targetPorts[0]</c>). Default 8000.</summary>
+    [Range(1, 65535)]
+    public int TargetPort { get; set; } = 8000;
+}

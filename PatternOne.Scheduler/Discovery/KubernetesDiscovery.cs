@@ -1,0 +1,168 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.ClientSets;
+using k8s.Models;
+using Microsoft.Extensions.Options;
+
+namespace PatternOne.Scheduler.Discovery;
+
+/// <summary>
+/// InferencePool semantics over the Kubernetes API: the pool is every pod in <c>InferencePool:Namespace</c> whose
+/// labels match <c>InferencePool:Selector</c>, that is Ready and has an IP, as <c>podIP:TargetPort</c>.
+/// <code>
+///  list (resourceVersion R) ──▶ watch from R ──▶ ADDED/MODIFIED/DELETED/BOOKMARK advance R
+///        ▲                        │ disconnect / timeout: watch again from R (no events lost)
+///        └──── 410 Gone ──────────┘ R too old: list again
+/// </code>
+/// </summary>
+internal sealed partial class KubernetesDiscovery(
+    Kubernetes client,
+    EndpointPool pool,
+    IOptions<InferencePoolOptions> options,
+    TimeProvider timeProvider,
+    ILogger<KubernetesDiscovery> logger) : BackgroundService
+{
+    /// <summary>Pause after an unexpected failure before trying again; keeps a broken API server from being hammered.</summary>
+    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Server-side watch timeout; the API server closes the watch after it and we resume from the last version.</summary>
+    private const int WatchTimeoutSeconds = 300;
+
+    private readonly Dictionary<string, V1Pod> _pods = new(StringComparer.Ordinal);
+
+    private string Namespace => options.Value.Namespace is { Length: > 0 } ns ? ns : "default";
+
+    private string LabelSelector => string.Join(',', options.Value.Selector.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pods = new ClientSet(client).CoreV1.Pod;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var list = await client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: LabelSelector, cancellationToken: stoppingToken);
+                _pods.Clear();
+                foreach (var pod in list.Items)
+                {
+                    _pods[pod.Metadata.Name] = pod;
+                }
+
+                var resourceVersion = list.Metadata?.ResourceVersion;
+                Publish();
+                LogListed(logger, Namespace, LabelSelector, list.Items.Count, pool.Endpoints.Count, resourceVersion);
+                await WatchFromAsync(pods, resourceVersion, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or k8s.Exceptions.KubernetesClientException)
+            {
+                LogListFailed(logger, ex);
+                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Watches until the resource version expires (returns, so the caller lists again) or the host stops.</summary>
+    private async Task WatchFromAsync(PodClient pods, string? resourceVersion, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Exception? streamError = null;
+            try
+            {
+                await foreach (var (type, pod) in pods.WatchListAsync(
+                    Namespace,
+                    allowWatchBookmarks: true,
+                    labelSelector: LabelSelector,
+                    resourceVersion: resourceVersion,
+                    timeoutSeconds: WatchTimeoutSeconds,
+                    onError: ex => streamError ??= ex,
+                    cancellationToken: stoppingToken))
+                {
+                    resourceVersion = pod.Metadata?.ResourceVersion ?? resourceVersion;
+                    switch (type)
+                    {
+                        case WatchEventType.Added:
+                        case WatchEventType.Modified:
+                            _pods[pod.Metadata!.Name] = pod;
+                            Publish();
+                            break;
+                        case WatchEventType.Deleted:
+                            _pods.Remove(pod.Metadata!.Name);
+                            Publish();
+                            break;
+                        default:
+                            break; // bookmarks only move the resource version
+                    }
+
+                    if (IsGone(streamError))
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.Gone)
+            {
+                streamError = ex;
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or k8s.Exceptions.KubernetesClientException)
+            {
+                // A dropped connection: resume from the last version seen, nothing is lost.
+                LogWatchInterrupted(logger, resourceVersion, ex.Message);
+                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+                continue;
+            }
+
+            if (IsGone(streamError))
+            {
+                LogGone(logger, resourceVersion);
+                return;
+            }
+
+            if (streamError is not null)
+            {
+                LogWatchInterrupted(logger, resourceVersion, streamError.Message);
+                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+            }
+        }
+    }
+
+    private static bool IsGone(Exception? error) => error switch
+    {
+        KubernetesException k => k.Status?.Code == (int)HttpStatusCode.Gone,
+        HttpOperationException h => h.Response?.StatusCode == HttpStatusCode.Gone,
+        _ => false,
+    };
+
+    private void Publish()
+    {
+        var port = options.Value.TargetPort;
+        pool.Replace(_pods.Values.Where(IsReady).Select(pod => EndpointAddress.Format(pod.Status.PodIP, port)));
+    }
+
+    /// <summary>Ready condition true, an IP assigned, and not being deleted — the pods a Service would route to.</summary>
+    internal static bool IsReady(V1Pod pod) =>
+        pod.Metadata?.DeletionTimestamp is null
+        && !string.IsNullOrEmpty(pod.Status?.PodIP)
+        && pod.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Listed pods in {Namespace} matching '{Selector}': {Pods} pod(s), {Ready} ready endpoint(s), resourceVersion {ResourceVersion}")]
+    private static partial void LogListed(ILogger logger, string @namespace, string selector, int pods, int ready, string? resourceVersion);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Listing pods failed; retrying")]
+    private static partial void LogListFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Pod watch interrupted at resourceVersion {ResourceVersion} ({Reason}); resuming")]
+    private static partial void LogWatchInterrupted(ILogger logger, string? resourceVersion, string reason);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
+    private static partial void LogGone(ILogger logger, string? resourceVersion);
+}

@@ -1,0 +1,10 @@
+namespace PatternOne.Scheduler.ExtProc;
+
+/// <summary>Limits of the ext_proc service, bound from section <c>Scheduler:ExtProc</c>.</summary>
+public sealed class ExtProcOptions
+{
+    public const string SectionName = "Scheduler:ExtProc";
+
+    /// <summary>Largest request body buffered for a pick; larger ones get 413. Default 32 MiB.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
+}

@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Envoy.Config.Core.V3;
+using Envoy.Service.ExtProc.V3;
+using Envoy.Type.V3;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Observability;
+using PatternOne.Scheduler.Scheduling;
+
+namespace PatternOne.Scheduler.ExtProc;
+
+/// <summary>
+/// Envoy's ext_proc, spoken as the Gateway API Inference Extension's endpoint picker does (FULL_DUPLEX_STREAMED):
+/// <code>
+///  proxy                                   scheduler
+///  request_headers ───────────────────────▶ remember headers (no answer yet)
+///  request_body × n (… end_of_stream) ────▶ buffer chunks; at the end parse, pick
+///                  ◀─────────────────────── request_headers: set x-gateway-destination-endpoint, Content-Length,
+///                                           clear_route_cache; dynamic_metadata envoy.lb (same value)
+///                  ◀─────────────────────── request_body × m: the body again, ≤ 62,000 bytes a piece
+///  response_headers (served endpoint) ────▶ answered unchanged
+///  response_body × k ─────────────────────▶ echoed as streamed_response; the last one ends the request
+/// </code>
+/// A GET (headers with end_of_stream) is answered at once with a random endpoint. Refusals are immediate responses:
+/// 400 unparsable body, 429 pool saturated, 503 no endpoints, with <c>x-llm-d-request-dropped-reason</c>.
+/// </summary>
+internal sealed partial class ExternalProcessorService(
+    EndpointPool pool,
+    IEndpointPicker picker,
+    SchedulerMetrics metrics,
+    IOptions<ExtProcOptions> options,
+    Random random,
+    ILogger<ExternalProcessorService> logger) : ExternalProcessor.ExternalProcessorBase
+{
+    internal static readonly ActivitySource ActivitySource = new(SchedulerMetrics.MeterName);
+
+    public override async Task Process(
+        IAsyncStreamReader<ProcessingRequest> requestStream,
+        IServerStreamWriter<ProcessingResponse> responseStream,
+        ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var exchange = new Exchange();
+        try
+        {
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                if (!await HandleAsync(requestStream.Current, exchange, responseStream))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException
+            || (ex is RpcException rpc && rpc.StatusCode == Grpc.Core.StatusCode.Cancelled))
+        {
+            // The proxy closed the stream (client gone, request done); nothing to answer.
+        }
+        finally
+        {
+            exchange.Complete();
+        }
+    }
+
+    private async Task<bool> HandleAsync(ProcessingRequest message, Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
+    {
+        if (message.MetadataContext is { } metadata)
+        {
+            exchange.ReadMetadata(metadata);
+        }
+
+        switch (message.RequestCase)
+        {
+            case ProcessingRequest.RequestOneofCase.RequestHeaders:
+                exchange.ReadHeaders(message.RequestHeaders.Headers);
+                var bodyless = message.RequestHeaders.EndOfStream
+                    || message.ProtocolConfig?.RequestBodyMode == Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.None;
+                return !bodyless || await AnswerWithoutBodyAsync(exchange, output);
+
+            case ProcessingRequest.RequestOneofCase.RequestBody:
+                var body = message.RequestBody;
+                exchange.Body.Append(body.Body);
+                if (exchange.Body.Length > options.Value.MaxRequestBodyBytes)
+                {
+                    await RefuseAsync(output, exchange, 413, "invalid_request_error", "request_too_large",
+                        $"The request body exceeds {options.Value.MaxRequestBodyBytes} bytes.", droppedReason: null);
+                    return false;
+                }
+
+                return !body.EndOfStream || await ScheduleAsync(exchange, output);
+
+            case ProcessingRequest.RequestOneofCase.RequestTrailers:
+                await output.WriteAsync(new ProcessingResponse { RequestTrailers = new TrailersResponse() });
+                return true;
+
+            case ProcessingRequest.RequestOneofCase.ResponseHeaders:
+                exchange.OnServed(picker, pool);
+                await output.WriteAsync(new ProcessingResponse { ResponseHeaders = new HeadersResponse { Response = new CommonResponse() } });
+                if (message.ResponseHeaders.EndOfStream)
+                {
+                    exchange.Complete();
+                }
+
+                return true;
+
+            case ProcessingRequest.RequestOneofCase.ResponseBody:
+                // Streamed (SSE) or not, the body goes straight back: buffering here would delay every token.
+                await output.WriteAsync(new ProcessingResponse
+                {
+                    ResponseBody = new BodyResponse
+                    {
+                        Response = new CommonResponse
+                        {
+                            BodyMutation = new BodyMutation
+                            {
+                                StreamedResponse = new StreamedBodyResponse { Body = message.ResponseBody.Body, EndOfStream = message.ResponseBody.EndOfStream },
+                            },
+                        },
+                    },
+                });
+                if (message.ResponseBody.EndOfStream)
+                {
+                    exchange.Complete();
+                }
+
+                return true;
+
+            case ProcessingRequest.RequestOneofCase.ResponseTrailers:
+                await output.WriteAsync(new ProcessingResponse { ResponseTrailers = new TrailersResponse() });
+                exchange.Complete();
+                return true;
+
+            default:
+                return true;
+        }
+    }
+
+    private async Task<bool> ScheduleAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
+    {
+        if (exchange.Body.Length == 0)
+        {
+            return await AnswerWithoutBodyAsync(exchange, output);
+        }
+
+        using var activity = StartActivity(exchange);
+        if (!InferenceRequestParser.TryParse(exchange.Body.AsSequence(), out var parsed, out var error))
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+            await RefuseAsync(output, exchange, 400, "invalid_request_error", "invalid_body", error, droppedReason: null);
+            return false;
+        }
+
+        exchange.Model = parsed.Model;
+        var request = new SchedulingRequest
+        {
+            RequestId = exchange.RequestId,
+            Model = parsed.Model,
+            Prompt = parsed.Prompt,
+            CandidateSubset = exchange.Subset,
+            Headers = exchange.Headers,
+        };
+        var result = picker.Pick(request, pool.Snapshot());
+        activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
+        switch (result.Outcome)
+        {
+            case SchedulingOutcome.NoEndpoints:
+                await RefuseAsync(output, exchange, 503, "service_unavailable_error", ExtProcNames.ReasonNoEndpoints, result.Reason!, ExtProcNames.ReasonNoEndpoints);
+                return false;
+            case SchedulingOutcome.Saturated:
+                await RefuseAsync(output, exchange, 429, "rate_limit_error", ExtProcNames.ReasonSaturated, result.Reason!, ExtProcNames.ReasonSaturated);
+                return false;
+        }
+
+        var destination = result.DestinationValue;
+        activity?.SetTag("patternone.scheduler.endpoint", destination);
+        activity?.SetTag("patternone.scheduler.prefix_blocks", $"{result.PrefixMatchedBlocks}/{result.PrefixTotalBlocks}");
+        exchange.Started(pool.Find(result.Primary.Address), request);
+        metrics.RecordRequest(parsed.Model, exchange.Body.Length, "scheduled");
+        LogPicked(logger, exchange.RequestId, destination, result.PrefixMatchedBlocks, result.PrefixTotalBlocks);
+
+        var headers = DestinationResponse(destination);
+        headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await output.WriteAsync(headers);
+
+        var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            await output.WriteAsync(new ProcessingResponse
+            {
+                RequestBody = new BodyResponse
+                {
+                    Response = new CommonResponse
+                    {
+                        BodyMutation = new BodyMutation
+                        {
+                            StreamedResponse = new StreamedBodyResponse { Body = pieces[i], EndOfStream = i == pieces.Count - 1 },
+                        },
+                    },
+                },
+            });
+        }
+
+        return true;
+    }
+
+    /// <summary>No body to read a prompt from: any endpoint will do, as upstream (prefer ones with fresh metrics).</summary>
+    private async Task<bool> AnswerWithoutBodyAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
+    {
+        var endpoints = pool.Endpoints.Where(e => exchange.Subset is null || exchange.Subset.Contains(e.Address)).ToArray();
+        if (endpoints.Length == 0)
+        {
+            await RefuseAsync(output, exchange, 503, "service_unavailable_error", ExtProcNames.ReasonNoEndpoints,
+                "The inference pool has no ready endpoints.", ExtProcNames.ReasonNoEndpoints);
+            return false;
+        }
+
+        var scraped = endpoints.Where(e => e.Metrics is not null).ToArray();
+        var choices = scraped.Length > 0 ? scraped : endpoints;
+        var chosen = choices[random.Next(choices.Length)];
+        exchange.Started(chosen, request: null);
+        metrics.RecordRequest("", 0, "scheduled");
+        await output.WriteAsync(DestinationResponse(chosen.Address));
+        return true;
+    }
+
+    private static ProcessingResponse DestinationResponse(string destination)
+    {
+        var lb = new Struct();
+        lb.Fields[ExtProcNames.DestinationEndpoint] = Value.ForString(destination);
+        var dynamicMetadata = new Struct();
+        dynamicMetadata.Fields[ExtProcNames.LbNamespace] = Value.ForStruct(lb);
+        return new ProcessingResponse
+        {
+            RequestHeaders = new HeadersResponse
+            {
+                Response = new CommonResponse
+                {
+                    ClearRouteCache = true,
+                    HeaderMutation = new HeaderMutation { SetHeaders = { Header(ExtProcNames.DestinationEndpoint, destination) } },
+                },
+            },
+            DynamicMetadata = dynamicMetadata,
+        };
+    }
+
+    private async Task RefuseAsync(
+        IServerStreamWriter<ProcessingResponse> output, Exchange exchange, int status, string type, string code, string message, string? droppedReason)
+    {
+        metrics.RecordRequest(exchange.Model, exchange.Body.Length, code, status);
+        LogRefused(logger, exchange.RequestId, status, message);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(new ErrorDetail(message, type, null, code)), ErrorJsonContext.Default.ErrorBody);
+        var headers = new HeaderMutation { SetHeaders = { Header("content-type", "application/json") } };
+        if (droppedReason is not null)
+        {
+            headers.SetHeaders.Add(Header(ExtProcNames.DroppedReasonHeader, droppedReason));
+        }
+
+        if (status == 429)
+        {
+            headers.SetHeaders.Add(Header("retry-after", "1"));
+        }
+
+        await output.WriteAsync(new ProcessingResponse
+        {
+            ImmediateResponse = new ImmediateResponse
+            {
+                Status = new HttpStatus { Code = (Envoy.Type.V3.StatusCode)status },
+                Headers = headers,
+                Body = ByteString.CopyFrom(body),
+                Details = droppedReason ?? code,
+            },
+        });
+    }
+
+    /// <summary>Envoy reads <c>raw_value</c>; upstream's picker writes only that field, and so do we.</summary>
+    private static HeaderValueOption Header(string key, string value) => new()
+    {
+        Header = new HeaderValue { Key = key, RawValue = ByteString.CopyFromUtf8(value) },
+        AppendAction = HeaderValueOption.Types.HeaderAppendAction.OverwriteIfExistsOrAdd,
+    };
+
+    private static Activity? StartActivity(Exchange exchange)
+    {
+        // The gRPC server activity already carries the proxy's trace when its client propagates it; otherwise join
+        // the trace of the HTTP request itself from its traceparent header.
+        ActivityContext parent = default;
+        if (Activity.Current is null && exchange.Headers.TryGetValue("traceparent", out var traceParent))
+        {
+            exchange.Headers.TryGetValue("tracestate", out var traceState);
+            ActivityContext.TryParse(traceParent, traceState, out parent);
+        }
+
+        var activity = ActivitySource.StartActivity("schedule", ActivityKind.Internal, parent);
+        activity?.SetTag("patternone.scheduler.request_id", exchange.RequestId);
+        return activity;
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Request {RequestId} → {Destination} (prefix {Matched}/{Total} blocks)")]
+    private static partial void LogPicked(ILogger logger, string requestId, string destination, int matched, int total);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Request {RequestId} refused with {Status}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string requestId, int status, string reason);
+
+    /// <summary>State of one ext_proc stream (one HTTP request).</summary>
+    private sealed class Exchange
+    {
+        private EndpointState? _inFlightOn;
+        private SchedulingRequest? _request;
+
+        public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
+
+        public BodyBuffer Body { get; } = new();
+
+        public string RequestId { get; private set; } = "";
+
+        public string Model { get; set; } = "";
+
+        public HashSet<string>? Subset { get; private set; }
+
+        public string? Served { get; private set; }
+
+        public void ReadHeaders(HeaderMap? map)
+        {
+            if (map is not null)
+            {
+                foreach (var header in map.Headers)
+                {
+                    Headers[header.Key.ToLowerInvariant()] = header.RawValue.IsEmpty ? header.Value : header.RawValue.ToStringUtf8();
+                }
+            }
+
+            RequestId = Headers.TryGetValue(ExtProcNames.RequestIdHeader, out var id) && id.Length > 0 ? id : Guid.NewGuid().ToString();
+        }
+
+        public void ReadMetadata(Envoy.Config.Core.V3.Metadata metadata)
+        {
+            if (metadata.FilterMetadata.TryGetValue(ExtProcNames.SubsetHintNamespace, out var hint)
+                && hint.Fields.TryGetValue(ExtProcNames.SubsetHintKey, out var subset))
+            {
+                Subset = subset.KindCase switch
+                {
+                    Value.KindOneofCase.ListValue => [.. subset.ListValue.Values.Where(v => v.KindCase == Value.KindOneofCase.StringValue).Select(v => v.StringValue)],
+                    Value.KindOneofCase.StringValue => [.. subset.StringValue.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                    _ => Subset,
+                };
+            }
+
+            if (metadata.FilterMetadata.TryGetValue(ExtProcNames.LbNamespace, out var lb)
+                && lb.Fields.TryGetValue(ExtProcNames.ServedEndpoint, out var served)
+                && served.KindCase == Value.KindOneofCase.StringValue)
+            {
+                Served = served.StringValue;
+            }
+        }
+
+        public void Started(EndpointState? endpoint, SchedulingRequest? request)
+        {
+            _request = request;
+            _inFlightOn = endpoint;
+            endpoint?.RequestStarted();
+        }
+
+        /// <summary>The proxy fell back to another endpoint: move the in-flight count and teach the prefix index.</summary>
+        public void OnServed(IEndpointPicker picker, EndpointPool pool)
+        {
+            if (Served is not { Length: > 0 } served || _inFlightOn is null || served == _inFlightOn.Address)
+            {
+                return;
+            }
+
+            if (_request is not null)
+            {
+                picker.RecordServed(_request, served);
+            }
+
+            _inFlightOn.RequestCompleted();
+            _inFlightOn = pool.Find(served);
+            _inFlightOn?.RequestStarted();
+        }
+
+        public void Complete()
+        {
+            _inFlightOn?.RequestCompleted();
+            _inFlightOn = null;
+        }
+    }
+}
+
+internal sealed record ErrorBody(ErrorDetail Error);
+
+internal sealed record ErrorDetail(string Message, string Type, string? Param, string Code);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
+internal sealed partial class ErrorJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+
+namespace PatternOne.Scheduler.Metrics;
+
+/// <summary>
+/// One polling loop per endpoint: GET <c>/metrics</c> every interval, parse, publish an immutable
+/// <see cref="EndpointMetrics"/>. A failed scrape publishes nothing, so the last data ages and the saturation
+/// detector treats the endpoint as saturated once it is older than the staleness threshold (200 ms by default).
+/// </summary>
+internal sealed partial class MetricsScraper(
+    EndpointPool pool,
+    IHttpClientFactory httpClientFactory,
+    IOptions<MetricsScrapeOptions> options,
+    TimeProvider timeProvider,
+    ILogger<MetricsScraper> logger) : BackgroundService
+{
+    public const string HttpClientName = "metrics-scraper";
+
+    // Guards against two loops for one endpoint when it joins while the initial members are being started.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndpointState, byte> _running = new();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        pool.EndpointAdded += endpoint => _ = ScrapeLoopAsync(endpoint, stoppingToken);
+        foreach (var endpoint in pool.Endpoints)
+        {
+            _ = ScrapeLoopAsync(endpoint, stoppingToken);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ScrapeLoopAsync(EndpointState endpoint, CancellationToken stoppingToken)
+    {
+        if (!_running.TryAdd(endpoint, 0))
+        {
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, endpoint.Removed);
+        var settings = options.Value;
+        var uri = new Uri($"{settings.Scheme}://{endpoint.Address}{settings.Path}");
+        var client = httpClientFactory.CreateClient(HttpClientName);
+        var healthy = true;
+        using var timer = new PeriodicTimer(settings.Interval, timeProvider);
+        try
+        {
+            do
+            {
+                var ok = await ScrapeOnceAsync(client, uri, endpoint, settings.Timeout, stop.Token);
+                if (ok != healthy)
+                {
+                    healthy = ok;
+                    if (ok)
+                    {
+                        LogScrapeRecovered(logger, endpoint.Address);
+                    }
+                    else
+                    {
+                        LogScrapeFailing(logger, endpoint.Address);
+                    }
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stop.Token));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // endpoint removed or host stopping
+        }
+        finally
+        {
+            _running.TryRemove(endpoint, out _);
+        }
+    }
+
+    private async Task<bool> ScrapeOnceAsync(HttpClient client, Uri uri, EndpointState endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(timeout);
+        try
+        {
+            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseContentRead, attempt.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return false;
+            }
+
+            var body = await response.Content.ReadAsByteArrayAsync(attempt.Token);
+            if (!PrometheusTextParser.TryParse(body, timeProvider.GetUtcNow(), out var metrics))
+            {
+                return false;
+            }
+
+            endpoint.Metrics = metrics;
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Scraping metrics of {Endpoint} is failing; its data will go stale and count as saturated")]
+    private static partial void LogScrapeFailing(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Scraping metrics of {Endpoint} recovered")]
+    private static partial void LogScrapeRecovered(ILogger logger, string endpoint);
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Scheduling;
+using PatternOne.Scheduler.Scorers;
+
+namespace PatternOne.Scheduler.Observability;
+
+/// <summary>
+/// The scheduler's own metrics with upstream's names (GIE v1.x, what existing EPP dashboards query), written as
+/// Prometheus text on <c>Scheduler:MetricsPort</c>/metrics, and the headline ones mirrored to OpenTelemetry for the
+/// Aspire dashboard.
+/// </summary>
+public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
+{
+    public const string MeterName = "PatternOne.Scheduler";
+
+    // Upstream's scheduler buckets are sub-millisecond heavy: a pick costs microseconds.
+    private static readonly double[] LatencyBuckets = [0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1];
+    private static readonly double[] SizeBuckets = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
+    private static readonly double[] RatioBuckets = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+    private readonly HistogramFamily _e2e = new("inference_extension_scheduler_e2e_duration_seconds", "End-to-end scheduling latency.", LatencyBuckets);
+    private readonly HistogramFamily _plugins = new("inference_extension_plugin_duration_seconds", "Plugin processing latency.", LatencyBuckets);
+    private readonly CounterFamily _attempts = new("inference_extension_scheduler_attempts_total", "Scheduling attempts by status.");
+    private readonly CounterFamily _requests = new("inference_objective_request_total", "Requests scheduled, by model.");
+    private readonly CounterFamily _errors = new("inference_objective_request_error_total", "Requests refused or failed, by model and error code.");
+    private readonly HistogramFamily _sizes = new("inference_objective_request_sizes", "Request body size in bytes.", SizeBuckets);
+    private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
+
+    private readonly EndpointPool _pool;
+    private readonly string _poolName;
+    private readonly Meter _meter;
+    private readonly Counter<long> _otelRequests;
+    private readonly Histogram<double> _otelPick;
+
+    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions)
+    {
+        ArgumentNullException.ThrowIfNull(poolOptions);
+        _pool = pool;
+        _poolName = poolOptions.Value.Name;
+        _meter = new Meter(MeterName);
+        _otelRequests = _meter.CreateCounter<long>("patternone.scheduler.requests", description: "Scheduling decisions by outcome.");
+        _otelPick = _meter.CreateHistogram<double>("patternone.scheduler.pick.duration", "s", "Time to pick an endpoint.");
+        _meter.CreateObservableGauge("patternone.scheduler.pool.ready_endpoints", () => _pool.Endpoints.Count, description: "Endpoints in the pool.");
+    }
+
+    public void OnPluginCompleted(string extensionPoint, string pluginType, string pluginName, TimeSpan elapsed) =>
+        _plugins.Observe(PrometheusText.Labels(("extension_point", extensionPoint), ("plugin_type", pluginType), ("plugin_name", pluginName)), elapsed.TotalSeconds);
+
+    public void OnPickCompleted(SchedulingResult result, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        _e2e.Observe("", elapsed.TotalSeconds);
+        _attempts.Increment(PrometheusText.Labels(("status", result.Outcome == SchedulingOutcome.Scheduled ? "success" : "failure")));
+        _otelPick.Record(elapsed.TotalSeconds);
+        if (result.PrefixTotalBlocks > 0)
+        {
+            _prefixHits.Observe("", (double)result.PrefixMatchedBlocks / result.PrefixTotalBlocks);
+        }
+    }
+
+    /// <summary>A request was routed (<paramref name="outcome"/> <c>scheduled</c>) or refused (the error code).</summary>
+    public void RecordRequest(string model, long bodyBytes, string outcome, int? errorCode = null)
+    {
+        var labels = PrometheusText.Labels(("model_name", model), ("target_model_name", model));
+        _otelRequests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        _sizes.Observe(labels, bodyBytes);
+        if (errorCode is { } code)
+        {
+            _errors.Increment(PrometheusText.Labels(("model_name", model), ("target_model_name", model), ("error_code", code.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        else
+        {
+            _requests.Increment(labels);
+        }
+    }
+
+    internal long ErrorCount(string model, int code) =>
+        _errors.Get(PrometheusText.Labels(("model_name", model), ("target_model_name", model), ("error_code", code.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+
+    /// <summary>Everything in Prometheus text format; pool gauges are computed now from the live pool.</summary>
+    public string Render(IEndpointPicker picker)
+    {
+        ArgumentNullException.ThrowIfNull(picker);
+        var output = new StringBuilder(8192);
+        _e2e.WriteTo(output);
+        _plugins.WriteTo(output);
+        _attempts.WriteTo(output);
+        _requests.WriteTo(output);
+        _errors.WriteTo(output);
+        _sizes.WriteTo(output);
+        _prefixHits.WriteTo(output);
+
+        var poolLabel = PrometheusText.Labels(("name", _poolName));
+        var endpoints = _pool.Snapshot();
+        var withMetrics = endpoints.Where(e => e.MetricsUpdatedAt is not null).ToArray();
+        PrometheusText.Gauge(output, "inference_pool_ready_pods", "Endpoints in the pool.", poolLabel, endpoints.Length);
+        PrometheusText.Gauge(output, "inference_pool_average_queue_size", "Mean waiting requests over endpoints with metrics.", poolLabel,
+            withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.WaitingRequests));
+        PrometheusText.Gauge(output, "inference_pool_average_running_requests", "Mean running requests over endpoints with metrics.", poolLabel,
+            withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.RunningRequests));
+        PrometheusText.Gauge(output, "inference_pool_average_kv_cache_utilization", "Mean KV-cache use (0..1) over endpoints with metrics.", poolLabel,
+            withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.KvCacheUsage));
+        PrometheusText.Header(output, "inference_pool_per_pod_queue_size", "Waiting requests per endpoint.", "gauge");
+        foreach (var endpoint in withMetrics)
+        {
+            PrometheusText.Sample(output, "inference_pool_per_pod_queue_size", PrometheusText.Labels(("model_server_pod", endpoint.Address), ("name", _poolName)), endpoint.WaitingRequests);
+        }
+
+        PrometheusText.Header(output, "inference_objective_running_requests", "Requests routed by this scheduler and not yet complete, per endpoint.", "gauge");
+        foreach (var endpoint in endpoints)
+        {
+            PrometheusText.Sample(output, "inference_objective_running_requests", PrometheusText.Labels(("model_server_pod", endpoint.Address), ("name", _poolName)), endpoint.InFlightRequests);
+        }
+
+        if (picker is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
+        {
+            PrometheusText.Gauge(output, "inference_extension_prefix_indexer_size", "Block entries in the approximate prefix index.", "", prefix.Index.Size);
+        }
+
+        PrometheusText.Gauge(output, "inference_extension_info", "Build and profile of this scheduler.", PrometheusText.Labels(("commit", "dev"), ("build_ref", "patternone"), ("profile", picker.ProfileName)), 1);
+        return output.ToString();
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

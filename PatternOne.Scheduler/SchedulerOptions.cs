@@ -1,0 +1,37 @@
+using PatternOne.Scheduler.Profiles;
+
+namespace PatternOne.Scheduler;
+
+/// <summary>The scheduler's listeners and profile, bound from section <c>Scheduler</c> and validated on start.</summary>
+public sealed class SchedulerOptions
+{
+    public const string SectionName = "Scheduler";
+
+    /// <summary>ext_proc gRPC port (h2c, or TLS when <see cref="Tls"/> is set). Default 9002 (upstream <c>--grpc-port</c>).</summary>
+    public int ExtProcPort { get; set; } = 9002;
+
+    /// <summary>grpc.health.v1 port (h2c). Default 9003 (upstream <c>--grpc-health-port</c>).</summary>
+    public int HealthPort { get; set; } = 9003;
+
+    /// <summary>Prometheus <c>/metrics</c> plus HTTP <c>/health</c> and <c>/alive</c>. Default 9090 (upstream <c>--metrics-port</c>).</summary>
+    public int MetricsPort { get; set; } = 9090;
+
+    /// <summary>Optional path of an EndpointPickerConfig YAML file; when set it wins over <see cref="Profile"/>.</summary>
+    public string? ConfigFile { get; set; }
+
+    /// <summary>Built-in profile used without a config file: default, load-only, least-queue, prefix-only, random, round-robin. Default <c>default</c>.</summary>
+    public string Profile { get; set; } = BuiltInProfiles.Default;
+
+    /// <summary>Serve ext_proc over TLS (upstream serves a self-signed certificate by default; we default to h2c).</summary>
+    public SchedulerTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>PEM certificate (may hold the chain) and key for the ext_proc listener; both empty = plaintext h2c.</summary>
+public sealed class SchedulerTlsOptions
+{
+    public string? CertificatePath { get; set; }
+
+    public string? KeyPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+}

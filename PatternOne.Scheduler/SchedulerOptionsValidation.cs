@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Profiles;
+
+namespace PatternOne.Scheduler;
+
+internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SchedulerOptions options)
+    {
+        List<string> failures = [];
+        foreach (var (key, port) in new[] { ("ExtProcPort", options.ExtProcPort), ("HealthPort", options.HealthPort), ("MetricsPort", options.MetricsPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                failures.Add($"Scheduler:{key} must be a port number (1-65535); it is {port}.");
+            }
+        }
+
+        if (new[] { options.ExtProcPort, options.HealthPort, options.MetricsPort }.Distinct().Count() != 3)
+        {
+            failures.Add("Scheduler:ExtProcPort, HealthPort and MetricsPort must differ.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ConfigFile))
+        {
+            if (!File.Exists(options.ConfigFile))
+            {
+                failures.Add($"Scheduler:ConfigFile '{options.ConfigFile}' does not exist.");
+            }
+            else
+            {
+                try
+                {
+                    EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile));
+                }
+                catch (InvalidOperationException ex)
+                {
+                    failures.Add($"Scheduler:ConfigFile '{options.ConfigFile}': {ex.Message}");
+                }
+            }
+        }
+        else if (!BuiltInProfiles.Names.Contains(options.Profile))
+        {
+            failures.Add($"Scheduler:Profile '{options.Profile}' is not a built-in profile ({string.Join(", ", BuiltInProfiles.Names)}).");
+        }
+
+        if (options.Tls.Enabled && !File.Exists(options.Tls.CertificatePath))
+        {
+            failures.Add($"Scheduler:Tls:CertificatePath '{options.Tls.CertificatePath}' does not exist.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class InferencePoolOptionsValidator : IValidateOptions<InferencePoolOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InferencePoolOptions options)
+    {
+        List<string> failures = [];
+        if (options.Discovery == DiscoveryMode.Static)
+        {
+            foreach (var endpoint in options.Endpoints.Where(e => !EndpointAddress.IsValid(e.Trim())))
+            {
+                failures.Add($"InferencePool:Endpoints entry '{endpoint}' is not host:port.");
+            }
+        }
+        else if (options.Selector.Count == 0)
+        {
+            failures.Add("InferencePool:Selector needs at least one label (InferencePool:Selector:<label>=<value>) with Kubernetes discovery.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class MetricsScrapeOptionsValidator : IValidateOptions<MetricsScrapeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MetricsScrapeOptions options) =>
+        options.Interval < TimeSpan.FromMilliseconds(1) || options.Timeout <= TimeSpan.Zero
+            ? ValidateOptionsResult.Fail("Scheduler:Metrics:Interval must be at least 1 ms and Timeout positive.")
+            : options.Scheme is not ("http" or "https")
+                ? ValidateOptionsResult.Fail("Scheduler:Metrics:Scheme must be http or https.")
+                : ValidateOptionsResult.Success;
+}

@@ -1,0 +1,139 @@
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.ExtProc;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Observability;
+using PatternOne.Scheduler.Profiles;
+using PatternOne.Scheduler.Scheduling;
+
+namespace PatternOne.Scheduler;
+
+/// <summary>Composition of the scheduler service: <c>builder.AddScheduler()</c>, then <c>app.MapScheduler()</c>.</summary>
+public static class SchedulerServiceExtensions
+{
+    private const string ReadyTag = "ready";
+    private const string LiveTag = "live";
+
+    public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.SectionName).ValidateOnStart();
+        services.AddOptions<InferencePoolOptions>().BindConfiguration(InferencePoolOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MetricsScrapeOptions>().BindConfiguration(MetricsScrapeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ExtProcOptions>().BindConfiguration(ExtProcOptions.SectionName);
+        services.AddSingleton<IValidateOptions<SchedulerOptions>, SchedulerOptionsValidator>();
+        services.AddSingleton<IValidateOptions<InferencePoolOptions>, InferencePoolOptionsValidator>();
+        services.AddSingleton<IValidateOptions<MetricsScrapeOptions>, MetricsScrapeOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(Random.Shared);
+        services.AddSingleton<EndpointPool>();
+        services.AddSingleton<SchedulerMetrics>();
+        services.AddSingleton(CreatePicker);
+
+        var discovery = builder.Configuration.GetValue($"{InferencePoolOptions.SectionName}:Discovery", DiscoveryMode.Static);
+        if (discovery == DiscoveryMode.Kubernetes)
+        {
+            services.TryAddSingleton(_ => new Kubernetes(KubernetesClientConfiguration.IsInCluster()
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
+            services.AddHostedService<KubernetesDiscovery>();
+        }
+        else
+        {
+            services.AddHostedService<StaticDiscovery>();
+        }
+
+        // Plain handler: the scrape has its own timeout and a stale result is the designed failure mode, so the
+        // resilience pipeline's retries would only delay the staleness signal.
+        services.AddHttpClient(MetricsScraper.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+        });
+        services.AddHostedService<MetricsScraper>();
+
+        services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
+        services.AddGrpcHealthChecks(options =>
+        {
+            options.Services.Map("", _ => true);
+            options.Services.Map("liveness", result => result.Tags.Contains(LiveTag));
+            options.Services.Map("readiness", _ => true);
+            options.Services.Map(ExtProcNames.ServiceName, _ => true);
+        }).AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag]);
+
+        ConfigureListeners(builder);
+        return builder;
+    }
+
+    public static WebApplication MapScheduler(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
+        app.MapGrpcService<ExternalProcessorService>().RequireHost($"*:{options.ExtProcPort}");
+        app.MapGrpcHealthChecksService().RequireHost($"*:{options.HealthPort}");
+        app.MapGet("/metrics", (SchedulerMetrics metrics, IEndpointPicker picker) =>
+                Results.Text(metrics.Render(picker), PrometheusText.ContentType))
+            .RequireHost($"*:{options.MetricsPort}");
+        app.MapDefaultEndpoints();
+        return app;
+    }
+
+    private static IEndpointPicker CreatePicker(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
+        var pickerOptions = new EndpointPickerOptions
+        {
+            TimeProvider = services.GetRequiredService<TimeProvider>(),
+            Random = services.GetRequiredService<Random>(),
+            Observer = services.GetRequiredService<SchedulerMetrics>(),
+        };
+        var picker = string.IsNullOrWhiteSpace(options.ConfigFile)
+            ? EndpointPickerFactory.Create(options.Profile, pickerOptions)
+            : EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions);
+
+        // Endpoints that leave are forgotten, so a pod re-using an IP later starts with a clean slate.
+        services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => picker.ForgetEndpoint(endpoint.Address);
+        return picker;
+    }
+
+    private static void ConfigureListeners(WebApplicationBuilder builder)
+    {
+        var options = new SchedulerOptions();
+        builder.Configuration.GetSection(SchedulerOptions.SectionName).Bind(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenAnyIP(options.ExtProcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Tls.Enabled)
+                {
+                    var certificate = X509Certificate2.CreateFromPemFile(options.Tls.CertificatePath!, options.Tls.KeyPath);
+                    listen.UseHttps(certificate);
+                }
+            });
+            kestrel.ListenAnyIP(options.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+        });
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance) where T : class =>
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, instance);
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, Func<IServiceProvider, T> factory) where T : class =>
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, factory);
+}
+
+/// <summary>Ready once discovery has delivered the pool (upstream: "datastore synced").</summary>
+internal sealed class PoolSyncedHealthCheck(EndpointPool pool) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(pool.IsSynced
+            ? HealthCheckResult.Healthy($"{pool.Endpoints.Count} endpoint(s) in the pool.")
+            : HealthCheckResult.Unhealthy("Endpoint discovery has not completed yet."));
+}
