@@ -55,7 +55,7 @@ public static class SchedulerServiceExtensions
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(1),
-        });
+        }).RemoveAllLoggers(); // 20 scrapes a second per endpoint would drown every other log line
         services.AddHostedService<MetricsScraper>();
 
         services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
@@ -118,7 +118,7 @@ public static class SchedulerServiceExtensions
                 }
             });
             kestrel.ListenAnyIP(options.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
     }
 

@@ -77,7 +77,13 @@ internal sealed class EngineCore : IEngineCore
             throw new ArgumentException($"Request id '{request.RequestId}' is already live.", nameof(request));
         }
 
-        var sequence = new EngineSequence(request, request.ArrivalTime ?? Now);
+        var arrival = request.ArrivalTime ?? Now;
+        if (!HasWork && arrival > Now)
+        {
+            Now = arrival; // an idle engine waits for the arrival; no step may start before it
+        }
+
+        var sequence = new EngineSequence(request, arrival);
         _live.Add(request.RequestId, sequence);
         sequence.WaitingNode = _waiting.AddLast(sequence);
         Metrics.Version++;
@@ -178,6 +184,18 @@ internal sealed class EngineCore : IEngineCore
         }
 
         return events ?? (IReadOnlyList<TokenEvent>)[];
+    }
+
+    /// <summary>
+    /// Moves the clock forward without stepping: the time the real-time host spent between steps (timer slack,
+    /// CPU contention). Never moves it back.
+    /// </summary>
+    internal void StallUntil(TimeSpan time)
+    {
+        if (time > Now)
+        {
+            Now = time;
+        }
     }
 
     public int RunUntilIdle(int maxSteps = int.MaxValue)

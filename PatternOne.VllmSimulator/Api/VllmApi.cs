@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace PatternOne.VllmSimulator.Api;
+
+/// <summary>vLLM's routes, and JSON errors for unknown paths (404) and wrong methods (405).</summary>
+public static class VllmApi
+{
+    public const string ChatCompletionsPath = "/v1/chat/completions";
+    public const string CompletionsPath = "/v1/completions";
+    public const string ModelsPath = "/v1/models";
+    public const string HealthPath = "/health";
+    public const string PingPath = "/ping";
+    public const string VersionPath = "/version";
+    public const string LoadPath = "/load";
+    public const string TokenizePath = "/tokenize";
+    public const string DetokenizePath = "/detokenize";
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Liveness for Aspire/Kubernetes probes (not a vLLM route).</summary>
+    public const string AlivePath = "/alive";
+
+    /// <summary>Maps every route and the JSON error pages.</summary>
+    public static WebApplication MapVllmApi(this WebApplication app)
+    {
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            var status = http.Response.StatusCode;
+            var message = status switch
+            {
+                StatusCodes.Status404NotFound => $"Not Found: {http.Request.Path}",
+                StatusCodes.Status405MethodNotAllowed => $"Method Not Allowed: {http.Request.Method} {http.Request.Path}",
+                _ => $"HTTP {status}",
+            };
+            await ApiError.WriteAsync(http, status, message);
+        });
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            // Bad input must never surface as an HTML 500; anything unexpected still answers in vLLM's shape.
+            var feature = context.Features.Get<IExceptionHandlerFeature>();
+            var status = feature?.Error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            await ApiError.WriteAsync(context, status, feature?.Error is BadHttpRequestException ? feature.Error.Message : "Internal server error");
+        }));
+
+        app.MapPost(ChatCompletionsPath, (HttpContext context, InferenceEndpoint endpoint) => endpoint.HandleAsync(context, InferenceKind.Chat));
+        app.MapPost(CompletionsPath, (HttpContext context, InferenceEndpoint endpoint) => endpoint.HandleAsync(context, InferenceKind.Completion));
+        app.MapGet(ModelsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.ModelsAsync(context));
+        app.MapGet(HealthPath, () => Results.Ok());
+        app.MapMethods(PingPath, ["GET", "POST"], () => Results.Ok());
+        app.MapGet(AlivePath, () => Results.Ok());
+        app.MapGet(VersionPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.VersionAsync(context));
+        app.MapGet(LoadPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.LoadAsync(context));
+        app.MapPost(TokenizePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.TokenizeAsync(context));
+        app.MapPost(DetokenizePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.DetokenizeAsync(context));
+        app.MapGet(MetricsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.MetricsAsync(context));
+        return app;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+using PatternOne.VllmSimulator.Engine;
+
+namespace PatternOne.VllmSimulator.Metrics;
+
+/// <summary>
+/// Writes an engine's metrics in Prometheus text format as vLLM's <c>prometheus_client</c> does: labels
+/// <c>engine</c> and <c>model_name</c>, floats with a decimal point (<c>0.0</c>), cumulative histogram buckets with
+/// <c>le</c> and <c>+Inf</c>, <c>_sum</c> and <c>_count</c>. The scheduler scrapes this every 50 ms, so the text is
+/// rebuilt only when the engine changed (see <see cref="IEngineDriver.MetricsText"/>).
+/// </summary>
+internal sealed class PrometheusWriter
+{
+    private readonly string _labels;
+    private readonly string _cacheConfigLabels;
+
+    public PrometheusWriter(string modelName, EngineOptions options, string engine = "0")
+    {
+        var model = Escape(modelName);
+        _labels = $"engine=\"{engine}\",model_name=\"{model}\"";
+        _cacheConfigLabels =
+            $"block_size=\"{options.BlockSize}\",cache_dtype=\"auto\",calculate_kv_scales=\"False\",cpu_offload_gb=\"0\"," +
+            $"enable_prefix_caching=\"True\",engine=\"{engine}\",gpu_memory_utilization=\"0.9\",is_attention_free=\"False\"," +
+            $"num_cpu_blocks=\"None\",num_gpu_blocks=\"{options.EffectiveNumGpuBlocks}\",num_gpu_blocks_override=\"{(options.NumGpuBlocks?.ToString(CultureInfo.InvariantCulture) ?? "None")}\"," +
+            $"prefix_caching_hash_algo=\"sha256\",sliding_window=\"None\",swap_space=\"4\"";
+    }
+
+    public string Write(EngineSnapshot snapshot, EngineMetrics metrics)
+    {
+        var text = new StringBuilder(16 * 1024);
+        Gauge(text, MetricNames.NumRequestsRunning, "Number of requests in model execution batches.", snapshot.Running);
+        Gauge(text, MetricNames.NumRequestsWaiting, "Number of requests waiting to be processed.", snapshot.Waiting);
+        Gauge(text, MetricNames.KvCacheUsagePerc, "KV-cache usage. 1 means 100 percent usage.", snapshot.KvCacheUsage);
+        Counter(text, MetricNames.PrefixCacheQueries, "Prefix cache queries, in terms of number of queried tokens.", metrics.PrefixCacheQueries);
+        Counter(text, MetricNames.PrefixCacheHits, "Prefix cache hits, in terms of number of cached tokens.", metrics.PrefixCacheHits);
+        Counter(text, MetricNames.NumPreemptions, "Cumulative number of preemption from the engine.", metrics.Preemptions);
+        Counter(text, MetricNames.PromptTokens, "Number of prefill tokens processed.", metrics.PromptTokens);
+        Counter(text, MetricNames.GenerationTokens, "Number of generation tokens processed.", metrics.GenerationTokens);
+
+        Header(text, MetricNames.RequestSuccess, "Count of successfully processed requests.", "counter");
+        SuccessLine(text, "abort", 0);
+        SuccessLine(text, "length", metrics.SuccessLength);
+        SuccessLine(text, "stop", metrics.SuccessStop);
+
+        Header(text, MetricNames.CacheConfigInfo, "Information of the LLMEngine CacheConfig", "gauge");
+        text.Append(MetricNames.CacheConfigInfo).Append('{').Append(_cacheConfigLabels).Append("} 1.0\n");
+
+        Histogram(text, MetricNames.TimeToFirstToken, "Histogram of time to first token in seconds.", metrics.TimeToFirstToken);
+        Histogram(text, MetricNames.InterTokenLatency, "Histogram of inter-token latency in seconds.", metrics.InterTokenLatency);
+        Histogram(text, MetricNames.RequestTimePerOutputToken, "Histogram of time_per_output_token_seconds per request.", metrics.RequestTimePerOutputToken);
+        Histogram(text, MetricNames.E2eRequestLatency, "Histogram of e2e request latency in seconds.", metrics.E2eRequestLatency);
+        Histogram(text, MetricNames.RequestQueueTime, "Histogram of time spent in WAITING phase for request.", metrics.RequestQueueTime);
+        Histogram(text, MetricNames.RequestInferenceTime, "Histogram of time spent in RUNNING phase for request.", metrics.RequestInferenceTime);
+        Histogram(text, MetricNames.RequestPrefillTime, "Histogram of time spent in PREFILL phase for request.", metrics.RequestPrefillTime);
+        Histogram(text, MetricNames.RequestDecodeTime, "Histogram of time spent in DECODE phase for request.", metrics.RequestDecodeTime);
+        Histogram(text, MetricNames.RequestPromptTokens, "Number of prefill tokens processed.", metrics.RequestPromptTokens);
+        Histogram(text, MetricNames.RequestGenerationTokens, "Number of generation tokens processed.", metrics.RequestGenerationTokens);
+        Histogram(text, MetricNames.RequestParamsMaxTokens, "Histogram of the max_tokens request parameter.", metrics.RequestParamsMaxTokens);
+        Histogram(text, MetricNames.IterationTokens, "Histogram of number of tokens per engine_step.", metrics.IterationTokens);
+
+        Counter(text, MetricNames.RequestsAborted, "Simulator: requests aborted before finishing (client disconnected).", metrics.Aborted);
+        Counter(text, MetricNames.KvBlocksEvicted, "Simulator: cached KV blocks evicted to make room.", snapshot.Evictions);
+        return text.ToString();
+    }
+
+    /// <summary>Python's float formatting: integers keep a trailing <c>.0</c>.</summary>
+    internal static string Format(double value)
+    {
+        if (double.IsPositiveInfinity(value))
+        {
+            return "+Inf";
+        }
+
+        if (value == Math.Floor(value) && Math.Abs(value) < 1e15)
+        {
+            return value.ToString("0", CultureInfo.InvariantCulture) + ".0";
+        }
+
+        return value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    private static void Header(StringBuilder text, string name, string help, string type) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private void Gauge(StringBuilder text, string name, string help, double value)
+    {
+        Header(text, name, help, "gauge");
+        text.Append(name).Append('{').Append(_labels).Append("} ").Append(Format(value)).Append('\n');
+    }
+
+    private void Counter(StringBuilder text, string name, string help, long value)
+    {
+        Header(text, name, help, "counter");
+        text.Append(name).Append('{').Append(_labels).Append("} ").Append(Format(value)).Append('\n');
+    }
+
+    private void SuccessLine(StringBuilder text, string reason, long value) =>
+        text.Append(MetricNames.RequestSuccess).Append('{').Append(_labels).Append(',').Append(MetricNames.FinishedReasonLabel)
+            .Append("=\"").Append(reason).Append("\"} ").Append(Format(value)).Append('\n');
+
+    private void Histogram(StringBuilder text, string name, string help, Histogram histogram)
+    {
+        Header(text, name, help, "histogram");
+        long cumulative = 0;
+        for (var i = 0; i <= histogram.Bounds.Length; i++)
+        {
+            cumulative += histogram.BucketCount(i);
+            var le = i < histogram.Bounds.Length ? Format(histogram.Bounds[i]) : "+Inf";
+            text.Append(name).Append("_bucket{").Append(_labels).Append(",le=\"").Append(le).Append("\"} ")
+                .Append(Format(cumulative)).Append('\n');
+        }
+
+        text.Append(name).Append("_sum{").Append(_labels).Append("} ").Append(Format(histogram.Sum)).Append('\n');
+        text.Append(name).Append("_count{").Append(_labels).Append("} ").Append(Format(histogram.Count)).Append('\n');
+    }
+
+    private static string Escape(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}
