@@ -50,6 +50,7 @@ public static class BenchmarkApp
             var scenario = Create(name);
             AnsiConsole.Write(new Rule($"[bold]{name}[/]").LeftJustified());
             var sw = Stopwatch.StartNew();
+            var loadBefore = MachineInfo.LoadAverage();
             ScenarioReport report;
             try
             {
@@ -64,6 +65,9 @@ public static class BenchmarkApp
                 report.Notes.Add("Failed: " + ex.GetType().Name + ": " + ex.Message);
             }
 
+            // Other work on the machine distorts every latency figure: record how busy it was around the run.
+            report.Parameters["load_avg_1m_before"] = loadBefore;
+            report.Parameters["load_avg_1m_after"] = MachineInfo.LoadAverage();
             ResultWriter.Write(options.OutputDirectory, report, machine, options.Quick, sw.Elapsed);
             ConsoleSummary.Print(report);
             AnsiConsole.MarkupLine($"[grey]{name}: {sw.Elapsed.TotalSeconds:F1} s, files in {Markup.Escape(options.OutputDirectory)}[/]");

@@ -51,7 +51,9 @@ public sealed class DataPathScenario : IScenario
             {
                 Replicas = 2,
                 TimeScale = 1000,
-                MaxModelLen = 131072,
+                // Room for the ~220 KB prompt (~40k simulated tokens) in one sequence.
+                MaxModelLen = 65536,
+                ExtraSimulatorArgs = ["--num-gpu-blocks-override", "8193"],
                 WorkDirectory = work,
                 CertPath = cert,
                 KeyPath = key,

@@ -126,6 +126,17 @@ public sealed class EndToEndScenario : IScenario
             KeyPath = key,
         }, probe, cancellationToken);
 
+        // Warm-up, not measured: JIT of every hop, gRPC channel, the scheduler's first scrapes. Prompts outside the workload.
+        using (var warm = LoadDriver.CreateClient(8))
+        {
+            warm.Timeout = TimeSpan.FromSeconds(30);
+            for (var i = 0; i < plan.Replicas * 3; i++)
+            {
+                await StreamingClient.SendAsync(warm, cluster.GatewayUri(false, "v1/chat/completions"), "warm-up " + i.ToString(CultureInfo.InvariantCulture), "ping",
+                    2, Stopwatch.GetTimestamp(), TimeSpan.FromMilliseconds(100), cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+        }
+
         // Same arrivals as the virtual run would draw are not required; same rate, same prompt distribution.
         var rng = new Random(HashCode.Combine(context.Options.Seed, qps, policy.Length));
         var arrivals = new List<(double At, int Prompt)>();

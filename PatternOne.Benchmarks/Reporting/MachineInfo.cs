@@ -20,6 +20,20 @@ public static class MachineInfo
         };
     }
 
+    /// <summary>1-minute load average from /proc/loadavg (the machine is shared; a busy neighbour shows here), or NaN.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
     public static string OneLine(JsonObject m) =>
         $"{m["nproc"]} vCPU ({m["cpu_model"]}), {m["memory_gb"]} GB RAM, {m["os"]} {m["arch"]}, {m["dotnet"]}";
 
