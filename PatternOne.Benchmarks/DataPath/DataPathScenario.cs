@@ -29,7 +29,7 @@ public sealed class DataPathScenario : IScenario
         var report = new ScenarioReport(Name, "Data path: added latency of gateway + scheduler vs direct and nginx");
         var quick = context.Quick;
         var rounds = quick ? 1 : 3;
-        var runLength = TimeSpan.FromSeconds(quick ? 2 : 8);
+        var runLength = TimeSpan.FromSeconds(quick ? 1 : 8);
         var smallRate = quick ? 50 : 200;
         var largeRate = quick ? 10 : 40;
         const int MaxConnections = 32;
