@@ -120,7 +120,7 @@ public sealed class EndToEndScenario : IScenario
             TimeScale = plan.TimeScale,
             MaxModelLen = 2048,
             ExtraSimulatorArgs = ["--num-gpu-blocks-override", plan.KvBlocks.ToString(CultureInfo.InvariantCulture), "--max-num-seqs", plan.MaxNumSeqs.ToString(CultureInfo.InvariantCulture)],
-            SchedulerConfigYaml = BuiltInProfiles.GetYaml(policy),
+            SchedulerConfigYaml = ProfileCatalog.Yaml(policy),
             WorkDirectory = pointDir,
             CertPath = cert,
             KeyPath = key,

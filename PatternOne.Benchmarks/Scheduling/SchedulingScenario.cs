@@ -19,7 +19,7 @@ public sealed class SchedulingScenario : IScenario
     public string Name => "scheduling";
 
     public static readonly IReadOnlyList<string> Policies =
-        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default];
+        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default, ProfileCatalog.DefaultNoShedding];
 
     /// <summary>Sizes of a run.</summary>
     public sealed record Plan
@@ -46,9 +46,9 @@ public sealed class SchedulingScenario : IScenario
         LongTokens = 2048,
         ShortTokens = 256,
         OutputTokens = 256,
-        QpsPerReplica = [2, 4, 6, 8, 9, 10, 12, 15],
-        Window = TimeSpan.FromSeconds(60),
-        Warmup = TimeSpan.FromSeconds(15),
+        QpsPerReplica = [2, 4, 6, 8, 10, 12, 15],
+        Window = TimeSpan.FromSeconds(40),
+        Warmup = TimeSpan.FromSeconds(10),
         Engine = new EngineOptions { MaxModelLen = 4096 },
     };
 

@@ -1,5 +1,4 @@
 using PatternOne.Benchmarks.Reporting;
-using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.VllmSimulator.Engine;
 
@@ -74,7 +73,7 @@ public static class VirtualTimeRun
     public static PointResult Run(PointSpec spec, CancellationToken cancellationToken)
     {
         var clock = new VirtualTimeProvider();
-        var picker = EndpointPickerFactory.Create(spec.Policy, new EndpointPickerOptions
+        var picker = ProfileCatalog.Create(spec.Policy, new EndpointPickerOptions
         {
             TimeProvider = clock,
             Random = new Random(HashCode.Combine(spec.Seed, spec.Policy)),

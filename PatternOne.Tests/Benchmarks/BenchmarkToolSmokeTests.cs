@@ -42,7 +42,7 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         }
 
         var policies = rows.Select(r => (string?)r["policy"] ?? "").Distinct().ToArray();
-        Assert.Equal(["random", "round-robin", "least-queue", "prefix-only", "default"], policies);
+        Assert.Equal(["random", "round-robin", "least-queue", "prefix-only", "default", "default-no-shedding"], policies);
         Assert.Equal(["high-cache", "low-cache"], rows.Select(r => (string?)r["workload"] ?? "").Distinct().ToArray());
         Assert.All(rows, r => Assert.InRange((double)r["prefix_hit_rate"]!, 0, 1));
         Assert.All(rows, r => Assert.True((double)r["output_tokens_per_s"]! > 0));
