@@ -27,12 +27,12 @@ public sealed class EndToEndScenario : IScenario
     private sealed record Plan(int Replicas, string[] Policies, double[] QpsPerReplica, double TimeScale, TimeSpan Window, TimeSpan Warmup,
         int GroupsPerReplica, int PromptsPerGroup, int SystemTokens, int QuestionTokens, int OutputTokens, int KvBlocks, int MaxNumSeqs);
 
-    private static readonly Plan Full = new(4, [BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.Default], [4, 8],
-        TimeScale: 4, Window: TimeSpan.FromSeconds(40), Warmup: TimeSpan.FromSeconds(10),
+    private static readonly Plan Full = new(4, [BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.Default, ProfileCatalog.DefaultNoShedding], [3, 6],
+        TimeScale: 2, Window: TimeSpan.FromSeconds(30), Warmup: TimeSpan.FromSeconds(8),
         GroupsPerReplica: 8, PromptsPerGroup: 8, SystemTokens: 1024, QuestionTokens: 128, OutputTokens: 64, KvBlocks: 1024, MaxNumSeqs: 64);
 
     private static readonly Plan Quick = new(2, [BuiltInProfiles.RoundRobin, BuiltInProfiles.Default], [4],
-        TimeScale: 4, Window: TimeSpan.FromSeconds(4), Warmup: TimeSpan.FromSeconds(1),
+        TimeScale: 2, Window: TimeSpan.FromSeconds(4), Warmup: TimeSpan.FromSeconds(1),
         GroupsPerReplica: 2, PromptsPerGroup: 4, SystemTokens: 256, QuestionTokens: 32, OutputTokens: 16, KvBlocks: 256, MaxNumSeqs: 32);
 
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
