@@ -65,7 +65,9 @@ public static class SchedulerServiceExtensions
             options.Services.Map("liveness", result => result.Tags.Contains(LiveTag));
             options.Services.Map("readiness", _ => true);
             options.Services.Map(ExtProcNames.ServiceName, _ => true);
-        }).AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag]);
+        })
+        .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
+        .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag]);
 
         ConfigureListeners(builder);
         return builder;

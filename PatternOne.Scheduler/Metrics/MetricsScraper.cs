@@ -20,6 +20,9 @@ internal sealed partial class MetricsScraper(
     // Guards against two loops for one endpoint when it joins while the initial members are being started.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<EndpointState, byte> _running = new();
 
+    /// <summary>Endpoints with a running scrape loop.</summary>
+    internal int ActiveLoops => _running.Count;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         pool.EndpointAdded += endpoint => _ = ScrapeLoopAsync(endpoint, stoppingToken);

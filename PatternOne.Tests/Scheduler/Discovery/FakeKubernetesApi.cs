@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace PatternOne.Tests.Scheduler.Discovery;
+
+/// <summary>
+/// Just enough of the Kubernetes API for pod discovery: <c>GET /api/v1/namespaces/{ns}/pods</c> as a list (with the
+/// current resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes.
+/// </summary>
+internal sealed class FakeKubernetesApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Channel<WatchConnection> _watches = Channel.CreateUnbounded<WatchConnection>();
+
+    private FakeKubernetesApi(WebApplication app) => _app = app;
+
+    /// <summary>Pods returned by the next list.</summary>
+    public List<V1Pod> Pods { get; } = [];
+
+    public string ResourceVersion { get; set; } = "100";
+
+    /// <summary>Every request: (watch?, resourceVersion, labelSelector, namespace).</summary>
+    public ConcurrentQueue<(bool Watch, string? ResourceVersion, string? LabelSelector, string Namespace)> Requests { get; } = new();
+
+    public Uri BaseAddress => new(_app.Urls.Single());
+
+    public static async Task<FakeKubernetesApi> StartAsync(TimeSpan timeout)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var api = new FakeKubernetesApi(app);
+        app.MapGet("/api/v1/namespaces/{ns}/pods", api.HandleAsync);
+        await app.StartAsync().WaitAsync(timeout);
+        return api;
+    }
+
+    /// <summary>Waits for the scheduler to open its next watch.</summary>
+    public async Task<WatchConnection> NextWatchAsync(TimeSpan timeout) => await _watches.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+
+    public static V1Pod Pod(string name, string ip, bool ready, string resourceVersion) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Pod",
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            NamespaceProperty = "llm-d-inference-scheduling",
+            ResourceVersion = resourceVersion,
+            Labels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1" },
+        },
+        Status = new V1PodStatus
+        {
+            PodIP = ip,
+            Phase = "Running",
+            Conditions = [new V1PodCondition { Type = "Ready", Status = ready ? "True" : "False" }],
+        },
+    };
+
+    private async Task HandleAsync(HttpContext context, string ns)
+    {
+        var query = context.Request.Query;
+        var watch = query["watch"] == "true" || query["watch"] == "1";
+        Requests.Enqueue((watch, query["resourceVersion"], query["labelSelector"], ns));
+        if (!watch)
+        {
+            var list = new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta { ResourceVersion = ResourceVersion }, Items = [.. Pods] };
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(KubernetesJson.Serialize(list));
+            return;
+        }
+
+        var connection = new WatchConnection(query["resourceVersion"]);
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync();
+        await _watches.Writer.WriteAsync(connection);
+        await foreach (var line in connection.Lines.Reader.ReadAllAsync(context.RequestAborted))
+        {
+            await context.Response.WriteAsync(line + "\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>One open watch: events written here reach the scheduler; <see cref="Close"/> ends the response.</summary>
+    internal sealed class WatchConnection(string? resourceVersion)
+    {
+        public string? ResourceVersion { get; } = resourceVersion;
+
+        public Channel<string> Lines { get; } = Channel.CreateUnbounded<string>();
+
+        public ValueTask SendAsync(string type, V1Pod pod) =>
+            Lines.Writer.WriteAsync($$"""{"type":"{{type}}","object":{{KubernetesJson.Serialize(pod)}}}""");
+
+        public ValueTask SendGoneAsync() =>
+            Lines.Writer.WriteAsync("""{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (2)","reason":"Expired","code":410}}""");
+
+        public void Close() => Lines.Writer.TryComplete();
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text;
+using Envoy.Config.Core.V3;
+using Envoy.Service.ExtProc.V3;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Metadata = Envoy.Config.Core.V3.Metadata;
+using PatternOne.Scheduler.ExtProc;
+
+namespace PatternOne.Tests.Scheduler.ExtProc;
+
+/// <summary>
+/// Plays Envoy's side of one ext_proc stream with FULL_DUPLEX_STREAMED bodies: the same method path, messages and
+/// header encoding (raw_value) a real proxy sends. Built from the wire contract, not from a generated client.
+/// </summary>
+internal sealed class EnvoyClient : IAsyncDisposable
+{
+    private static readonly Method<ProcessingRequest, ProcessingResponse> Process = new(
+        MethodType.DuplexStreaming,
+        ExtProcNames.ServiceName,
+        "Process",
+        Marshallers.Create(m => m.ToByteArray(), ProcessingRequest.Parser.ParseFrom),
+        Marshallers.Create(m => m.ToByteArray(), ProcessingResponse.Parser.ParseFrom));
+
+    private readonly GrpcChannel _channel;
+    private readonly AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> _call;
+    private readonly TimeSpan _timeout;
+
+    public EnvoyClient(int port, TimeSpan timeout)
+    {
+        _timeout = timeout;
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        _call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(Process, null, new CallOptions(deadline: DateTime.UtcNow.Add(timeout)));
+    }
+
+    public Task SendAsync(ProcessingRequest request) => _call.RequestStream.WriteAsync(request).WaitAsync(_timeout);
+
+    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, Metadata? metadata = null) => SendAsync(new ProcessingRequest
+    {
+        RequestHeaders = new HttpHeaders { Headers = HeaderMap((":method", method), (":path", path), (":authority", "gateway"), ("content-type", "application/json"), ("x-request-id", "req-1")), EndOfStream = endOfStream },
+        MetadataContext = metadata,
+    });
+
+    public async Task SendBodyAsync(byte[] body, int chunkSize, Metadata? metadata = null)
+    {
+        for (var offset = 0; offset < body.Length; offset += chunkSize)
+        {
+            var length = Math.Min(chunkSize, body.Length - offset);
+            var last = offset + length >= body.Length;
+            await SendAsync(new ProcessingRequest
+            {
+                RequestBody = new HttpBody { Body = ByteString.CopyFrom(body, offset, length), EndOfStream = last },
+                MetadataContext = last ? metadata : null,
+            });
+        }
+    }
+
+    /// <summary>The next message from the scheduler, or null when it ended the stream.</summary>
+    public async Task<ProcessingResponse?> ReceiveAsync()
+    {
+        var more = await _call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(_timeout);
+        return more ? _call.ResponseStream.Current : null;
+    }
+
+    public Task CompleteAsync() => _call.RequestStream.CompleteAsync().WaitAsync(_timeout);
+
+    public static HeaderMap HeaderMap(params (string Key, string Value)[] headers)
+    {
+        var map = new HeaderMap();
+        foreach (var (key, value) in headers)
+        {
+            map.Headers.Add(new HeaderValue { Key = key, RawValue = ByteString.CopyFromUtf8(value) });
+        }
+
+        return map;
+    }
+
+    public static Metadata SubsetHint(params string[] endpoints)
+    {
+        var list = new ListValue();
+        list.Values.AddRange(endpoints.Select(Value.ForString));
+        var hint = new Struct();
+        hint.Fields[ExtProcNames.SubsetHintKey] = Value.ForList([.. list.Values]);
+        var metadata = new Metadata();
+        metadata.FilterMetadata[ExtProcNames.SubsetHintNamespace] = hint;
+        return metadata;
+    }
+
+    public static Metadata Served(string endpoint)
+    {
+        var lb = new Struct();
+        lb.Fields[ExtProcNames.ServedEndpoint] = Value.ForString(endpoint);
+        var metadata = new Metadata();
+        metadata.FilterMetadata[ExtProcNames.LbNamespace] = lb;
+        return metadata;
+    }
+
+    public static string Header(HeaderMutation mutation, string key) =>
+        mutation.SetHeaders.Single(h => string.Equals(h.Header.Key, key, StringComparison.OrdinalIgnoreCase)) is var option && option.Header.RawValue.IsEmpty
+            ? option.Header.Value
+            : Encoding.UTF8.GetString(option.Header.RawValue.Span);
+
+    public async ValueTask DisposeAsync()
+    {
+        _call.Dispose();
+        await Task.CompletedTask;
+        _channel.Dispose();
+    }
+}

@@ -1,0 +1,286 @@
+using System.Text;
+using System.Text.Json;
+using Envoy.Service.ExtProc.V3;
+using Google.Protobuf;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using PatternOne.Scheduler.ExtProc;
+using PatternOne.Tests.Infrastructure;
+
+namespace PatternOne.Tests.Scheduler.ExtProc;
+
+public sealed class ExternalProcessorServiceTests : IAsyncLifetime
+{
+    private static readonly string[] PoolEndpoints = ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"];
+    private SchedulerTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await SchedulerTestHost.StartAsync(PoolEndpoints);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Post_AnswersHeadersWithDestinationAndMetadata_ThenReemitsTheBodyInLimitedChunks()
+    {
+        _host.SetMetrics();
+        var body = ChatBody(systemPrompt: new string('s', 150_000), question: "What is 2+2?");
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/chat/completions", endOfStream: false);
+        await envoy.SendBodyAsync(body, chunkSize: 100_000);
+
+        var headers = await envoy.ReceiveAsync();
+        Assert.NotNull(headers);
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, headers.ResponseCase);
+        var common = headers.RequestHeaders.Response;
+        Assert.True(common.ClearRouteCache);
+        var destination = EnvoyClient.Header(common.HeaderMutation, ExtProcNames.DestinationEndpoint);
+        var picked = destination.Split(',');
+        Assert.Equal(3, picked.Length);
+        Assert.All(picked, address => Assert.Contains(address, PoolEndpoints));
+        Assert.Equal(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), EnvoyClient.Header(common.HeaderMutation, "Content-Length"));
+        var lb = headers.DynamicMetadata.Fields[ExtProcNames.LbNamespace].StructValue;
+        Assert.Equal(destination, lb.Fields[ExtProcNames.DestinationEndpoint].StringValue);
+
+        var reemitted = new List<StreamedBodyResponse>();
+        while (reemitted.LastOrDefault()?.EndOfStream != true)
+        {
+            var message = await envoy.ReceiveAsync();
+            Assert.NotNull(message);
+            Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestBody, message.ResponseCase);
+            reemitted.Add(message.RequestBody.Response.BodyMutation.StreamedResponse);
+        }
+
+        Assert.All(reemitted, chunk => Assert.InRange(chunk.Body.Length, 1, ExtProcNames.BodyByteLimit));
+        Assert.Equal(body, reemitted.SelectMany(chunk => chunk.Body.ToByteArray()).ToArray());
+        Assert.Single(reemitted, chunk => chunk.EndOfStream);
+
+        var primary = _host.Pool.Find(picked[0])!;
+        Assert.Equal(1, primary.InFlightRequests);
+
+        await envoy.SendAsync(new ProcessingRequest
+        {
+            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200"), ("content-type", "text/event-stream")) },
+            MetadataContext = EnvoyClient.Served(picked[0]),
+        });
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.ResponseHeaders, (await envoy.ReceiveAsync())!.ResponseCase);
+
+        foreach (var (chunk, last) in new[] { ("data: {\"x\":1}\n\n", false), ("data: [DONE]\n\n", true) })
+        {
+            await envoy.SendAsync(new ProcessingRequest { ResponseBody = new HttpBody { Body = ByteString.CopyFromUtf8(chunk), EndOfStream = last } });
+            var echoed = await envoy.ReceiveAsync();
+            Assert.Equal(ProcessingResponse.ResponseOneofCase.ResponseBody, echoed!.ResponseCase);
+            Assert.Equal(chunk, echoed.ResponseBody.Response.BodyMutation.StreamedResponse.Body.ToStringUtf8());
+            Assert.Equal(last, echoed.ResponseBody.Response.BodyMutation.StreamedResponse.EndOfStream);
+        }
+
+        Assert.Equal(0, primary.InFlightRequests);
+        await envoy.CompleteAsync();
+        Assert.Null(await envoy.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task ServedFallback_MovesTheInFlightCount()
+    {
+        _host.SetMetrics();
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hello there"}"""), chunkSize: 10);
+        var picked = EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
+        while (!(await envoy.ReceiveAsync())!.RequestBody.Response.BodyMutation.StreamedResponse.EndOfStream)
+        {
+        }
+
+        await envoy.SendAsync(new ProcessingRequest
+        {
+            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) },
+            MetadataContext = EnvoyClient.Served(picked[1]),
+        });
+        await envoy.ReceiveAsync();
+
+        Assert.Equal(0, _host.Pool.Find(picked[0])!.InFlightRequests);
+        Assert.Equal(1, _host.Pool.Find(picked[1])!.InFlightRequests);
+        await envoy.CompleteAsync();
+        Assert.Null(await envoy.ReceiveAsync());
+        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout, "the closed stream completes its request");
+    }
+
+    [Fact]
+    public async Task Get_WithEndOfStreamOnHeaders_IsAnsweredAtOnceWithOneEndpoint()
+    {
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("GET", "/v1/models", endOfStream: true);
+        var response = await envoy.ReceiveAsync();
+
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, response!.ResponseCase);
+        var destination = EnvoyClient.Header(response.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint);
+        Assert.Contains(destination, PoolEndpoints);
+        Assert.Equal(destination, response.DynamicMetadata.Fields[ExtProcNames.LbNamespace].StructValue.Fields[ExtProcNames.DestinationEndpoint].StringValue);
+    }
+
+    [Fact]
+    public async Task SubsetHint_RestrictsThePick()
+    {
+        _host.SetMetrics();
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("127.0.0.1:2"));
+        var response = await envoy.ReceiveAsync();
+
+        Assert.Equal("127.0.0.1:2", EnvoyClient.Header(response!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint));
+    }
+
+    [Fact]
+    public async Task UnparsableBody_Gets400()
+    {
+        _host.SetMetrics();
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/chat/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model": "m", "messages": [ """), 1024);
+
+        var immediate = await AssertImmediateAsync(envoy, 400);
+        Assert.DoesNotContain(immediate.Headers.SetHeaders, h => h.Header.Key == ExtProcNames.DroppedReasonHeader);
+        Assert.Equal("invalid_request_error", ErrorField(immediate, "type"));
+        Assert.Null(await envoy.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task SaturatedPool_Gets429WithDroppedReason()
+    {
+        _host.SetMetrics(waiting: 50);
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+
+        var immediate = await AssertImmediateAsync(envoy, 429);
+        Assert.Equal(ExtProcNames.ReasonSaturated, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
+        Assert.Equal("1", EnvoyClient.Header(immediate.Headers, "retry-after"));
+        Assert.Equal("rate_limit_error", ErrorField(immediate, "type"));
+    }
+
+    [Fact]
+    public async Task StaleMetrics_CountAsSaturated()
+    {
+        _host.SetMetrics();
+        _host.Time.Advance(TimeSpan.FromMilliseconds(201));
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+
+        await AssertImmediateAsync(envoy, 429);
+    }
+
+    [Fact]
+    public async Task SubsetOutsideThePool_Gets503WithDroppedReason()
+    {
+        _host.SetMetrics();
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("10.9.9.9:8000"));
+
+        var immediate = await AssertImmediateAsync(envoy, 503);
+        Assert.Equal(ExtProcNames.ReasonNoEndpoints, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
+    }
+
+    [Fact]
+    public async Task EmptyPool_Gets503_ForBodilessAndBodyRequests()
+    {
+        await using var empty = await SchedulerTestHost.StartAsync([]);
+
+        await using (var envoy = new EnvoyClient(empty.ExtProcPort, SchedulerTestHost.Timeout))
+        {
+            await envoy.SendRequestHeadersAsync("GET", "/v1/models", endOfStream: true);
+            var immediate = await AssertImmediateAsync(envoy, 503);
+            Assert.Equal(ExtProcNames.ReasonNoEndpoints, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
+        }
+
+        await using (var envoy = new EnvoyClient(empty.ExtProcPort, SchedulerTestHost.Timeout))
+        {
+            await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+            await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+            await AssertImmediateAsync(envoy, 503);
+        }
+    }
+
+    [Fact]
+    public async Task SharedSystemPrompt_GoesToTheSameEndpoint()
+    {
+        _host.SetMetrics();
+        var primaries = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+            await envoy.SendRequestHeadersAsync("POST", "/v1/chat/completions", endOfStream: false);
+            await envoy.SendBodyAsync(ChatBody(new string('p', 8_000), $"question {i}"), 4096);
+            primaries.Add(EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0]);
+        }
+
+        Assert.Single(primaries.Distinct());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("liveness")]
+    [InlineData("readiness")]
+    [InlineData(ExtProcNames.ServiceName)]
+    public async Task GrpcHealth_ServesEveryUpstreamServiceName(string service)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_host.HealthPort}");
+
+        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service }).ResponseAsync.WaitAsync(SchedulerTestHost.Timeout);
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    [Fact]
+    public async Task PrometheusEndpoint_ExportsUpstreamMetricNames()
+    {
+        _host.SetMetrics(waiting: 2);
+        await using (var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout))
+        {
+            await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
+            await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+            await envoy.ReceiveAsync();
+        }
+
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{_host.MetricsPort}/metrics")).WaitAsync(SchedulerTestHost.Timeout);
+
+        Assert.Contains("inference_objective_request_total{model_name=\"m\",target_model_name=\"m\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("inference_pool_ready_pods{name=\"qwen2-3b-pattern1\"} 3", text, StringComparison.Ordinal);
+        Assert.Contains("inference_pool_average_queue_size{name=\"qwen2-3b-pattern1\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("inference_extension_scheduler_e2e_duration_seconds_count 1", text, StringComparison.Ordinal);
+        Assert.Contains("inference_extension_plugin_duration_seconds_count{extension_point=\"Scorer\",plugin_type=\"prefix-cache-scorer\",plugin_name=\"prefix-cache-scorer\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("inference_extension_scheduler_attempts_total{status=\"success\"} 1", text, StringComparison.Ordinal);
+    }
+
+    private static async Task<ImmediateResponse> AssertImmediateAsync(EnvoyClient envoy, int status)
+    {
+        var response = await envoy.ReceiveAsync();
+        Assert.NotNull(response);
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.ImmediateResponse, response.ResponseCase);
+        Assert.Equal(status, (int)response.ImmediateResponse.Status.Code);
+        Assert.Equal("application/json", EnvoyClient.Header(response.ImmediateResponse.Headers, "content-type"));
+        return response.ImmediateResponse;
+    }
+
+    private static string? ErrorField(ImmediateResponse response, string field)
+    {
+        using var json = JsonDocument.Parse(response.Body.ToByteArray());
+        var error = json.RootElement.GetProperty("error");
+        Assert.True(error.TryGetProperty("message", out var message) && message.GetString()!.Length > 0);
+        return error.GetProperty(field).GetString();
+    }
+
+    private static byte[] ChatBody(string systemPrompt, string question) => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        model = "Qwen/Qwen2.5-3B-Instruct",
+        stream = true,
+        messages = new[] { new { role = "system", content = systemPrompt }, new { role = "user", content = question } },
+    });
+}

@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Saturation;
+using PatternOne.Tests.Infrastructure;
+
+namespace PatternOne.Tests.Scheduler.Metrics;
+
+public sealed class MetricsScraperTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private WebApplication _server = null!;
+    private volatile string? _metricsText = "vllm:num_requests_waiting 3\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0.2\n";
+    private int _scrapes;
+
+    private string Address => _server.Urls.Single().Replace("http://", "", StringComparison.Ordinal);
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _server = builder.Build();
+        _server.MapGet("/metrics", () =>
+        {
+            Interlocked.Increment(ref _scrapes);
+            return _metricsText is { } text ? Results.Text(text) : Results.StatusCode(500);
+        });
+        await _server.StartAsync().WaitAsync(Timeout);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Scraper_PublishesEachEndpointsMetrics_AndFollowsChanges()
+    {
+        var pool = new EndpointPool();
+        using var scraper = Scraper(pool);
+        await scraper.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        pool.Replace([Address]);
+        var endpoint = pool.Endpoints.Single();
+
+        await Eventually.HoldsAsync(() => endpoint.Metrics?.WaitingRequests == 3, Timeout, "the first scrape lands");
+        Assert.Equal(1, endpoint.Metrics!.RunningRequests);
+        Assert.Equal(0.2, endpoint.Metrics.KvCacheUsage);
+
+        _metricsText = "vllm:num_requests_waiting 9\nvllm:num_requests_running 2\nvllm:kv_cache_usage_perc 0.7\n";
+        await Eventually.HoldsAsync(() => endpoint.Metrics?.WaitingRequests == 9, Timeout, "a later scrape replaces the data");
+
+        await scraper.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task FailingScrapes_LetTheDataGoStale_WhichCountsAsSaturated()
+    {
+        var pool = new EndpointPool();
+        var thresholds = new SaturationThresholds();
+        using var scraper = Scraper(pool);
+        await scraper.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        pool.Replace([Address]);
+        var endpoint = pool.Endpoints.Single();
+        await Eventually.HoldsAsync(() => endpoint.Metrics is not null, Timeout, "the first scrape lands");
+        Assert.False(thresholds.IsSaturated(endpoint.ToSnapshot(), TimeProvider.System.GetUtcNow()));
+
+        _metricsText = null;
+        var lastGood = endpoint.Metrics!.ScrapedAt;
+
+        await Eventually.HoldsAsync(() => thresholds.IsSaturated(endpoint.ToSnapshot(), TimeProvider.System.GetUtcNow()), Timeout, "the metrics go stale");
+        Assert.InRange(endpoint.Metrics!.ScrapedAt, lastGood, lastGood.AddMilliseconds(100));
+        await scraper.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task RemovedEndpoint_IsNoLongerScraped()
+    {
+        var pool = new EndpointPool();
+        using var scraper = Scraper(pool);
+        await scraper.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        pool.Replace([Address]);
+        var endpoint = pool.Endpoints.Single();
+        await Eventually.HoldsAsync(() => endpoint.Metrics is not null, Timeout, "the first scrape lands");
+        Assert.Equal(1, scraper.ActiveLoops);
+
+        pool.Replace([]);
+
+        Assert.True(endpoint.Removed.IsCancellationRequested);
+        Assert.Empty(pool.Endpoints);
+        await Eventually.HoldsAsync(() => scraper.ActiveLoops == 0, Timeout, "the endpoint's scrape loop ends");
+        await scraper.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    private static MetricsScraper Scraper(EndpointPool pool) => new(
+        pool,
+        new SingleClientFactory(),
+        Options.Create(new MetricsScrapeOptions { Interval = TimeSpan.FromMilliseconds(20) }),
+        TimeProvider.System,
+        NullLogger<MetricsScraper>.Instance);
+
+    private sealed class SingleClientFactory : IHttpClientFactory
+    {
+        private readonly HttpClient _client = new();
+
+        public HttpClient CreateClient(string name) => _client;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using PatternOne.Scheduler;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Metrics;
+
+namespace PatternOne.Tests.Scheduler;
+
+/// <summary>The real scheduler composition (AddScheduler/MapScheduler) on Kestrel, loopback ports chosen free.</summary>
+internal sealed class SchedulerTestHost : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private SchedulerTestHost(WebApplication app, int extProc, int health, int metrics, FakeTimeProvider time)
+    {
+        App = app;
+        ExtProcPort = extProc;
+        HealthPort = health;
+        MetricsPort = metrics;
+        Time = time;
+    }
+
+    public WebApplication App { get; }
+
+    public int ExtProcPort { get; }
+
+    public int HealthPort { get; }
+
+    public int MetricsPort { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public EndpointPool Pool => App.Services.GetRequiredService<EndpointPool>();
+
+    public static async Task<SchedulerTestHost> StartAsync(IEnumerable<string> endpoints, IDictionary<string, string?>? extra = null)
+    {
+        var ports = FreePorts(3);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Scheduler:ExtProcPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Scheduler:HealthPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Scheduler:MetricsPort"] = ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var i = 0;
+        foreach (var endpoint in endpoints)
+        {
+            settings[$"InferencePool:Endpoints:{i++}"] = endpoint;
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSingleton(new Random(17));
+        builder.Services.AddHealthChecks();
+        builder.AddScheduler();
+        var app = builder.Build();
+        app.MapScheduler();
+        await app.StartAsync().WaitAsync(Timeout);
+        return new SchedulerTestHost(app, ports[0], ports[1], ports[2], time);
+    }
+
+    /// <summary>Gives every endpoint fresh metrics as of the fake clock (the test's stand-in for a scrape).</summary>
+    public void SetMetrics(int waiting = 0, double kv = 0.1)
+    {
+        foreach (var endpoint in Pool.Endpoints)
+        {
+            endpoint.Metrics = new EndpointMetrics { WaitingRequests = waiting, KvCacheUsage = kv, ScrapedAt = Time.GetUtcNow() };
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync().WaitAsync(Timeout);
+        await App.DisposeAsync();
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Start();
+        }
+
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Stop();
+        }
+
+        return ports;
+    }
+}
