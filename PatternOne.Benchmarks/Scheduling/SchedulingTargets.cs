@@ -68,6 +68,7 @@ internal static class SchedulingTargets
     private static void LowCache(ScenarioReport report, int replicas, List<JsonObject> low, string candidate)
     {
         double worst = 0, worstQps = 0, worstDef = 0, worstLq = 0, worstTput = 1;
+        JsonObject? worstRow = null, worstLqRow = null;
         foreach (var lq in low.Where(r => Policy(r) == BuiltInProfiles.LeastQueue && P90(r) <= TwoSecondsMs))
         {
             var def = low.SingleOrDefault(r => Policy(r) == candidate && Qps(r) == Qps(lq));
@@ -80,6 +81,7 @@ internal static class SchedulingTargets
             if (ratio > worst)
             {
                 (worst, worstQps, worstDef, worstLq) = (ratio, Qps(lq), P90(def), P90(lq));
+                (worstRow, worstLqRow) = (def, lq);
             }
 
             worstTput = Math.Min(worstTput, ((double?)def["output_tokens_per_s"] ?? 0) / Math.Max(1, (double?)lq["output_tokens_per_s"] ?? 1));
@@ -90,7 +92,21 @@ internal static class SchedulingTargets
             worst == 0 ? "no unsaturated least-queue point" : string.Create(CultureInfo.InvariantCulture,
                 $"worst over the ramp below least-queue's saturation: {worstQps} QPS, {candidate} {SchedulingScenario.Ms(worstDef)} vs least-queue {SchedulingScenario.Ms(worstLq)} ({(worst - 1) * 100:+0.#;-0.#}%); throughput ≥ {worstTput:P1} of least-queue's"),
             worst == 0 ? null : worst <= 1.05,
-            worst is 0 or <= 1.05 ? null : string.Create(CultureInfo.InvariantCulture, $"over by {(worst - 1.05) * 100:0.#} points")));
+            worst is 0 or <= 1.05 ? null : string.Create(CultureInfo.InvariantCulture, $"over by {(worst - 1.05) * 100:0.#} points; {Why(worstRow!, worstLqRow!)}")));
+    }
+
+    /// <summary>The likely cause of a low-cache miss, read from the row: shedding, or ordinary variance between balancers.</summary>
+    private static string Why(JsonObject row, JsonObject leastQueue)
+    {
+        var rejected = (int?)row["rejections_429"] ?? 0;
+        if (rejected > 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"why: the profile's saturation detector answered {rejected} attempts with 429 (every replica over queue 5 or KV 80%), and each retry after 1 s lands in the tail; least-queue never rejects");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"why: no rejections; below saturation the two differ by a few ms of queueing — the prefix scorer keeps requests of one group together (hit rate {(double?)row["prefix_hit_rate"]:P0} vs {(double?)leastQueue["prefix_hit_rate"]:P0}), which trades a little balance for cache");
     }
 
     private static List<JsonObject> Rows(ScenarioReport report, string workload, int replicas) =>
