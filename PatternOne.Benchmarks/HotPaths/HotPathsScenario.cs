@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
@@ -42,8 +43,10 @@ public sealed class HotPathsScenario : IScenario
             .WithOptions(ConfigOptions.JoinSummary);
         if (context.Quick)
         {
-            // CI may run the smoke test in Debug; numbers from --quick are not measurements anyway.
-            config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);
+            // CI may run the smoke test in Debug; numbers from --quick are not measurements anyway. The 256-endpoint
+            // cases spend most of their time warming their index, so the smoke run leaves them out.
+            config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator)
+                .AddFilter(new SimpleFilter(c => !c.Parameters.Items.Any(p => p.Name == "Endpoints" && Equals(p.Value, 256))));
         }
 
         report.Parameters["job"] = context.Quick ? "Dry (1 cold iteration)" : "ShortRun (3 warm-ups, 3 iterations)";
@@ -65,7 +68,7 @@ public sealed class HotPathsScenario : IScenario
         }
 
         report.Tables.Add(new TableView("Results", ["class", "method", "params", "mean_us", "median_us", "allocated_bytes"], _ => true));
-        HotPathTargets.Evaluate(report);
+        HotPathTargets.Evaluate(report, context.Quick);
         return Task.FromResult(report);
     }
 
@@ -90,7 +93,7 @@ public sealed class HotPathsScenario : IScenario
 /// <summary>Issue 7's hot-path target: one pick for 64 endpoints with a 16 KB prompt under 50 µs.</summary>
 internal static class HotPathTargets
 {
-    public static void Evaluate(ScenarioReport report)
+    public static void Evaluate(ScenarioReport report, bool quick)
     {
         // The default profile's Pick (the prefix plugin included), as issue 7 states the target.
         var pick = report.Rows.FirstOrDefault(r => (string?)r["class"] == "PickBenchmarks" && (string?)r["method"] == "Pick"
@@ -106,6 +109,7 @@ internal static class HotPathTargets
         var mean = (double)pick["mean_us"]!;
         report.Targets.Add(new TargetCheck("one pick, 64 endpoints, 16 KB prompt", "< 50 µs (GAIE #768: ~0.2 ms + 0.3 ms prefix)",
             string.Create(CultureInfo.InvariantCulture, $"{mean:0.#} µs ({pick["class"]}.{pick["method"]} {pick["params"]}, {pick["allocated_bytes"]} B allocated)"),
-            mean < 50, mean < 50 ? null : string.Create(CultureInfo.InvariantCulture, $"over by {mean - 50:0.#} µs")));
+            quick ? null : mean < 50,
+            quick ? "--quick: one cold iteration, not a measurement" : mean < 50 ? null : string.Create(CultureInfo.InvariantCulture, $"over by {mean - 50:0.#} µs")));
     }
 }
