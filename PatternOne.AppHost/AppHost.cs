@@ -1,5 +1,6 @@
 using PatternOne.AppHost.Gateway;
 using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Publishing;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
 
@@ -21,5 +22,8 @@ builder.AddProject<Projects.PatternOne_Gateway>("gateway")
     .AsInferenceGateway()
     .WithTlsCertificate(certificate)
     .WithInferenceRoute("/llm-d-inference-scheduling/qwen2-3b-pattern1/", pool, scheduler);
+
+// `--operation publish --step publish`: the same model as Kubernetes manifests in aspirate-output/.
+builder.AddKubernetesPublisher();
 
 builder.Build().Run();

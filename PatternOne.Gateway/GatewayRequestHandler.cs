@@ -36,6 +36,9 @@ internal sealed class GatewayRequestHandler(
     TimeProvider timeProvider,
     ILogger<GatewayRequestHandler> logger)
 {
+    /// <summary>Metrics status of a request whose client went away (nginx's convention).</summary>
+    internal const int ClientClosedRequest = 499;
+
     private readonly GatewayLimitsOptions _limits = options.Value.Limits;
     private readonly int _maxAttempts = options.Value.Forwarding.MaxAttempts;
 
@@ -60,10 +63,13 @@ internal sealed class GatewayRequestHandler(
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client left; there is no one to answer.
+            labels.ClientGone = true;
         }
         finally
         {
-            metrics.RecordRequest(labels.Route, labels.Pool, context.Response.StatusCode, labels.Upstream, timeProvider.GetElapsedTime(started));
+            // 499 as nginx and Envoy's access logs count it: the client left before the answer was complete.
+            var status = labels.ClientGone ? ClientClosedRequest : context.Response.StatusCode;
+            metrics.RecordRequest(labels.Route, labels.Pool, status, labels.Upstream, timeProvider.GetElapsedTime(started));
         }
     }
 
@@ -112,6 +118,7 @@ internal sealed class GatewayRequestHandler(
         }
         catch (IOException) when (context.RequestAborted.IsCancellationRequested)
         {
+            labels.ClientGone = true;
             return;
         }
 
@@ -219,6 +226,7 @@ internal sealed class GatewayRequestHandler(
 
             if (context.RequestAborted.IsCancellationRequested)
             {
+                labels.ClientGone = true;
                 return;
             }
 
@@ -393,5 +401,6 @@ internal sealed class GatewayRequestHandler(
         public string Route { get; set; } = GatewayMetrics.NoUpstream;
         public string Pool { get; set; } = GatewayMetrics.NoUpstream;
         public string Upstream { get; set; } = GatewayMetrics.NoUpstream;
+        public bool ClientGone { get; set; }
     }
 }

@@ -242,6 +242,9 @@ internal sealed partial class InferenceEndpoint(
         response.Headers.CacheControl = "no-cache";
         await response.StartAsync(aborted);
         var output = response.BodyWriter;
+
+        // Headers leave now, as uvicorn sends them before the first token: a queued request is visibly accepted.
+        await output.FlushAsync(aborted);
         var finished = 0;
         var produced = 0;
         while (finished < call.Choices.Count)

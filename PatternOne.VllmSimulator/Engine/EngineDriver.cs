@@ -37,8 +37,15 @@ public interface IEngineDriver
 /// </summary>
 internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
 {
-    /// <summary>Waits shorter than this are skipped: timers are not finer, and the next sync absorbs the error.</summary>
-    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(0.5);
+    /// <summary>Waits shorter than this are skipped (timers are not finer); the engine runs that much ahead.</summary>
+    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// How far (in real time) the engine may fall behind the wall clock and still catch up by running steps back to
+    /// back; beyond it the lost time is booked as idle. Keeps the average step rate right at high time scales, where
+    /// a step is shorter than a timer tick.
+    /// </summary>
+    private static readonly TimeSpan CatchUp = TimeSpan.FromMilliseconds(20);
 
     private readonly EngineCore _engine;
     private readonly Lock _gate = new();
@@ -70,7 +77,10 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
         EngineSequence sequence;
         lock (_gate)
         {
-            sequence = _engine.Submit(request with { ArrivalTime = VirtualNow() });
+            // An engine running behind the wall clock sees the request arrive on its own timeline, never in its future.
+            var now = VirtualNow();
+            var arrival = _engine.HasWork && _engine.Now < now ? _engine.Now : now;
+            sequence = _engine.Submit(request with { ArrivalTime = arrival });
             _sinks[request.RequestId] = sink;
         }
 
@@ -122,7 +132,7 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
             {
                 if (_engine.HasWork)
                 {
-                    _engine.StallUntil(VirtualNow());
+                    _engine.StallUntil(VirtualNow() - (CatchUp * _timeScale));
                     step = _engine.Step();
                 }
                 else

@@ -60,9 +60,11 @@ public sealed class SimulatorServer : IAsyncDisposable
     public async Task<double> WaitForMetricAsync(string name, Func<double, bool> condition, string? labelFragment = null)
     {
         var deadline = DateTime.UtcNow + Timeout;
+        var seen = new HashSet<double>();
         while (true)
         {
             var value = await MetricAsync(name, labelFragment);
+            seen.Add(value);
             if (condition(value))
             {
                 return value;
@@ -70,7 +72,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{name} stayed at {value}");
+                throw new TimeoutException($"{name} never met the condition; values seen: {string.Join(", ", seen)}");
             }
 
             await Task.Yield();

@@ -1,0 +1,99 @@
+// ASPIREPIPELINES002: the deployment-state API is experimental in Aspire 13.6; we replace it, see StatelessDeploymentState.
+#pragma warning disable ASPIREPIPELINES002
+
+using Aspire.Hosting.Pipelines;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using PatternOne.AppHost.Publishing.Manifests;
+using PatternOne.AppHost.Publishing.Output;
+using PatternOne.AppHost.Publishing.Plan;
+
+namespace PatternOne.AppHost.Publishing;
+
+/// <summary>
+/// The Kubernetes publisher: a step of Aspire's publish pipeline that turns the app model into the
+/// <c>aspirate-output/</c> kustomize tree for GKE.
+/// <code>
+///  dotnet run --project PatternOne.AppHost -- --operation publish --step publish --output-path aspirate-output
+///    app model + publish parameters ─▶ ClusterPlan ─▶ manifest folders ─▶ kustomize tree
+/// </code>
+/// Publish mode starts neither DCP nor any process, so this runs in seconds without Docker.
+/// </summary>
+public static partial class KubernetesPublisherExtensions
+{
+    /// <summary>Pipeline step name (<c>--step publish-kubernetes</c> runs it alone).</summary>
+    public const string StepName = "publish-kubernetes";
+
+    /// <summary>Aspirate's default output folder name.</summary>
+    public const string DefaultOutputFolder = "aspirate-output";
+
+    /// <summary>Aspire's key for <c>--output-path</c>.</summary>
+    public const string OutputPathConfigurationKey = "Pipeline:OutputPath";
+
+    /// <summary>
+    /// Declares the publish parameters (<see cref="PublishParameters"/>) and adds the publish step. In run mode it
+    /// adds nothing, so the dashboard stays free of cluster-only settings.
+    /// </summary>
+    public static IDistributedApplicationBuilder AddKubernetesPublisher(this IDistributedApplicationBuilder builder)
+    {
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+
+        builder.Services.RemoveAll<IDeploymentStateManager>();
+        builder.Services.AddSingleton<IDeploymentStateManager, StatelessDeploymentState>();
+
+        foreach (var (name, fallback, description) in PublishParameters.All)
+        {
+            // The configured value (Parameters:<name>) wins over the default; a constant-valued parameter would
+            // ignore configuration.
+            var key = "Parameters:" + name;
+            builder.AddParameter(name, () => builder.Configuration[key] is { Length: > 0 } value ? value : fallback, publishValueAsDefault: true)
+                .WithDescription(description);
+        }
+
+        // Without --output-path, write where users of Aspirate expect it: aspirate-output/ beside the AppHost folder
+        // (the repository root). `dotnet run` starts the AppHost in its project folder, so a relative
+        // --output-path lands under PatternOne.AppHost/; pass an absolute one.
+        var defaultOutput = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DefaultOutputFolder));
+        builder.Pipeline.AddStep(StepName, context => PublishAsync(context, defaultOutput),
+            dependsOn: WellKnownPipelineSteps.PublishPrereq, requiredBy: WellKnownPipelineSteps.Publish);
+        return builder;
+    }
+
+    /// <summary>The output folders in the order of the root kustomization.</summary>
+    public static IReadOnlyList<ManifestFolder> BuildManifests(ClusterPlan plan)
+    {
+        IManifestComponent[] components =
+        [
+            new NamespacesComponent(),
+            new CertManagerComponent(),
+            new VllmComponent(plan.Pool.Name),
+            new SchedulerComponent(),
+            new GatewayComponent(),
+            new NetworkPoliciesComponent(),
+        ];
+        return [.. components.Select(c => c.Build(plan))];
+    }
+
+    private static async Task PublishAsync(PipelineStepContext context, string defaultOutput)
+    {
+        var configured = context.Services.GetRequiredService<IConfiguration>()[OutputPathConfigurationKey];
+        var output = string.IsNullOrEmpty(configured)
+            ? defaultOutput
+            : context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var plan = await ClusterPlanReader.ReadAsync(context.Model, context.CancellationToken);
+        var files = KustomizeWriter.Write(output, BuildManifests(plan));
+
+        LogWritten(context.Logger, files.Count, output, plan.Pool.Name, plan.Pool.Replicas);
+        context.Summary.Add("Kubernetes manifests", output);
+        context.Summary.Add("Deploy", $"kubectl apply -k {output}");
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information,
+        Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory} (pool {Pool}, {Replicas} replicas)")]
+    private static partial void LogWritten(ILogger logger, int fileCount, string outputDirectory, string pool, int replicas);
+}

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s.Models;
+using PatternOne.AppHost.Publishing.Plan;
+
+namespace PatternOne.AppHost.Publishing.Manifests;
+
+/// <summary>
+/// The endpoint picker (PatternOne.Scheduler) as KServe deploys its EPP: Deployment
+/// <c>&lt;pool&gt;-kserve-router-scheduler</c>, Service <c>&lt;pool&gt;-epp-service</c> (9002 ext_proc, 9003 gRPC health,
+/// 9090 metrics), a ServiceAccount whose Role can only get/list/watch pods in the pool's namespace, its profile and
+/// its configuration as ConfigMaps.
+/// </summary>
+internal sealed class SchedulerComponent : IManifestComponent
+{
+    public const string FolderName = "scheduler";
+    public const string ContainerName = "scheduler";
+    public const string ExtProcPortName = "grpc";
+    public const string HealthPortName = "grpc-health";
+    public const string MetricsPortName = "metrics";
+    public const string ConfigVolume = "config";
+    public const string ConfigDirectory = "/etc/patternone/scheduler";
+    public const string ProfileFile = "endpoint-picker.yaml";
+
+    /// <summary>
+    /// The pool's label selector has keys with '/', which environment variable names (and ConfigMap keys) cannot
+    /// carry; .NET reads <c>appsettings.Production.json</c> from the content root, so the pool section is that file.
+    /// </summary>
+    public const string AppSettingsFile = "appsettings.Production.json";
+    public const string ContentRoot = "/app";
+
+    /// <summary>gRPC health service the readiness probe asks for (upstream EPP's convention; includes pool discovery).</summary>
+    public const string ExtProcHealthService = "envoy.service.ext_proc.v3.ExternalProcessor";
+
+    /// <summary>gRPC health service of the scheduler that reports the process alone.</summary>
+    public const string LivenessHealthService = "liveness";
+
+    public string Folder => FolderName;
+
+    public ManifestFolder Build(ClusterPlan plan)
+    {
+        var pool = plan.Pool;
+        return new ManifestFolder(Folder,
+        [
+            new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
+            new ManifestFile("role.yaml", Role(pool)),
+            new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
+            new ManifestFile("configmap-env.yaml", EnvConfigMap(plan)),
+            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
+            new ManifestFile("deployment.yaml", Deployment(plan)),
+            new ManifestFile("service.yaml", Service(plan)),
+        ]);
+    }
+
+    private static V1ObjectMeta Meta(VllmPoolPlan pool, string name) => new()
+    {
+        Name = name,
+        NamespaceProperty = pool.Namespace,
+        Labels = ClusterLabels.Scheduler(pool.Name),
+    };
+
+    private static V1ServiceAccount ServiceAccount(VllmPoolPlan pool) => new()
+    {
+        ApiVersion = V1ServiceAccount.KubeApiVersion,
+        Kind = V1ServiceAccount.KubeKind,
+        Metadata = Meta(pool, ClusterNames.SchedulerServiceAccount(pool.Name)),
+    };
+
+    private static V1Role Role(VllmPoolPlan pool) => new()
+    {
+        ApiVersion = "rbac.authorization.k8s.io/v1",
+        Kind = V1Role.KubeKind,
+        Metadata = Meta(pool, ClusterNames.SchedulerRole(pool.Name)),
+        // Discovery watches Ready pods matching the pool selector; nothing else is needed.
+        Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] }],
+    };
+
+    private static V1RoleBinding RoleBinding(VllmPoolPlan pool) => new()
+    {
+        ApiVersion = "rbac.authorization.k8s.io/v1",
+        Kind = V1RoleBinding.KubeKind,
+        Metadata = Meta(pool, ClusterNames.SchedulerRoleBinding(pool.Name)),
+        RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = V1Role.KubeKind, Name = ClusterNames.SchedulerRole(pool.Name) },
+        Subjects = [new Rbacv1Subject { Kind = V1ServiceAccount.KubeKind, Name = ClusterNames.SchedulerServiceAccount(pool.Name), NamespaceProperty = pool.Namespace }],
+    };
+
+    /// <summary>The flat part of the system contract's configuration, as environment variables.</summary>
+    private static V1ConfigMap EnvConfigMap(ClusterPlan plan)
+    {
+        var s = plan.Scheduler;
+        var data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["Scheduler__ExtProcPort"] = Str(s.ExtProcPort),
+            ["Scheduler__HealthPort"] = Str(s.HealthPort),
+            ["Scheduler__MetricsPort"] = Str(s.MetricsPort),
+            ["Scheduler__ConfigFile"] = ConfigDirectory + "/" + ProfileFile,
+            // Read-only root filesystem: .NET and ASP.NET Core write their few files under HOME.
+            ["HOME"] = Hardening.TmpPath,
+            // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
+            ["OTEL_SERVICE_NAME"] = plan.Scheduler.ResourceName,
+        };
+        return new V1ConfigMap
+        {
+            ApiVersion = V1ConfigMap.KubeApiVersion,
+            Kind = V1ConfigMap.KubeKind,
+            Metadata = Meta(plan.Pool, ClusterNames.EnvConfigMap(ClusterNames.SchedulerDeployment(plan.Pool.Name))),
+            Data = data,
+        };
+    }
+
+    private static V1ConfigMap ProfileConfigMap(ClusterPlan plan) => new()
+    {
+        ApiVersion = V1ConfigMap.KubeApiVersion,
+        Kind = V1ConfigMap.KubeKind,
+        Metadata = Meta(plan.Pool, ClusterNames.SchedulerProfile(plan.Pool.Name)),
+        Data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ProfileFile] = SchedulerProfile.DefaultYaml,
+            [AppSettingsFile] = PoolSettingsJson(plan),
+        },
+    };
+
+    /// <summary>The <c>InferencePool</c> section: Kubernetes discovery of Ready pods by the workload selector.</summary>
+    internal static string PoolSettingsJson(ClusterPlan plan)
+    {
+        var selector = new JsonObject();
+        foreach (var (key, value) in ClusterLabels.WorkloadSelector(plan.Pool.Name))
+        {
+            selector[key] = value;
+        }
+
+        var root = new JsonObject
+        {
+            ["InferencePool"] = new JsonObject
+            {
+                ["Name"] = plan.Pool.Name,
+                ["Discovery"] = "Kubernetes",
+                ["Namespace"] = plan.Pool.Namespace,
+                ["Selector"] = selector,
+                ["TargetPort"] = plan.Pool.Port,
+            },
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    private static V1Deployment Deployment(ClusterPlan plan)
+    {
+        var pool = plan.Pool;
+        var s = plan.Scheduler;
+        var name = ClusterNames.SchedulerDeployment(pool.Name);
+        var container = new V1Container
+        {
+            Name = ContainerName,
+            Image = plan.Images.Scheduler,
+            ImagePullPolicy = "IfNotPresent",
+            EnvFrom = [new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = ClusterNames.EnvConfigMap(name) } }],
+            Ports =
+            [
+                new V1ContainerPort { Name = ExtProcPortName, ContainerPort = s.ExtProcPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = HealthPortName, ContainerPort = s.HealthPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = MetricsPortName, ContainerPort = s.MetricsPort, Protocol = "TCP" },
+            ],
+            // The seed's EPP resources.
+            Resources = Hardening.Resources("100m", "128Mi", "500m", "512Mi"),
+            ReadinessProbe = new V1Probe
+            {
+                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = ExtProcHealthService },
+                PeriodSeconds = 5,
+                TimeoutSeconds = 2,
+                FailureThreshold = 3,
+            },
+            LivenessProbe = new V1Probe
+            {
+                // "liveness" reports only the process, not pool discovery: a slow API server must not restart us.
+                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = LivenessHealthService },
+                InitialDelaySeconds = 10,
+                PeriodSeconds = 10,
+                TimeoutSeconds = 2,
+                FailureThreshold = 3,
+            },
+            SecurityContext = Hardening.Container(),
+            VolumeMounts =
+            [
+                new V1VolumeMount { Name = ConfigVolume, MountPath = ConfigDirectory + "/" + ProfileFile, SubPath = ProfileFile, ReadOnlyProperty = true },
+                new V1VolumeMount { Name = ConfigVolume, MountPath = ContentRoot + "/" + AppSettingsFile, SubPath = AppSettingsFile, ReadOnlyProperty = true },
+                new V1VolumeMount { Name = Hardening.TmpVolume, MountPath = Hardening.TmpPath },
+            ],
+        };
+        return new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = V1Deployment.KubeKind,
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = pool.Namespace,
+                Labels = ClusterLabels.Scheduler(pool.Name),
+                Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                {
+                    [Hardening.ExceptionsAnnotation] =
+                        "automountServiceAccountToken true: the scheduler watches pods through the API (Role: get/list/watch pods); " +
+                        "one replica: the prefix-cache index is in memory, a second replica would split it.",
+                },
+            },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = s.Replicas,
+                Selector = new V1LabelSelector { MatchLabels = ClusterLabels.Scheduler(pool.Name) },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = ClusterLabels.Scheduler(pool.Name) },
+                    Spec = new V1PodSpec
+                    {
+                        ServiceAccountName = ClusterNames.SchedulerServiceAccount(pool.Name),
+                        AutomountServiceAccountToken = true,
+                        EnableServiceLinks = false,
+                        SecurityContext = Hardening.Pod(Hardening.DotnetUser),
+                        ImagePullSecrets = [new V1LocalObjectReference { Name = plan.Images.PullSecret }],
+                        Containers = [container],
+                        Volumes =
+                        [
+                            new V1Volume { Name = ConfigVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = ClusterNames.SchedulerProfile(pool.Name) } },
+                            Hardening.EmptyDir(Hardening.TmpVolume, "256Mi"),
+                        ],
+                    },
+                },
+            },
+        };
+    }
+
+    private static V1Service Service(ClusterPlan plan)
+    {
+        var s = plan.Scheduler;
+        return new V1Service
+        {
+            ApiVersion = V1Service.KubeApiVersion,
+            Kind = V1Service.KubeKind,
+            Metadata = Meta(plan.Pool, ClusterNames.SchedulerService(plan.Pool.Name)),
+            Spec = new V1ServiceSpec
+            {
+                Type = "ClusterIP",
+                Selector = ClusterLabels.Scheduler(plan.Pool.Name),
+                Ports =
+                [
+                    // ext_proc is gRPC over cleartext HTTP/2.
+                    new V1ServicePort { Name = ExtProcPortName, Port = s.ExtProcPort, TargetPort = ExtProcPortName, Protocol = "TCP", AppProtocol = "kubernetes.io/h2c" },
+                    new V1ServicePort { Name = HealthPortName, Port = s.HealthPort, TargetPort = HealthPortName, Protocol = "TCP", AppProtocol = "kubernetes.io/h2c" },
+                    new V1ServicePort { Name = MetricsPortName, Port = s.MetricsPort, TargetPort = MetricsPortName, Protocol = "TCP", AppProtocol = "http" },
+                ],
+            },
+        };
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

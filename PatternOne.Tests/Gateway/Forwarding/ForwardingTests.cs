@@ -1,0 +1,206 @@
+extern alias GatewayApp;
+
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using PatternOne.Tests.Gateway.Support;
+
+namespace PatternOne.Tests.Gateway.Forwarding;
+
+public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
+{
+    private const string Chat = GatewayHost.Prefix + "/v1/chat/completions";
+
+    private static StringContent ChatBody(bool stream = false) => new(
+        $$"""{"model":"Qwen/Qwen2.5-3B-Instruct","messages":[{"role":"user","content":"hi"}]{{(stream ? ",\"stream\":true" : "")}}}""",
+        Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task ConnectionRefused_TriesTheNextEndpointOfThePickersList()
+    {
+        var dead = PoolFixture.ClosedEndpoint();
+        pool.Picker.Answer = _ => PickerAnswer.Route($"{dead},{pool.B.Authority}");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
+
+        using var response = await gateway.Client.PostAsync(Chat, ChatBody());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("b", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replica").GetString());
+    }
+
+    [Fact]
+    public async Task PickedEndpointDead_FallsBackToTheGatewaysOwnView()
+    {
+        var dead = PoolFixture.ClosedEndpoint();
+        pool.Picker.Answer = _ => PickerAnswer.Route(dead);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [dead, pool.A.Authority]));
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await gateway.Client.PostAsync(Chat, ChatBody());
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionResetBeforeResponse_IsRetriedOnAnotherEndpoint()
+    {
+        await using var resetting = await FakeReplica.StartAsync("resetting");
+        resetting.ResetConnections = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route($"{resetting.Authority},{pool.A.Authority}");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+
+        using var response = await gateway.Client.PostAsync(Chat, ChatBody());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(resetting.Requests);
+        Assert.Equal("a", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replica").GetString());
+    }
+
+    [Fact]
+    public async Task EveryEndpointDead_Answers502WithAnOpenAiError()
+    {
+        var dead = PoolFixture.ClosedEndpoint();
+        pool.Picker.Answer = _ => PickerAnswer.Route(dead);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+
+        using var response = await gateway.Client.PostAsync(Chat, ChatBody());
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("upstream_unavailable", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task NoReadyEndpoint_FailOpen_Answers503()
+    {
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings("http://" + PoolFixture.ClosedEndpoint(), [PoolFixture.ClosedEndpoint()]));
+
+        using var first = await gateway.Client.PostAsync(Chat, ChatBody());
+        using var second = await gateway.Client.PostAsync(Chat, ChatBody());
+
+        Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal("no_ready_endpoints", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Sse_FirstChunkArrivesBeforeTheReplicaSendsTheLast()
+    {
+        await using var replica = await FakeReplica.StartAsync("streaming");
+        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
+
+        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("data: {\"chunk\":1}", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
+        Assert.False(replica.StreamRelease.Task.IsCompleted);
+        replica.StreamRelease.SetResult();
+        var rest = await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
+        Assert.Contains("data: {\"chunk\":2}", rest);
+        Assert.Contains("data: [DONE]", rest);
+    }
+
+    [Fact]
+    public async Task ClientCancellation_AbortsTheUpstreamRequest()
+    {
+        await using var replica = await FakeReplica.StartAsync("aborted");
+        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+        using var cancellation = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
+
+        var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation.Token).WaitAsync(TestTimeouts.Request);
+        var body = await response.Content.ReadAsStreamAsync(cancellation.Token);
+        var first = new byte[8];
+        Assert.True(await body.ReadAsync(first, cancellation.Token).AsTask().WaitAsync(TestTimeouts.Request) > 0);
+        cancellation.Cancel();
+        response.Dispose();
+
+        await replica.StreamAborted.Task.WaitAsync(TestTimeouts.Request);
+    }
+
+    [Fact]
+    public async Task TraceContext_ReachesThePickerAndTheReplica()
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+        // The test's own HttpClient is instrumented too (same process): it must send our traceparent untouched.
+        using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = gateway.Client.BaseAddress };
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody() };
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        request.Headers.Add("x-request-id", "trace-1");
+
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var replicaTrace = pool.A.Requests.Last(r => r.Headers.GetValueOrDefault("x-request-id") == "trace-1").Headers["traceparent"];
+        var pickerTrace = pool.Picker.Streams.Last(s => s.Headers.GetValueOrDefault("x-request-id") == "trace-1").Headers["traceparent"];
+        Assert.Equal(traceId, replicaTrace.Split('-')[1]);
+        Assert.Equal(traceId, pickerTrace.Split('-')[1]);
+    }
+
+    [Fact]
+    public async Task UnknownPath_Gets404WithAnOpenAiError()
+    {
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
+
+        using var response = await gateway.Client.PostAsync("/v1/chat/completions", ChatBody());
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("not_found", error.GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        Assert.True(response.Headers.Contains("x-request-id"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OversizedBody_Gets413WithAnOpenAiError(bool chunked)
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
+            ("Gateway:Limits:MaxRequestBodySize", "10000")));
+        var json = "{\"prompt\":\"" + new string('x', 20_000) + "\"}";
+        HttpContent content = chunked
+            ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))
+            : new StringContent(json, Encoding.UTF8, "application/json");
+        if (chunked)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, GatewayHost.Prefix + "/v1/completions") { Content = content };
+        request.Headers.TransferEncodingChunked = chunked;
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("request_too_large", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"model\": \"m\", \"messages\": [")]
+    [InlineData("not json at all")]
+    [InlineData("")]
+    public async Task MalformedJson_Gets400WithAnOpenAiError_AndNeverReachesThePicker(string body)
+    {
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
+        var streams = pool.Picker.Streams.Count;
+
+        using var response = await gateway.Client.PostAsync(Chat, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("invalid_json", error.GetProperty("code").GetString());
+        Assert.Equal(streams, pool.Picker.Streams.Count);
+    }
+}

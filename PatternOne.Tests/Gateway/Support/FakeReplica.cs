@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PatternOne.Tests.Gateway.Support;
+
+/// <summary>A stand-in vLLM replica on loopback that records what reaches it and streams under the test's control.</summary>
+internal sealed class FakeReplica : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeReplica(WebApplication app, string name)
+    {
+        _app = app;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public string Authority { get; private set; } = "";
+
+    public ConcurrentQueue<ReplicaRequest> Requests { get; } = new();
+
+    /// <summary>A streaming response sends its first chunk, then waits for this before sending the rest.</summary>
+    public TaskCompletionSource StreamRelease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set when a streaming request is aborted by the caller (RequestAborted fired).</summary>
+    public TaskCompletionSource StreamAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Drop every inference connection after reading the request, before any response byte.</summary>
+    public bool ResetConnections { get; set; }
+
+    public static async Task<FakeReplica> StartAsync(string name)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("PATTERNONE_TEST_GATEWAY_LOGS") == "1")
+        {
+            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Debug);
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var replica = new FakeReplica(app, name);
+        app.Run(replica.HandleAsync);
+        await app.StartAsync().WaitAsync(TestTimeouts.Start);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        replica.Authority = new Uri(address).Authority;
+        return replica;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().WaitAsync(TestTimeouts.Start);
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (context.Request.Path == "/health")
+        {
+            return;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        Requests.Enqueue(new ReplicaRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? "",
+            context.Request.QueryString.Value ?? "",
+            context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            body));
+
+        if (ResetConnections)
+        {
+            context.Abort();
+            return;
+        }
+
+        if (Encoding.UTF8.GetString(body).Contains("\"stream\":true", StringComparison.Ordinal))
+        {
+            await StreamAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["x-replica"] = Name;
+        context.Response.Headers.Server = "uvicorn";
+        await context.Response.WriteAsync($$"""{"replica":"{{Name}}","path":"{{context.Request.Path}}","bodyLength":{{body.Length}}}""");
+    }
+
+    private async Task StreamAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers["x-replica"] = Name;
+        await context.Response.WriteAsync("data: {\"chunk\":1}\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        try
+        {
+            await StreamRelease.Task.WaitAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // Here rather than in a RequestAborted callback: the wait's own callback runs first and would dispose ours.
+            StreamAborted.TrySetResult();
+            return;
+        }
+
+        await context.Response.WriteAsync("data: {\"chunk\":2}\n\ndata: [DONE]\n\n", context.RequestAborted);
+    }
+}
+
+internal sealed record ReplicaRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body);

@@ -1,0 +1,95 @@
+extern alias GatewayApp;
+
+using GatewayApp::Microsoft.Extensions.Hosting;
+using GatewayApp::PatternOne.Gateway.Listeners;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PatternOne.Tests.Gateway.Support;
+
+/// <summary>The real gateway (Program.cs's composition) on loopback ports chosen by the OS.</summary>
+internal sealed class GatewayHost : IAsyncDisposable
+{
+    public const string Prefix = "/llm-d-inference-scheduling/qwen2-3b-pattern1";
+    public const string Pool = "qwen2-3b-pattern1";
+
+    private GatewayHost(WebApplication app)
+    {
+        App = app;
+        var listeners = app.Services.GetRequiredService<GatewayListeners>();
+        HttpPort = listeners.PortOf(ListenerKind.Http) ?? throw new InvalidOperationException("no HTTP listener");
+        HttpsPort = listeners.PortOf(ListenerKind.Https);
+        StatusPort = listeners.PortOf(ListenerKind.Status) ?? throw new InvalidOperationException("no status listener");
+        MetricsPort = listeners.PortOf(ListenerKind.Metrics) ?? throw new InvalidOperationException("no metrics listener");
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TestTimeouts.Request };
+    }
+
+    public WebApplication App { get; }
+    public int HttpPort { get; }
+    public int? HttpsPort { get; }
+    public int StatusPort { get; }
+    public int MetricsPort { get; }
+
+    /// <summary>Plain HTTP client for the gateway's public listener.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>Settings for one pool behind the seed's prefix; <paramref name="extra"/> overrides or adds keys.</summary>
+    public static Dictionary<string, string?> Settings(string? picker, IEnumerable<string> endpoints, params (string Key, string? Value)[] extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:HttpPort"] = "0",
+            ["Gateway:HttpsPort"] = "0",
+            ["Gateway:StatusPort"] = "0",
+            ["Gateway:MetricsPort"] = "0",
+            ["Gateway:BindAddress"] = "127.0.0.1",
+            ["Gateway:Routes:0:PathPrefix"] = Prefix + "/",
+            ["Gateway:Routes:0:Pool"] = Pool,
+            ["Gateway:Pools:0:Name"] = Pool,
+            ["Gateway:Pools:0:EndpointPicker"] = picker,
+            ["Gateway:Pools:0:PickerTimeout"] = "00:00:10",
+            // Tests drive health by what they do; the periodic probe would race them.
+            ["Gateway:Forwarding:HealthCheckInterval"] = "00:00:00",
+        };
+        var i = 0;
+        foreach (var endpoint in endpoints)
+        {
+            settings[$"Gateway:Pools:0:Endpoints:{i++}"] = endpoint;
+        }
+
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "PatternOne.Gateway", EnvironmentName = Environments.Production });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("PATTERNONE_TEST_GATEWAY_LOGS") == "1")
+        {
+            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Debug);
+        }
+
+        builder.AddBasicServiceDefaults();
+        builder.AddGateway();
+        var app = builder.Build();
+        app.MapGateway();
+        await app.StartAsync().WaitAsync(TestTimeouts.Start);
+        return new GatewayHost(app);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync().WaitAsync(TestTimeouts.Start);
+        await App.DisposeAsync();
+    }
+}
