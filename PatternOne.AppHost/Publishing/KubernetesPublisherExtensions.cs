@@ -55,11 +55,11 @@ public static partial class KubernetesPublisherExtensions
                 .WithDescription(description);
         }
 
-        // Without --output-path, write where users of Aspirate expect it: aspirate-output/ beside the AppHost folder
-        // (the repository root). `dotnet run` starts the AppHost in its project folder, so a relative
-        // --output-path lands under PatternOne.AppHost/; pass an absolute one.
-        var defaultOutput = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DefaultOutputFolder));
-        builder.Pipeline.AddStep(StepName, context => PublishAsync(context, defaultOutput),
+        // Aspirate users expect aspirate-output/ at the repository root (the AppHost folder's parent). `dotnet run`
+        // starts the AppHost in its project folder, so a relative --output-path is taken from the repository root
+        // too, not from the process's working directory.
+        var repositoryRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
+        builder.Pipeline.AddStep(StepName, context => PublishAsync(context, repositoryRoot),
             dependsOn: WellKnownPipelineSteps.PublishPrereq, requiredBy: WellKnownPipelineSteps.Publish);
         return builder;
     }
@@ -79,12 +79,17 @@ public static partial class KubernetesPublisherExtensions
         return [.. components.Select(c => c.Build(plan))];
     }
 
-    private static async Task PublishAsync(PipelineStepContext context, string defaultOutput)
+    /// <summary>
+    /// The folder to write: <c>aspirate-output</c> at the repository root by default, an absolute
+    /// <c>--output-path</c> as given, a relative one under the repository root.
+    /// </summary>
+    public static string ResolveOutputDirectory(string? configured, string repositoryRoot) =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? DefaultOutputFolder : configured, repositoryRoot);
+
+    private static async Task PublishAsync(PipelineStepContext context, string repositoryRoot)
     {
         var configured = context.Services.GetRequiredService<IConfiguration>()[OutputPathConfigurationKey];
-        var output = string.IsNullOrEmpty(configured)
-            ? defaultOutput
-            : context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var output = ResolveOutputDirectory(configured, repositoryRoot);
         var plan = await ClusterPlanReader.ReadAsync(context.Model, context.CancellationToken);
         var files = KustomizeWriter.Write(output, BuildManifests(plan));
 

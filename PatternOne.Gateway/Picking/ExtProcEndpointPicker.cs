@@ -33,6 +33,8 @@ namespace PatternOne.Gateway.Picking;
 internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMetrics metrics, ILogger<ExtProcEndpointPicker> logger)
     : IEndpointPicker, IDisposable
 {
+    private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<string, long> _lastFailureLog = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<(GrpcChannel Channel, ExternalProcessor.ExternalProcessorClient Client)>> _clients = new(StringComparer.Ordinal);
 
     public async ValueTask<PickResult> PickAsync(PickRequest request, CancellationToken cancellationToken)
@@ -53,6 +55,18 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
         };
         metrics.RecordPick(pool.Name, outcome, timeProvider.GetElapsedTime(started));
         return result;
+    }
+
+    /// <summary>
+    /// With the picker down every request fails the same way; one warning per pool per interval says it without
+    /// flooding the log (the metrics count every one).
+    /// </summary>
+    private bool ShouldLogFailure(string pool)
+    {
+        var now = timeProvider.GetTimestamp();
+        var last = _lastFailureLog.GetOrAdd(pool, long.MinValue);
+        return (last == long.MinValue || timeProvider.GetElapsedTime(last, now) >= FailureLogInterval)
+            && _lastFailureLog.TryUpdate(pool, now, last);
     }
 
     public void Dispose()
@@ -136,7 +150,11 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
             var reason = deadline.IsCancellationRequested ? "timeout"
                 : ex is RpcException rpc ? "grpc-" + rpc.StatusCode.ToString().ToLowerInvariant()
                 : "stream-error";
-            GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
+            if (ShouldLogFailure(pool.Name))
+            {
+                GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
+            }
+
             return PickResult.Unavailable(reason, ex);
         }
     }
@@ -359,9 +377,19 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
                 },
                 DisposeHttpClient = true,
+                // gRPC's default backoff grows to 120 s: after a picker restart the gateway would keep failing open for
+                // minutes. A picker is one hop away on a local network; retrying its connection every second is cheap.
+                InitialReconnectBackoff = PickerReconnectBackoff.Initial,
+                MaxReconnectBackoff = PickerReconnectBackoff.Max,
             });
             return (channel, new ExternalProcessor.ExternalProcessorClient(channel));
         }), pool.PickerTimeout).Value.Client;
+
+    private static class PickerReconnectBackoff
+    {
+        public static readonly TimeSpan Initial = TimeSpan.FromMilliseconds(200);
+        public static readonly TimeSpan Max = TimeSpan.FromSeconds(1);
+    }
 
     private sealed class Decision
     {

@@ -19,7 +19,9 @@ public static class EndpointAddress
         }
 
         var host = value.AsSpan(0, colon);
-        return !host.Contains(' ')
+        // A scheme or path means a URL was given; a bare colon in the host means unbracketed IPv6.
+        return !host.ContainsAny(" /")
+            && (!host.Contains(':') || (host[0] == '[' && host[^1] == ']'))
             && int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             && port is > 0 and <= 65535;
     }

@@ -86,6 +86,13 @@ internal sealed partial class ExternalProcessorService(
 
             case ProcessingRequest.RequestOneofCase.RequestBody:
                 var body = message.RequestBody;
+                if (exchange.Answered)
+                {
+                    // Already routed without a body (the proxy announced none): pass any body through untouched.
+                    await output.WriteAsync(StreamedRequestBody(body.Body, body.EndOfStream));
+                    return true;
+                }
+
                 exchange.Body.Append(body.Body);
                 if (exchange.Body.Length > options.Value.MaxRequestBodyBytes)
                 {
@@ -192,23 +199,22 @@ internal sealed partial class ExternalProcessorService(
         var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
         for (var i = 0; i < pieces.Count; i++)
         {
-            await output.WriteAsync(new ProcessingResponse
-            {
-                RequestBody = new BodyResponse
-                {
-                    Response = new CommonResponse
-                    {
-                        BodyMutation = new BodyMutation
-                        {
-                            StreamedResponse = new StreamedBodyResponse { Body = pieces[i], EndOfStream = i == pieces.Count - 1 },
-                        },
-                    },
-                },
-            });
+            await output.WriteAsync(StreamedRequestBody(pieces[i], i == pieces.Count - 1));
         }
 
         return true;
     }
+
+    private static ProcessingResponse StreamedRequestBody(ByteString body, bool endOfStream) => new()
+    {
+        RequestBody = new BodyResponse
+        {
+            Response = new CommonResponse
+            {
+                BodyMutation = new BodyMutation { StreamedResponse = new StreamedBodyResponse { Body = body, EndOfStream = endOfStream } },
+            },
+        },
+    };
 
     /// <summary>No body to read a prompt from: any endpoint will do, as upstream (prefer ones with fresh metrics).</summary>
     private async Task<bool> AnswerWithoutBodyAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
@@ -326,6 +332,9 @@ internal sealed partial class ExternalProcessorService(
 
         public string? Served { get; private set; }
 
+        /// <summary>The headers phase has been answered (an endpoint was chosen).</summary>
+        public bool Answered { get; private set; }
+
         public void ReadHeaders(HeaderMap? map)
         {
             if (map is not null)
@@ -362,6 +371,7 @@ internal sealed partial class ExternalProcessorService(
 
         public void Started(EndpointState? endpoint, SchedulingRequest? request)
         {
+            Answered = true;
             _request = request;
             _inFlightOn = endpoint;
             endpoint?.RequestStarted();

@@ -29,7 +29,8 @@ internal static class InferenceRequestParser
             }
 
             string model = "";
-            var prompt = new StringBuilder();
+            // Characters never outnumber UTF-8 bytes: one allocation up front instead of repeated doubling.
+            var prompt = new StringBuilder((int)Math.Min(body.Length, 4 * 1024 * 1024));
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("model"u8))
@@ -126,7 +127,8 @@ internal static class InferenceRequestParser
             }
 
             string role = "";
-            var content = new StringBuilder();
+            string? content = null;
+            StringBuilder? parts = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("role"u8))
@@ -141,7 +143,15 @@ internal static class InferenceRequestParser
                 else if (reader.ValueTextEquals("content"u8))
                 {
                     reader.Read();
-                    ReadContent(ref reader, content);
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        content = reader.GetString();
+                    }
+                    else
+                    {
+                        parts ??= new StringBuilder();
+                        ReadContent(ref reader, parts);
+                    }
                 }
                 else
                 {
@@ -150,7 +160,7 @@ internal static class InferenceRequestParser
                 }
             }
 
-            PromptRenderer.AppendChatMessage(prompt, role, content.ToString());
+            PromptRenderer.AppendChatMessage(prompt, role, content ?? parts?.ToString() ?? "");
         }
     }
 

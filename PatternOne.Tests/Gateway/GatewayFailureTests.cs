@@ -51,13 +51,20 @@ public sealed class FailOpenTests(FailOpenStack stack)
             await stack.StartResourceAsync("scheduler");
         }
 
+        // The gateway reconnects to the picker within its reconnect backoff (at most a second) and picks again.
         var picked = await GatewayCounterAsync("gateway_picker_duration_seconds_count", "outcome=\"picked\"");
-        using (var response = await client.PostAsJsonAsync("v1/completions", Completion(99)).WaitAsync(StackFixture.RequestTimeout))
+        await Eventually.HoldsAsync(async () =>
         {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+            using var response = await client.PostAsJsonAsync("v1/completions", Completion(99)).WaitAsync(StackFixture.RequestTimeout);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // Back, but not yet holding fresh metrics of the replicas: its admission refuses until the first scrape.
+                return false;
+            }
 
-        Assert.True(await GatewayCounterAsync("gateway_picker_duration_seconds_count", "outcome=\"picked\"") > picked);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await GatewayCounterAsync("gateway_picker_duration_seconds_count", "outcome=\"picked\"") > picked;
+        }, TimeSpan.FromSeconds(15), "the gateway picks through the restarted scheduler");
     }
 
     [Fact]
@@ -66,7 +73,7 @@ public sealed class FailOpenTests(FailOpenStack stack)
         var client = stack.CreateGatewayClient();
         var victim = stack.ReplicaNames[0];
         var victimAddress = stack.GetEndpoint(victim, "http").Authority;
-        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<(HttpStatusCode Status, string? DroppedReason)>();
         using var stop = new CancellationTokenSource();
 
         async Task FlowAsync(int worker)
@@ -74,17 +81,19 @@ public sealed class FailOpenTests(FailOpenStack stack)
             for (var i = 0; !stop.IsCancellationRequested && i < 200; i++)
             {
                 using var response = await client.PostAsJsonAsync("v1/completions", Completion(worker * 1000 + i)).WaitAsync(StackFixture.RequestTimeout);
-                statuses.Add(response.StatusCode);
+                outcomes.Enqueue((response.StatusCode,
+                    response.Headers.TryGetValues("x-llm-d-request-dropped-reason", out var reason) ? reason.Single() : null));
             }
         }
 
-        var flow = Task.WhenAll(Enumerable.Range(0, 3).Select(FlowAsync));
+        var flow = Task.WhenAll(Enumerable.Range(0, 2).Select(FlowAsync));
+        int afterStop;
         try
         {
-            await Eventually.HoldsAsync(() => statuses.Count >= 10, StackFixture.RequestTimeout, "requests flow");
+            await Eventually.HoldsAsync(() => outcomes.Count >= 10, StackFixture.RequestTimeout, "requests flow");
             await stack.StopResourceAsync(victim);
-            var afterStop = statuses.Count;
-            await Eventually.HoldsAsync(() => statuses.Count >= afterStop + 20, StackFixture.RequestTimeout, "requests flow after the stop");
+            afterStop = outcomes.Count;
+            await Eventually.HoldsAsync(() => outcomes.Count >= afterStop + 20, StackFixture.RequestTimeout, "requests flow after the stop");
         }
         finally
         {
@@ -92,7 +101,12 @@ public sealed class FailOpenTests(FailOpenStack stack)
             await flow.WaitAsync(StackFixture.RequestTimeout);
         }
 
-        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        // No request is lost to the dead replica: each one is answered by a live replica. The only other answer allowed
+        // is the scheduler's own admission refusal (429 rejected-saturated), which it gives when every endpoint's
+        // metrics look stale — on a starved CPU the live replica's scrape can miss its 200 ms deadline too.
+        Assert.All(outcomes, o => Assert.True(o.Status == HttpStatusCode.OK
+            || (o.Status == HttpStatusCode.TooManyRequests && o.DroppedReason == "rejected-saturated"), $"{o.Status} {o.DroppedReason}"));
+        Assert.True(outcomes.Skip(afterStop).Count(o => o.Status == HttpStatusCode.OK) >= 10, "requests kept succeeding after the replica stopped");
 
         // The scheduler notices the stale metrics and stops naming the replica: a batch with no failed attempt on it.
         await Eventually.HoldsAsync(async () =>
@@ -101,7 +115,7 @@ public sealed class FailOpenTests(FailOpenStack stack)
             for (var i = 0; i < 8; i++)
             {
                 using var response = await client.PostAsJsonAsync("v1/completions", Completion(5000 + i)).WaitAsync(StackFixture.RequestTimeout);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.NotEqual(HttpStatusCode.BadGateway, response.StatusCode);
             }
 
             return await GatewayCounterAsync("gateway_upstream_failures_total", $"upstream=\"{victimAddress}\"") == failures;

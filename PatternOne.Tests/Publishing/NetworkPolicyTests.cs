@@ -73,7 +73,10 @@ public sealed class NetworkPolicyTests
 
     public static TheoryData<string, string, int, string> DeniedFlows => new()
     {
-        // Only the gateway's listeners face the internet; nothing else in the app does.
+        // Only the gateway's listeners face the internet, and only the internet: not pods, not VPC hosts.
+        { "pod-in-default", "gateway", 8443, "TCP" },
+        { "debug-pod-in-app-ns", "gateway", 8080, "TCP" },
+        { "vpc-host", "gateway", 8443, "TCP" },
         { "internet-client", "gateway", 15090, "TCP" },
         { "internet-client", "vllm", 8000, "TCP" },
         { "internet-client", "scheduler", 9002, "TCP" },

@@ -58,9 +58,10 @@ public sealed class PublishRun : IDisposable
         throw new InvalidOperationException($"No PatternOne.sln above {AppContext.BaseDirectory}.");
     }
 
-    /// <summary>Relative path (with '/') → file text, for every file below <paramref name="root"/>.</summary>
+    /// <summary>Relative path (with '/') → file text, for every file below <paramref name="root"/> but dotfiles.</summary>
     public static SortedDictionary<string, string> ReadFiles(string root) => new(
         System.IO.Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
             .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'), File.ReadAllText),
         StringComparer.Ordinal);
 

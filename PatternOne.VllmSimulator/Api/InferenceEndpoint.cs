@@ -203,7 +203,24 @@ internal sealed partial class InferenceEndpoint(
                 await WriteResponseAsync(context, call);
             }
 
-            LogFinished(call.Id, call.Choices.Count, call.Usage.PromptTokens, call.Usage.CachedTokens, call.Usage.CompletionTokens);
+            var usage = call.Usage;
+            LogFinished(call.Id, call.Choices.Count, usage.PromptTokens, usage.CachedTokens, usage.CompletionTokens);
+            Tag(call, usage);
+        }
+        catch (InvalidOperationException ex) when (!aborted.IsCancellationRequested)
+        {
+            // The engine gave up on the request (see EngineDriver): say so in vLLM's shapes.
+            if (!context.Response.HasStarted)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.InnerException?.Message ?? ex.Message);
+            }
+            else
+            {
+                var output = context.Response.BodyWriter;
+                ResponseWriter.WriteEvent(output, json => ApiError.WriteErrorObject(json, 500, ex.InnerException?.Message ?? ex.Message, null));
+                output.Write(ResponseWriter.Done.Span);
+                await output.FlushAsync(CancellationToken.None);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ClientGoneException or IOException)
         {
@@ -225,6 +242,38 @@ internal sealed partial class InferenceEndpoint(
             {
                 LogAborted(call.Id, produced, freed);
             }
+        }
+    }
+
+    /// <summary>GenAI semantic-convention tags on the request's server span, so the dashboard's trace shows what the
+    /// engine did: tokens, prefix-cache hit, and the model's (virtual) time to first token and queue time.</summary>
+    private static void Tag(Call call, Usage usage)
+    {
+        if (System.Diagnostics.Activity.Current is not { IsAllDataRequested: true } activity)
+        {
+            return;
+        }
+
+        activity.SetTag("gen_ai.system", "vllm");
+        activity.SetTag("gen_ai.operation.name", call.Kind == InferenceKind.Chat ? "chat" : "text_completion");
+        activity.SetTag("gen_ai.request.model", call.Request.Model ?? call.Model);
+        activity.SetTag("gen_ai.response.id", call.Id);
+        activity.SetTag("gen_ai.usage.input_tokens", usage.PromptTokens);
+        activity.SetTag("gen_ai.usage.output_tokens", usage.CompletionTokens);
+        activity.SetTag("vllm.cached_tokens", usage.CachedTokens);
+        if (call.Choices[0].Sequence is { } sequence)
+        {
+            if (sequence.TimeToFirstToken is { } ttft)
+            {
+                activity.SetTag("vllm.time_to_first_token_s", ttft.TotalSeconds);
+            }
+
+            if (sequence.FirstScheduled is { } scheduled)
+            {
+                activity.SetTag("vllm.queue_time_s", (scheduled - sequence.Arrival).TotalSeconds);
+            }
+
+            activity.SetTag("vllm.preemptions", sequence.Preemptions);
         }
     }
 

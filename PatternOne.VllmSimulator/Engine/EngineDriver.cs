@@ -133,7 +133,18 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
                 if (_engine.HasWork)
                 {
                     _engine.StallUntil(VirtualNow() - (CatchUp * _timeScale));
-                    step = _engine.Step();
+                    try
+                    {
+                        step = _engine.Step();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        // A scheduling bug must not take the replica down silently: vLLM reports a dead engine as 503 on
+                        // /health; here the stuck requests are aborted and the engine keeps serving new ones.
+                        LogStepFailed(ex);
+                        AbortAllLocked();
+                        step = null;
+                    }
                 }
                 else
                 {
@@ -154,6 +165,18 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
             }
 
             Dispatch(step);
+        }
+    }
+
+    private void AbortAllLocked()
+    {
+        foreach (var id in _sinks.Keys)
+        {
+            _engine.Abort(id);
+            if (_sinks.TryRemove(id, out var sink))
+            {
+                sink.TryComplete(new InvalidOperationException("The engine failed to schedule this request."));
+            }
         }
     }
 
@@ -178,6 +201,9 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
         _work.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Critical, Message = "Engine step failed; aborting every live request")]
+    private partial void LogStepFailed(Exception exception);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
         Message = "Engine running at time scale {TimeScale}: max-num-seqs {MaxNumSeqs}, max-num-batched-tokens {MaxNumBatchedTokens}, {NumGpuBlocks} KV blocks of {BlockSize} tokens")]

@@ -153,6 +153,9 @@ internal sealed class GatewayComponent : IManifestComponent
         Spec = new V1ServiceSpec
         {
             Type = "LoadBalancer",
+            // Keep the client's address: the gateway's NetworkPolicy admits public sources only, and with "Cluster"
+            // the load balancer's traffic would arrive from node addresses instead.
+            ExternalTrafficPolicy = "Local",
             Selector = ClusterLabels.Gateway(),
             // The seed's ports: 15021 status, 80 HTTP, 443 HTTPS.
             Ports =

@@ -7,7 +7,7 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// <summary>
 /// NetworkPolicies implementing DESIGN.md "Network policy intent" exactly:
 /// <code>
-///  internet ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
+///  internet (public IPv4) ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
 ///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
@@ -67,9 +67,10 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
                     Dns(),
                     EgressRule([new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = plan.KubeApiServerCidr } }], Tcp(ClusterPorts.KubernetesApi)),
                 ]),
-            // No "from": the gateway is the internet-facing entry point (the LoadBalancer forwards from anywhere).
+            // Internet clients only: the gateway Service keeps client addresses (externalTrafficPolicy Local), so
+            // public sources are visible here, and pods or VPC hosts (private ranges) stay out.
             Policy(AllowInternetToGateway, gatewayNs, gateway,
-                ingress: [new V1NetworkPolicyIngressRule { Ports = Tcp(plan.Gateway.HttpPort, plan.Gateway.HttpsPort, plan.Gateway.StatusPort) }]),
+                ingress: [Rule([PublicInternet(null)], Tcp(plan.Gateway.HttpPort, plan.Gateway.HttpsPort, plan.Gateway.StatusPort))]),
             Policy(AllowGatewayEgress, gatewayNs, gateway,
                 egress:
                 [
@@ -139,11 +140,11 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
             new V1NetworkPolicyPort { Protocol = "TCP", Port = ClusterPorts.Dns },
         ]);
 
-    /// <summary>Every IPv4 address but the non-public ranges and the API server (not "internet" for vLLM).</summary>
-    private static V1NetworkPolicyPeer PublicInternet(string apiServerCidr)
+    /// <summary>Every IPv4 address but the non-public ranges and, if given, the API server (not "internet").</summary>
+    private static V1NetworkPolicyPeer PublicInternet(string? apiServerCidr)
     {
         List<string> except = [.. NonPublicRanges];
-        if (Ipv4Cidr.TryParse(apiServerCidr, out var api) && !NonPublicRanges.Any(r => Ipv4Cidr.Parse(r).Contains(api)))
+        if (apiServerCidr is not null && Ipv4Cidr.TryParse(apiServerCidr, out var api) && !NonPublicRanges.Any(r => Ipv4Cidr.Parse(r).Contains(api)))
         {
             except.Add(apiServerCidr);
         }

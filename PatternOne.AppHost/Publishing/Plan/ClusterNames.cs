@@ -1,19 +1,16 @@
 namespace PatternOne.AppHost.Publishing.Plan;
 
 /// <summary>
-/// The seed's object names, namespaces, labels and ports (DESIGN.md "Names and ports in the cluster").
+/// The seed's object names (DESIGN.md "Names and ports in the cluster"); namespaces come from the app model.
 /// They are a contract with the seed's users: their <c>kubectl</c> commands and dashboards use exactly these.
 /// Names derived from the pool name follow KServe's <c>ChildName(name, suffix)</c> convention.
 /// </summary>
 public static class ClusterNames
 {
-    public const string AppNamespace = "llm-d-inference-scheduling";
-    public const string GatewayNamespace = "opendatahub";
     public const string CertManagerNamespace = "cert-manager";
 
     public const string GatewayName = "inference-gateway";
     public const string GatewayWorkload = "inference-gateway-istio";
-    public const string GatewayTlsCertificate = "inference-gateway-tls";
     public const string GatewayTlsSecret = "inference-gateway-tls-cert";
     public const string SelfSignedIssuer = "opendatahub-selfsigned-issuer";
     public const string CaCertificate = "opendatahub-ca";
@@ -30,7 +27,6 @@ public static class ClusterNames
     public static string SchedulerRole(string pool) => pool + "-epp-role";
     public static string SchedulerRoleBinding(string pool) => pool + "-epp-rb";
     public static string SchedulerProfile(string pool) => pool + "-epp-config";
-    public static string InferencePool(string pool) => pool + "-inference-pool";
 
     /// <summary>Aspirate names a workload's configuration ConfigMap <c>&lt;name&gt;-env</c>.</summary>
     public static string EnvConfigMap(string workload) => workload + "-env";
@@ -89,17 +85,12 @@ public static class ClusterLabels
     };
 }
 
-/// <summary>Container ports in the cluster (the system contract's defaults; Services map 80/443 onto the gateway's).</summary>
+/// <summary>
+/// Ports the cluster fixes rather than the app model: the seed's public Service ports, DNS and HTTPS. Container ports
+/// come from the resources' endpoints (their target ports).
+/// </summary>
 public static class ClusterPorts
 {
-    public const int Vllm = 8000;
-    public const int SchedulerExtProc = 9002;
-    public const int SchedulerHealth = 9003;
-    public const int SchedulerMetrics = 9090;
-    public const int GatewayHttp = 8080;
-    public const int GatewayHttps = 8443;
-    public const int GatewayStatus = 15021;
-    public const int GatewayMetrics = 15090;
     public const int GatewayServiceHttp = 80;
     public const int GatewayServiceHttps = 443;
     public const int Dns = 53;

@@ -101,10 +101,10 @@ internal sealed class EnvoyClient : IAsyncDisposable
             ? option.Header.Value
             : Encoding.UTF8.GetString(option.Header.RawValue.Span);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _call.Dispose();
-        await Task.CompletedTask;
         _channel.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -119,6 +119,24 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProxyAnnouncingNoRequestBody_IsAnsweredOnHeaders_AndABodyIsPassedThrough()
+    {
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+
+        await envoy.SendAsync(new ProcessingRequest
+        {
+            RequestHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":method", "POST"), (":path", "/v1/completions")) },
+            ProtocolConfig = new ProtocolConfiguration { RequestBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.None },
+        });
+        var headers = await envoy.ReceiveAsync();
+        await envoy.SendAsync(new ProcessingRequest { RequestBody = new HttpBody { Body = ByteString.CopyFromUtf8("{}"), EndOfStream = true } });
+        var body = await envoy.ReceiveAsync();
+
+        Assert.Contains(EnvoyClient.Header(headers!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint), PoolEndpoints);
+        Assert.Equal("{}", body!.RequestBody.Response.BodyMutation.StreamedResponse.Body.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task SubsetHint_RestrictsThePick()
     {
         _host.SetMetrics();

@@ -66,11 +66,12 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         await AskAsync();
         var favoured = Delta(before, await ServedCountsAsync()).Single(pair => pair.Value > 0).Key;
 
-        // Load the favoured replica directly (not through the gateway): many long, distinct prompts fill its KV cache
-        // and its waiting queue, which the scheduler only learns about from the replica's /metrics.
-        using var flood = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(favoured, "http"), Timeout = TimeSpan.FromSeconds(90) };
-        var load = Enumerable.Range(0, 80).Select(i => FireAsync(direct, Words(seed: 1000 + i, characters: 4000), flood.Token)).ToArray();
+        // Load the favoured replica directly (not through the gateway): 200 distinct requests of ~1,400 tokens each
+        // need ~4 times its 65,536-token KV cache, so most of them wait, for as long as the running ones decode. The
+        // scheduler learns about it only from the replica's /metrics.
+        using var flood = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(favoured, "http"), Timeout = TimeSpan.FromSeconds(120) };
+        var load = Enumerable.Range(0, 200).Select(i => FireAsync(direct, Words(seed: 1000 + i, characters: 2000), flood.Token)).ToArray();
         try
         {
             await Eventually.HoldsAsync(async () => await SchedulerQueueAsync(favoured) > 5, StackFixture.RequestTimeout, $"the scheduler sees {favoured}'s queue grow");
@@ -84,7 +85,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         finally
         {
             await flood.CancelAsync();
-            await Task.WhenAll(load);
+            await Task.WhenAll(load).WaitAsync(StackFixture.RequestTimeout);
         }
     }
 
@@ -92,7 +93,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
     {
         try
         {
-            using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt, max_tokens = 300 }, cancellationToken);
+            using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt, max_tokens = 1000 }, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -108,8 +109,9 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         var address = stack.GetEndpoint(replica, "http");
         using var client = new HttpClient();
         var text = await client.GetStringAsync(new Uri(stack.GetEndpoint("scheduler", "metrics"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
-        var prefix = $"inference_pool_per_pod_queue_size{{model_server_pod=\"{address.Host}:{address.Port}\"";
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        // The scheduler names endpoints ip:port (127.0.0.1 locally); the endpoint URL may say localhost.
+        var pod = $":{address.Port.ToString(CultureInfo.InvariantCulture)}\"";
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("inference_pool_per_pod_queue_size{", StringComparison.Ordinal) && l.Contains(pod, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 

@@ -1,0 +1,88 @@
+extern alias GatewayApp;
+
+using k8s.Models;
+using Microsoft.Extensions.Configuration;
+using PatternOne.AppHost.Publishing.Manifests;
+using GatewayApp::PatternOne.Gateway;
+using PatternOne.Scheduler;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Profiles;
+
+namespace PatternOne.Tests.Publishing;
+
+/// <summary>
+/// The published configuration is configuration the services accept: it binds to their options classes and passes
+/// their own start-up validators, and the profile ConfigMap is the scheduler's built-in default.
+/// </summary>
+public sealed class ServiceContractTests : IDisposable
+{
+    private readonly string _files = Path.Combine(Path.GetTempPath(), "patternone-contract-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, V1ConfigMap> _configMaps =
+        PublishRun.LoadObjects(PublishRun.CommittedOutput).Select(o => o.Object).OfType<V1ConfigMap>().ToDictionary(c => c.Metadata.Name);
+
+    public ServiceContractTests() => Directory.CreateDirectory(_files);
+
+    [Fact]
+    public void ProfileConfigMap_IsTheSchedulersBuiltInDefault()
+    {
+        var published = _configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"];
+
+        Assert.Equal(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).TrimEnd(), published.TrimEnd());
+        Assert.Equal(SchedulerProfile.DefaultYaml, published);
+        Assert.NotNull(EndpointPickerFactory.FromYaml(published));
+    }
+
+    [Fact]
+    public void SchedulerConfiguration_PassesTheSchedulersValidation()
+    {
+        var profile = Path.Combine(_files, "endpoint-picker.yaml");
+        File.WriteAllText(profile, _configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
+        var configuration = new ConfigurationBuilder()
+            .AddJsonStream(Stream(_configMaps["qwen2-3b-pattern1-epp-config"].Data["appsettings.Production.json"]))
+            .AddInMemoryCollection(Environment(_configMaps["qwen2-3b-pattern1-kserve-router-scheduler-env"]))
+            // The file is mounted there in the pod; here it is a temporary copy.
+            .AddInMemoryCollection([new("Scheduler:ConfigFile", profile)])
+            .Build();
+
+        var scheduler = configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>()!;
+        var pool = configuration.GetSection(InferencePoolOptions.SectionName).Get<InferencePoolOptions>()!;
+
+        Assert.True(new SchedulerOptionsValidator().Validate(null, scheduler).Succeeded);
+        Assert.True(new InferencePoolOptionsValidator().Validate(null, pool).Succeeded);
+        Assert.Equal((9002, 9003, 9090), (scheduler.ExtProcPort, scheduler.HealthPort, scheduler.MetricsPort));
+        Assert.Equal(DiscoveryMode.Kubernetes, pool.Discovery);
+        Assert.Equal("qwen2-3b-pattern1", pool.Name);
+        Assert.Equal("workload", pool.Selector["kserve.io/component"]);
+    }
+
+    [Fact]
+    public void GatewayConfiguration_PassesTheGatewaysValidation()
+    {
+        var env = Environment(_configMaps["inference-gateway-istio-env"]);
+        // cert-manager's Secret is mounted there in the pod; the validator only needs the files to exist.
+        foreach (var key in new[] { "Gateway:Tls:CertificatePath", "Gateway:Tls:KeyPath" })
+        {
+            var copy = Path.Combine(_files, Path.GetFileName(env[key]!));
+            File.WriteAllText(copy, "");
+            env[key] = copy;
+        }
+
+        var options = new ConfigurationBuilder().AddInMemoryCollection(env).Build()
+            .GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()!;
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Equal((8080, 8443, 15021, 15090), (options.HttpPort, options.HttpsPort, options.StatusPort, options.MetricsPort));
+        var pool = Assert.Single(options.Pools);
+        Assert.Equal(FailureMode.FailOpen, pool.FailureMode);
+        Assert.Equal(pool.Name, Assert.Single(options.Routes).Pool);
+    }
+
+    /// <summary>ConfigMap data as the environment provider sees it: <c>A__B</c> is key <c>A:B</c>.</summary>
+    private static Dictionary<string, string?> Environment(V1ConfigMap map) =>
+        map.Data.ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
+
+    private static MemoryStream Stream(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
+
+    public void Dispose() => Directory.Delete(_files, recursive: true);
+}
