@@ -16,5 +16,5 @@ public sealed record RunContext(BenchmarkOptions Options, RepoLayout Repo)
     public bool Quick => Options.Quick;
 
     /// <summary>A new deterministic RNG per use, derived from the run's seed and a stream id.</summary>
-    public Random NewRandom(int stream) => new(HashCode.Combine(Options.Seed, stream));
+    public Random NewRandom(int stream) => new(StableSeed.Of(Options.Seed, stream));
 }

@@ -138,7 +138,7 @@ public sealed class EndToEndScenario : IScenario
         }
 
         // Same arrivals as the virtual run would draw are not required; same rate, same prompt distribution.
-        var rng = new Random(HashCode.Combine(context.Options.Seed, qps, policy.Length));
+        var rng = new Random(StableSeed.Of(context.Options.Seed, qps));
         var arrivals = new List<(double At, int Prompt)>();
         for (var t = Gap(rng, qps); t < plan.Window.TotalSeconds; t += Gap(rng, qps))
         {

@@ -10,6 +10,12 @@ namespace PatternOne.Benchmarks.Hosting;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
+    // Children still running; killed if this tool is terminated (SIGTERM) before it could dispose them.
+    private static readonly HashSet<Process> Live = [];
+    private static readonly Lock LiveGate = new();
+
+    static ServiceProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+
     private readonly Process _process;
     private readonly StreamWriter _log;
 
@@ -68,6 +74,11 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        lock (LiveGate)
+        {
+            Live.Add(process);
+        }
+
         return new ServiceProcess(name, process, log, logPath);
     }
 
@@ -142,8 +153,32 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    private static void KillAll()
+    {
+        lock (LiveGate)
+        {
+            foreach (var p in Live)
+            {
+                try
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                }
+            }
+
+            Live.Clear();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        lock (LiveGate)
+        {
+            Live.Remove(_process);
+        }
+
         try
         {
             if (!_process.HasExited)

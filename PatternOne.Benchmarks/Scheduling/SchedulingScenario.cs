@@ -101,7 +101,7 @@ public sealed class SchedulingScenario : IScenario
                 new SharedPrefixWorkload("low-cache", groups, plan.PromptsPerGroup, plan.ShortTokens, plan.LongTokens, plan.OutputTokens),
             })
             {
-                var prompts = workload.Build(HashCode.Combine(context.Options.Seed, workload.Name, replicas));
+                var prompts = workload.Build(StableSeed.Of(context.Options.Seed, workload.Name, replicas));
                 foreach (var qpr in plan.QpsPerReplica)
                 {
                     foreach (var policy in Policies)

@@ -76,7 +76,7 @@ public static class VirtualTimeRun
         var picker = ProfileCatalog.Create(spec.Policy, new EndpointPickerOptions
         {
             TimeProvider = clock,
-            Random = new Random(HashCode.Combine(spec.Seed, spec.Policy)),
+            Random = new Random(StableSeed.Of(spec.Seed, spec.Policy)),
         });
         var engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
         var addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
@@ -89,7 +89,7 @@ public static class VirtualTimeRun
         }
 
         // Arrivals: Poisson at Qps over the window, each a uniformly drawn prompt; identical for every policy (same seed).
-        var rng = new Random(HashCode.Combine(spec.Seed, spec.Qps, spec.Replicas, spec.Workload.Name));
+        var rng = new Random(StableSeed.Of(spec.Seed, spec.Qps, spec.Replicas, spec.Workload.Name));
         var arrivals = new List<Tracked>();
         for (var t = NextGap(rng, spec.Qps); t < spec.ArrivalWindow.TotalSeconds; t += NextGap(rng, spec.Qps))
         {
