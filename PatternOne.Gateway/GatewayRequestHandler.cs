@@ -55,7 +55,7 @@ internal sealed class GatewayRequestHandler(
             return Task.CompletedTask;
         }, (context.Response, requestId));
 
-        var labels = new RequestLabels();
+        var labels = new RequestLabels { Started = started };
         try
         {
             await HandleCoreAsync(context, labels);
@@ -65,12 +65,35 @@ internal sealed class GatewayRequestHandler(
             // The client left; there is no one to answer.
             labels.ClientGone = true;
         }
+        catch (Exception exception) when (!context.Response.HasStarted)
+        {
+            // Last resort: whatever went wrong, the client gets a status and an OpenAI-style body, not Kestrel's empty 500.
+            GatewayLog.UnexpectedFailure(logger, exception);
+            context.Response.Clear();
+            await OpenAiError.WriteAsync(context, StatusCodes.Status502BadGateway,
+                "The gateway could not complete the request.", OpenAiError.ServerError, "gateway_error");
+        }
         finally
         {
-            // 499 as nginx and Envoy's access logs count it: the client left before the answer was complete.
-            var status = labels.ClientGone ? ClientClosedRequest : context.Response.StatusCode;
-            metrics.RecordRequest(labels.Route, labels.Pool, status, labels.Upstream, timeProvider.GetElapsedTime(started));
+            RecordOnce(context, labels);
         }
+    }
+
+    /// <summary>
+    /// Records the request's metrics once: as soon as the client's response is complete (before the picker's stream
+    /// is closed, which may take a moment), or at the end of handling for every other outcome.
+    /// </summary>
+    private void RecordOnce(HttpContext context, RequestLabels labels)
+    {
+        if (labels.Recorded)
+        {
+            return;
+        }
+
+        labels.Recorded = true;
+        // 499 as nginx and Envoy's access logs count it: the client left before the answer was complete.
+        var status = labels.ClientGone ? ClientClosedRequest : context.Response.StatusCode;
+        metrics.RecordRequest(labels.Route, labels.Pool, status, labels.Upstream, timeProvider.GetElapsedTime(labels.Started));
     }
 
     private async Task HandleCoreAsync(HttpContext context, RequestLabels labels)
@@ -221,6 +244,7 @@ internal sealed class GatewayRequestHandler(
             {
                 // Ends the client's response now, rather than after the picker's stream is closed.
                 await context.Response.CompleteAsync();
+                RecordOnce(context, labels);
                 return;
             }
 
@@ -402,5 +426,9 @@ internal sealed class GatewayRequestHandler(
         public string Pool { get; set; } = GatewayMetrics.NoUpstream;
         public string Upstream { get; set; } = GatewayMetrics.NoUpstream;
         public bool ClientGone { get; set; }
+
+        public long Started { get; init; }
+
+        public bool Recorded { get; set; }
     }
 }

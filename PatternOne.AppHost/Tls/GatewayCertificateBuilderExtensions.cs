@@ -5,7 +5,10 @@ namespace PatternOne.AppHost.Tls;
 /// <summary>Builder extensions for the gateway's certificate.</summary>
 public static class GatewayCertificateBuilderExtensions
 {
-    /// <summary>Where the local CA and certificate live; default <c>&lt;AppHost&gt;/.patternone/tls</c>.</summary>
+    /// <summary>
+    /// Where the local CA and certificate live; default <c>&lt;AppHost&gt;/.patternone/tls</c>. A relative path is
+    /// taken from the AppHost project's folder.
+    /// </summary>
     public const string DirectoryConfigurationKey = "Tls:Directory";
 
     /// <summary>
@@ -26,9 +29,10 @@ public static class GatewayCertificateBuilderExtensions
             return resource;
         }
 
-        var directory = builder.Configuration[DirectoryConfigurationKey]
-            ?? Path.Combine(builder.AppHostDirectory, ".patternone", "tls");
-        var authority = new LocalCertificateAuthority(Path.GetFullPath(directory));
+        // A relative directory is taken from the AppHost's folder, wherever the process was started.
+        var directory = Path.GetFullPath(
+            builder.Configuration[DirectoryConfigurationKey] ?? Path.Combine(".patternone", "tls"), builder.AppHostDirectory);
+        var authority = new LocalCertificateAuthority(directory);
         authority.EnsureIssued(certificate.DnsNames, certificate.IpAddresses, DateTimeOffset.UtcNow);
         certificate.LocalAuthority = authority;
 

@@ -66,18 +66,20 @@ public sealed class LocalCertificateAuthority(string directory)
 
     private FileStream AcquireLock()
     {
+        // The lock file stays in place (no DeleteOnClose): deleting it on close would let a waiter lock the unlinked
+        // file while a newcomer locks a fresh one, and both would issue.
         var path = Path.Combine(Directory, ".lock");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = Environment.TickCount64 + 30_000;
         while (true)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException) when (Environment.TickCount64 < deadline)
             {
                 // Another AppHost is issuing; it holds the lock for milliseconds.
-                Thread.Yield();
+                Thread.Sleep(20);
             }
         }
     }

@@ -51,4 +51,8 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 401, EventName = "RequestBodyNotJson", Level = LogLevel.Debug,
         Message = "Request body is not valid JSON: {Reason}")]
     public static partial void RequestBodyNotJson(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 500, EventName = "UnexpectedFailure", Level = LogLevel.Error,
+        Message = "Request failed unexpectedly; answered 502")]
+    public static partial void UnexpectedFailure(ILogger logger, Exception exception);
 }

@@ -121,8 +121,32 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         }
 
         PrometheusText.Gauge(output, "inference_extension_info", "Build and profile of this scheduler.", PrometheusText.Labels(("commit", "dev"), ("build_ref", "patternone"), ("profile", picker.ProfileName)), 1);
-        return output.ToString();
+
+        // llm-d-router emits its canonical llm_d_epp_* names beside the legacy ones; so do we, same values.
+        var legacy = output.ToString();
+        var current = CurrentNames.Aggregate(legacy, (text, names) => text.Replace(names.Legacy, names.Current, StringComparison.Ordinal));
+        return legacy + current;
     }
+
+    /// <summary>GIE v1.x name → llm-d-router canonical name (reference/epp.md §5).</summary>
+    private static readonly (string Legacy, string Current)[] CurrentNames =
+    [
+        ("inference_objective_request_total", "llm_d_epp_request_total"),
+        ("inference_objective_request_error_total", "llm_d_epp_request_error_total"),
+        ("inference_objective_request_sizes", "llm_d_epp_request_size_bytes"),
+        ("inference_objective_running_requests", "llm_d_epp_request_running"),
+        ("inference_pool_average_kv_cache_utilization", "llm_d_epp_average_kv_cache_utilization"),
+        ("inference_pool_average_queue_size", "llm_d_epp_average_queue_size"),
+        ("inference_pool_average_running_requests", "llm_d_epp_average_running_requests"),
+        ("inference_pool_ready_pods", "llm_d_epp_ready_endpoints"),
+        ("inference_pool_per_pod_queue_size", "llm_d_epp_per_endpoint_queue_size"),
+        ("inference_extension_scheduler_e2e_duration_seconds", "llm_d_epp_scheduler_e2e_duration_seconds"),
+        ("inference_extension_scheduler_attempts_total", "llm_d_epp_scheduler_attempts_total"),
+        ("inference_extension_plugin_duration_seconds", "llm_d_epp_plugin_duration_seconds"),
+        ("inference_extension_prefix_indexer_size", "llm_d_epp_prefix_indexer_size"),
+        ("inference_extension_prefix_indexer_hit_ratio", "llm_d_epp_prefix_indexer_hit_ratio"),
+        ("inference_extension_info", "llm_d_epp_info"),
+    ];
 
     public void Dispose() => _meter.Dispose();
 }

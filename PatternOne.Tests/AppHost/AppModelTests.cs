@@ -5,14 +5,21 @@ using PatternOne.AppHost.Inference;
 namespace PatternOne.Tests.AppHost;
 
 /// <summary>The app model itself, without starting anything: what AppHost.cs declares.</summary>
-public sealed class AppModelTests
+public sealed class AppModelTests : IDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+
+    // Building the model in run mode issues the local certificate; keep it out of the developer's own folder.
+    private readonly string _tlsDirectory = Directory.CreateTempSubdirectory("patternone-tls-").FullName;
+
+    public void Dispose() => Directory.Delete(_tlsDirectory, recursive: true);
+
+    private string[] Args(params string[] extra) => [$"Tls:Directory={_tlsDirectory}", .. extra];
 
     [Fact]
     public async Task Pool_CarriesTheSeedsModelTpuAndArgs()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>().WaitAsync(s_timeout);
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(Args()).WaitAsync(s_timeout);
 
         var pool = appHost.Resources.OfType<VllmPoolResource>().Single();
         Assert.Equal("qwen2-3b-pattern1", pool.Name);
@@ -32,7 +39,7 @@ public sealed class AppModelTests
     public async Task ReplicaCount_FromConfiguration_StartsOneSimulatorPerReplica(int replicas)
     {
         await using var appHost = await DistributedApplicationTestingBuilder
-            .CreateAsync<Projects.PatternOne_AppHost>([$"Pool:Replicas={replicas}"]).WaitAsync(s_timeout);
+            .CreateAsync<Projects.PatternOne_AppHost>(Args($"Pool:Replicas={replicas}")).WaitAsync(s_timeout);
 
         var names = appHost.Resources.OfType<ProjectResource>().Select(r => r.Name)
             .Where(n => n.StartsWith("qwen2-3b-pattern1-", StringComparison.Ordinal)).Order().ToList();
@@ -43,7 +50,7 @@ public sealed class AppModelTests
     [Fact]
     public async Task Gateway_IsTheOnlyResourceWithExternalEndpoints_On8080And8443()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>().WaitAsync(s_timeout);
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(Args()).WaitAsync(s_timeout);
 
         var external = appHost.Resources.OfType<IResourceWithEndpoints>()
             .SelectMany(r => r.Annotations.OfType<EndpointAnnotation>().Where(e => e.IsExternal).Select(e => (r.Name, e.Name, e.Port)))

@@ -107,7 +107,6 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
     [Theory]
     [InlineData("/v1/chat/completions")]
     [InlineData("/llm-d-inference-scheduling/other-model/v1/models")]
-    [InlineData("/llm-d-inference-scheduling/qwen2-3b-pattern1")]
     public async Task PathOutsidePrefix_Returns404WithJsonError(string path)
     {
         var client = stack.CreateGatewayClient();

@@ -18,13 +18,13 @@ public sealed class FailCloseStack : StackFixture
     protected override IEnumerable<string> ExtraArguments => ["Gateway:FailureMode=FailClose"];
 }
 
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FailOpenStackCollection : ICollectionFixture<FailOpenStack>
 {
     public const string Name = "Gateway failure stack (FailOpen)";
 }
 
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FailCloseStackCollection : ICollectionFixture<FailCloseStack>
 {
     public const string Name = "Gateway failure stack (FailClose)";
@@ -72,7 +72,8 @@ public sealed class FailOpenTests(FailOpenStack stack)
     {
         var client = stack.CreateGatewayClient();
         var victim = stack.ReplicaNames[0];
-        var victimAddress = stack.GetEndpoint(victim, "http").Authority;
+        // As the scheduler names it (ip:port), which is how the gateway labels its upstream metrics.
+        var victimAddress = $"127.0.0.1:{stack.GetEndpoint(victim, "http").Port}";
         var outcomes = new System.Collections.Concurrent.ConcurrentQueue<(HttpStatusCode Status, string? DroppedReason)>();
         using var stop = new CancellationTokenSource();
 
@@ -86,42 +87,48 @@ public sealed class FailOpenTests(FailOpenStack stack)
             }
         }
 
-        var flow = Task.WhenAll(Enumerable.Range(0, 2).Select(FlowAsync));
-        int afterStop;
         try
         {
-            await Eventually.HoldsAsync(() => outcomes.Count >= 10, StackFixture.RequestTimeout, "requests flow");
-            await stack.StopResourceAsync(victim);
-            afterStop = outcomes.Count;
-            await Eventually.HoldsAsync(() => outcomes.Count >= afterStop + 20, StackFixture.RequestTimeout, "requests flow after the stop");
+            var flow = Task.WhenAll(Enumerable.Range(0, 2).Select(FlowAsync));
+            int afterStop;
+            try
+            {
+                await Eventually.HoldsAsync(() => outcomes.Count >= 10, StackFixture.RequestTimeout, "requests flow");
+                await stack.StopResourceAsync(victim);
+                afterStop = outcomes.Count;
+                await Eventually.HoldsAsync(() => outcomes.Count >= afterStop + 20, StackFixture.RequestTimeout, "requests flow after the stop");
+            }
+            finally
+            {
+                stop.Cancel();
+                await flow.WaitAsync(StackFixture.RequestTimeout);
+            }
+
+            // No request is lost to the dead replica: each one is answered by a live replica. The only other answer allowed
+            // is the scheduler's own admission refusal (429 rejected-saturated), which it gives when every endpoint's
+            // metrics look stale — on a starved CPU the live replica's scrape can miss its 200 ms deadline too.
+            Assert.All(outcomes, o => Assert.True(o.Status == HttpStatusCode.OK
+                || (o.Status == HttpStatusCode.TooManyRequests && o.DroppedReason == "rejected-saturated"), $"{o.Status} {o.DroppedReason}"));
+            Assert.True(outcomes.Skip(afterStop).Count(o => o.Status == HttpStatusCode.OK) >= 10, "requests kept succeeding after the replica stopped");
+
+            // The scheduler notices the stale metrics and stops naming the replica: a batch with no failed attempt on it.
+            await Eventually.HoldsAsync(async () =>
+            {
+                var failures = await GatewayCounterAsync("gateway_upstream_failures_total", $"upstream=\"{victimAddress}\"");
+                for (var i = 0; i < 8; i++)
+                {
+                    using var response = await client.PostAsJsonAsync("v1/completions", Completion(5000 + i)).WaitAsync(StackFixture.RequestTimeout);
+                    Assert.NotEqual(HttpStatusCode.BadGateway, response.StatusCode);
+                }
+
+                return await GatewayCounterAsync("gateway_upstream_failures_total", $"upstream=\"{victimAddress}\"") == failures;
+            }, TimeSpan.FromSeconds(30), "the scheduler stopped choosing the stopped replica");
         }
         finally
         {
-            stop.Cancel();
-            await flow.WaitAsync(StackFixture.RequestTimeout);
+            // The collection's stack is shared: bring the replica back even when an assertion failed.
+            await stack.StartResourceAsync(victim);
         }
-
-        // No request is lost to the dead replica: each one is answered by a live replica. The only other answer allowed
-        // is the scheduler's own admission refusal (429 rejected-saturated), which it gives when every endpoint's
-        // metrics look stale — on a starved CPU the live replica's scrape can miss its 200 ms deadline too.
-        Assert.All(outcomes, o => Assert.True(o.Status == HttpStatusCode.OK
-            || (o.Status == HttpStatusCode.TooManyRequests && o.DroppedReason == "rejected-saturated"), $"{o.Status} {o.DroppedReason}"));
-        Assert.True(outcomes.Skip(afterStop).Count(o => o.Status == HttpStatusCode.OK) >= 10, "requests kept succeeding after the replica stopped");
-
-        // The scheduler notices the stale metrics and stops naming the replica: a batch with no failed attempt on it.
-        await Eventually.HoldsAsync(async () =>
-        {
-            var failures = await GatewayCounterAsync("gateway_upstream_failures_total", $"upstream=\"{victimAddress}\"");
-            for (var i = 0; i < 8; i++)
-            {
-                using var response = await client.PostAsJsonAsync("v1/completions", Completion(5000 + i)).WaitAsync(StackFixture.RequestTimeout);
-                Assert.NotEqual(HttpStatusCode.BadGateway, response.StatusCode);
-            }
-
-            return await GatewayCounterAsync("gateway_upstream_failures_total", $"upstream=\"{victimAddress}\"") == failures;
-        }, TimeSpan.FromSeconds(30), "the scheduler stopped choosing the stopped replica");
-
-        await stack.StartResourceAsync(victim);
     }
 
     private static object Completion(int i) => new { model = StackFixture.Model, prompt = $"Request {i}: the capital of France is", max_tokens = 4 };

@@ -37,6 +37,9 @@ public class StackFixture : IAsyncLifetime
 
     public X509Certificate2 CaCertificate { get; private set; } = null!;
 
+    /// <summary>Where this stack's local CA and gateway certificate live (a temporary folder per fixture).</summary>
+    public string TlsDirectory { get; } = Directory.CreateTempSubdirectory("patternone-tls-").FullName;
+
     public OtlpTraceCollector Traces { get; private set; } = null!;
 
     /// <summary>Replica resource names, in order (<c>qwen2-3b-pattern1-0</c>, …).</summary>
@@ -56,7 +59,9 @@ public class StackFixture : IAsyncLifetime
     {
         Traces = await OtlpTraceCollector.StartAsync();
         using var cancellation = new CancellationTokenSource(StartTimeout);
-        string[] args = [$"Pool:Replicas={Replicas}", .. ExtraArguments];
+        // A CA of the test run's own: the developer's PatternOne.AppHost/.patternone/tls (which a running F5 session
+        // serves from) is never touched by tests.
+        string[] args = [$"Pool:Replicas={Replicas}", $"Tls:Directory={TlsDirectory}", .. ExtraArguments];
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(args, cancellation.Token)
             .WaitAsync(StartTimeout, cancellation.Token);
         appHost.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -189,11 +194,16 @@ public class StackFixture : IAsyncLifetime
 
         await Traces.DisposeAsync();
         CaCertificate?.Dispose();
+        Directory.Delete(TlsDirectory, recursive: true);
     }
 }
 
-/// <summary>The default stack (one replica) shared by the tests of the collection.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// The default stack (one replica) shared by the tests of the collection. Stack collections run one at a time:
+/// several whole stacks at once on a 2-core machine starve the scheduler's 50 ms metric scrapes, and stale metrics
+/// rightly count as saturated.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DefaultStackCollection : ICollectionFixture<StackFixture>
 {
     public const string Name = "Default stack";

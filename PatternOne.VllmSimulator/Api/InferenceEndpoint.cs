@@ -116,8 +116,20 @@ internal sealed partial class InferenceEndpoint(
             prompts.AddRange(request.PromptTokenIds.Select(ids => new PromptInput(tokenizer.Decode(ids), ids)));
         }
 
+        // Every choice is a sequence the engine holds at once; a batch larger than the engine's --max-num-seqs could
+        // never run together, and an unbounded one (a huge prompt array times n) would exhaust memory before it started.
+        var sequences = (long)prompts.Count * request.N;
+        var maxSequences = driver.Options.MaxNumSeqs;
+        if (sequences > maxSequences)
+        {
+            throw ApiError.BadRequest(
+                $"The request asks for {sequences} sequences ({prompts.Count} prompts × n={request.N}), more than this server's " +
+                $"max-num-seqs of {maxSequences}. Send fewer prompts per request or a smaller n.",
+                request.Kind == InferenceKind.Chat ? "n" : "prompt");
+        }
+
         var maxModelLen = driver.Options.MaxModelLen;
-        var choices = new List<Choice>(prompts.Count * request.N);
+        var choices = new List<Choice>((int)sequences);
         for (var p = 0; p < prompts.Count; p++)
         {
             var prompt = prompts[p];

@@ -275,6 +275,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         Assert.Contains("inference_extension_scheduler_e2e_duration_seconds_count 1", text, StringComparison.Ordinal);
         Assert.Contains("inference_extension_plugin_duration_seconds_count{extension_point=\"Scorer\",plugin_type=\"prefix-cache-scorer\",plugin_name=\"prefix-cache-scorer\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("inference_extension_scheduler_attempts_total{status=\"success\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("llm_d_epp_request_total{model_name=\"m\",target_model_name=\"m\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("llm_d_epp_ready_endpoints{name=\"qwen2-3b-pattern1\"} 3", text, StringComparison.Ordinal);
     }
 
     private static async Task<ImmediateResponse> AssertImmediateAsync(EnvoyClient envoy, int status)

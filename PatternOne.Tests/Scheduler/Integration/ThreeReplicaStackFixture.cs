@@ -8,7 +8,7 @@ public sealed class ThreeReplicaStackFixture : StackFixture
     protected override int Replicas => 3;
 }
 
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ThreeReplicaStackCollection : ICollectionFixture<ThreeReplicaStackFixture>
 {
     public const string Name = "Three-replica stack";

@@ -275,6 +275,18 @@ public sealed class HttpShapeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BatchBeyondMaxNumSeqs_IsRefusedBeforeAnyWork()
+    {
+        // 300 prompts × n=128 = 38,400 sequences: far beyond the engine's 256, and a memory bomb if generated.
+        var prompts = string.Join(',', Enumerable.Repeat("[1]", 300));
+        var (status, text) = await PostAsync("/v1/completions", $$"""{"prompt":[{{prompts}}],"n":128,"max_tokens":4}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = AssertError(text, 400, "prompt");
+        Assert.Contains("max-num-seqs", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PromptBeyondContext_GetsMaximumContextLengthError()
     {
         var prompt = string.Join(' ', Enumerable.Repeat("word", 3000));
