@@ -1,2 +1,5 @@
-Console.WriteLine("PatternOne benchmarks: not yet implemented.");
-return 1;
+using PatternOne.Benchmarks.Cli;
+
+// PatternOne.Benchmarks: one command per scenario (scheduling | e2e | datapath | hotpaths | all), results written as
+// markdown, CSV, summary.json and SVG plots. See benchmarks/README.md.
+return await BenchmarkApp.RunAsync(args);

@@ -10,7 +10,7 @@ namespace PatternOne.Benchmarks.HotPaths;
 
 /// <summary>
 /// One scheduling decision with a 16 KB chat prompt (256 prefix blocks), against a warm prefix index, for 8 and 64
-/// endpoints. <c>load-only</c> is the pipeline without the prefix plugin (saturation filter, queue and KV scorers,
+/// endpoints (and 256, added by the benchmarks owner for issue 7). <c>load-only</c> is the pipeline without the prefix plugin (saturation filter, queue and KV scorers,
 /// max-score picker), <c>default</c> adds the prefix-cache scorer — the pair upstream quotes as ~0.2 ms base and
 /// ~0.3 ms for the prefix plugin (GIE PR #768). <see cref="ParseAndPick"/> adds what the ext_proc service does first:
 /// reading model and messages from the 16 KB JSON body.
@@ -26,7 +26,7 @@ public class PickBenchmarks
     private SchedulingRequest _request = null!;
     private ReadOnlySequence<byte> _body;
 
-    [Params(8, 64)]
+    [Params(8, 64, 256)]
     public int Endpoints { get; set; }
 
     [Params(BuiltInProfiles.LoadOnly, BuiltInProfiles.Default)]

@@ -1,0 +1,174 @@
+using System.Globalization;
+using PatternOne.Benchmarks.Cli;
+
+namespace PatternOne.Benchmarks.Hosting;
+
+/// <summary>
+/// The system of the contract, started from the built dlls on loopback ports:
+/// <code>
+///   client ─▶ gateway :http/:https ─ext_proc─▶ scheduler :extproc
+///                 └────────────────────────▶ simulator replicas :port0..N-1 (scraped by the scheduler)
+/// </code>
+/// Configuration uses exactly the contract's keys (Gateway:*, Scheduler:*, InferencePool:*) and the simulator's
+/// vLLM-style flags, so this is the same system the AppHost runs.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    public const string PoolName = "qwen2-3b-pattern1";
+    public const string RoutePrefix = "/llm-d-inference-scheduling/qwen2-3b-pattern1/";
+    public const string Model = "Qwen/Qwen2.5-3B-Instruct";
+
+    private readonly List<ServiceProcess> _processes = [];
+
+    public required IReadOnlyList<int> ReplicaPorts { get; init; }
+
+    public required int GatewayHttpPort { get; init; }
+
+    public required int GatewayHttpsPort { get; init; }
+
+    public required int SchedulerMetricsPort { get; init; }
+
+    public IReadOnlyList<ServiceProcess> Processes => _processes;
+
+    public Uri ReplicaUri(int index, string path) => new($"http://127.0.0.1:{ReplicaPorts[index]}/{path.TrimStart('/')}");
+
+    public Uri GatewayUri(bool https, string path) => https
+        ? new($"https://127.0.0.1:{GatewayHttpsPort}{RoutePrefix}{path.TrimStart('/')}")
+        : new($"http://127.0.0.1:{GatewayHttpPort}{RoutePrefix}{path.TrimStart('/')}");
+
+    /// <summary>Options of one cluster start.</summary>
+    public sealed record Spec
+    {
+        public int Replicas { get; init; } = 2;
+
+        /// <summary>Simulator <c>--time-scale</c> (how many times faster than real time).</summary>
+        public double TimeScale { get; init; } = 1;
+
+        public int MaxModelLen { get; init; } = 2048;
+
+        /// <summary>Further simulator flags (e.g. KV pool size).</summary>
+        public IReadOnlyList<string> ExtraSimulatorArgs { get; init; } = [];
+
+        /// <summary>EndpointPickerConfig YAML for the scheduler (null: its built-in default profile).</summary>
+        public string? SchedulerConfigYaml { get; init; }
+
+        public required string WorkDirectory { get; init; }
+
+        public required string CertPath { get; init; }
+
+        public required string KeyPath { get; init; }
+    }
+
+    public static async Task<LocalCluster> StartAsync(RepoLayout repo, Spec spec, HttpClient probe, CancellationToken cancellationToken)
+    {
+        var gatewayDll = repo.Dll(RepoLayout.Gateway);
+        var schedulerDll = repo.Dll(RepoLayout.Scheduler);
+        var simulatorDll = repo.Dll(RepoLayout.Simulator);
+        if (gatewayDll is null || schedulerDll is null || simulatorDll is null)
+        {
+            throw new ClusterUnavailableException(
+                $"built service dlls not found under {repo.Root ?? "(no repository found)"} for configuration {repo.Configuration} " +
+                $"(gateway: {gatewayDll ?? "missing"}, scheduler: {schedulerDll ?? "missing"}, simulator: {simulatorDll ?? "missing"}); " +
+                $"run `dotnet build PatternOne.sln -c {repo.Configuration}` first");
+        }
+
+        var ports = Enumerable.Range(0, spec.Replicas).Select(_ => ServiceProcess.FreePort()).ToArray();
+        var cluster = new LocalCluster
+        {
+            ReplicaPorts = ports,
+            GatewayHttpPort = ServiceProcess.FreePort(),
+            GatewayHttpsPort = ServiceProcess.FreePort(),
+            SchedulerMetricsPort = ServiceProcess.FreePort(),
+        };
+        try
+        {
+            var empty = new Dictionary<string, string>();
+            for (var i = 0; i < spec.Replicas; i++)
+            {
+                var args = new List<string>
+                {
+                    simulatorDll, "--host", "127.0.0.1", "--port", ports[i].ToString(CultureInfo.InvariantCulture),
+                    "--model", Model, "--served-model-name", Model, "--dtype=half",
+                    "--max-model-len=" + spec.MaxModelLen.ToString(CultureInfo.InvariantCulture),
+                    "--tensor-parallel-size=4", "--enable-prompt-tokens-details",
+                    "--time-scale", spec.TimeScale.ToString(CultureInfo.InvariantCulture),
+                };
+                args.AddRange(spec.ExtraSimulatorArgs);
+                cluster._processes.Add(ServiceProcess.Start($"{PoolName}-{i}", "dotnet", args, empty, spec.WorkDirectory));
+            }
+
+            var extProcPort = ServiceProcess.FreePort();
+            var schedulerEnv = new Dictionary<string, string>
+            {
+                ["Scheduler__ExtProcPort"] = extProcPort.ToString(CultureInfo.InvariantCulture),
+                ["Scheduler__HealthPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Scheduler__MetricsPort"] = cluster.SchedulerMetricsPort.ToString(CultureInfo.InvariantCulture),
+                ["InferencePool__Name"] = PoolName,
+                ["InferencePool__Discovery"] = "Static",
+            };
+            for (var i = 0; i < ports.Length; i++)
+            {
+                schedulerEnv[$"InferencePool__Endpoints__{i}"] = $"127.0.0.1:{ports[i]}";
+            }
+
+            if (spec.SchedulerConfigYaml is { } yaml)
+            {
+                var path = Path.Combine(spec.WorkDirectory, "epp-config.yaml");
+                await File.WriteAllTextAsync(path, yaml, cancellationToken);
+                schedulerEnv["Scheduler__ConfigFile"] = path;
+            }
+
+            cluster._processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll], schedulerEnv, spec.WorkDirectory));
+
+            var statusPort = ServiceProcess.FreePort();
+            var gatewayEnv = new Dictionary<string, string>
+            {
+                ["Gateway__HttpPort"] = cluster.GatewayHttpPort.ToString(CultureInfo.InvariantCulture),
+                ["Gateway__HttpsPort"] = cluster.GatewayHttpsPort.ToString(CultureInfo.InvariantCulture),
+                ["Gateway__StatusPort"] = statusPort.ToString(CultureInfo.InvariantCulture),
+                ["Gateway__MetricsPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Gateway__Tls__CertificatePath"] = spec.CertPath,
+                ["Gateway__Tls__KeyPath"] = spec.KeyPath,
+                ["Gateway__Routes__0__PathPrefix"] = RoutePrefix,
+                ["Gateway__Routes__0__Pool"] = PoolName,
+                ["Gateway__Pools__0__Name"] = PoolName,
+                ["Gateway__Pools__0__EndpointPicker"] = $"http://127.0.0.1:{extProcPort}",
+                ["Gateway__Pools__0__FailureMode"] = "FailClose",
+            };
+            for (var i = 0; i < ports.Length; i++)
+            {
+                gatewayEnv[$"Gateway__Pools__0__Endpoints__{i}"] = $"127.0.0.1:{ports[i]}";
+            }
+
+            cluster._processes.Add(ServiceProcess.Start("gateway", "dotnet", [gatewayDll], gatewayEnv, spec.WorkDirectory));
+
+            var ready = TimeSpan.FromSeconds(60);
+            for (var i = 0; i < spec.Replicas; i++)
+            {
+                await cluster._processes[i].WaitReadyAsync(probe, cluster.ReplicaUri(i, "health"), ready, cancellationToken);
+            }
+
+            await cluster._processes[spec.Replicas].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{cluster.SchedulerMetricsPort}/health"), ready, cancellationToken);
+            await cluster._processes[spec.Replicas + 1].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{statusPort}/healthz/ready"), ready, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in Enumerable.Reverse(_processes))
+        {
+            await p.DisposeAsync();
+        }
+
+        _processes.Clear();
+    }
+}
+
+/// <summary>The HTTP scenarios cannot start the system here (dlls not built, a process failed to start).</summary>
+public sealed class ClusterUnavailableException(string message) : Exception(message);

@@ -1,0 +1,86 @@
+using BenchmarkDotNet.Attributes;
+using PatternOne.Scheduler.Prefix;
+using PatternOne.Scheduler.Scheduling;
+
+namespace PatternOne.Benchmarks.HotPaths;
+
+/// <summary>
+/// The prefix index on its own (upstream's <c>BenchmarkPrefixPluginStress</c> territory): hashing a 16 KB prompt into
+/// 64-character chained blocks, matching it against N endpoints, and learning a new prompt (insert with LRU eviction
+/// once an endpoint's capacity is full).
+/// </summary>
+[MemoryDiagnoser]
+public class PrefixIndexBenchmarks
+{
+    private const string Model = "Qwen/Qwen2.5-3B-Instruct";
+    private const int PromptChars = 16 * 1024;
+
+    private PrefixIndex _index = null!;
+    private EndpointSnapshot[] _endpoints = [];
+    private string _prompt = "";
+    private ulong[] _hashes = [];
+    private ulong[][] _fresh = [];
+    private int[] _matched = [];
+    private int _next;
+
+    [Params(8, 64, 256)]
+    public int Endpoints { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(7);
+        _prompt = RandomText(rng, PromptChars);
+        _hashes = PrefixHasher.ComputeHashes(Model, _prompt);
+        _endpoints = Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot { Address = $"10.0.{i / 250}.{(i % 250) + 1}:8000" }).ToArray();
+        _matched = new int[Endpoints];
+
+        // A warm index: every endpoint holds 32 other 16 KB prompts, and one endpoint holds this prompt.
+        _index = new PrefixIndex(capacityPerEndpoint: 4096);
+        foreach (var e in _endpoints)
+        {
+            for (var p = 0; p < 32; p++)
+            {
+                _index.Learn(e.Address, PrefixHasher.ComputeHashes(Model, RandomText(rng, PromptChars)));
+            }
+        }
+
+        _index.Learn(_endpoints[Endpoints / 2].Address, _hashes);
+        _fresh = Enumerable.Range(0, 64).Select(_ => PrefixHasher.ComputeHashes(Model, RandomText(rng, PromptChars))).ToArray();
+    }
+
+    /// <summary>Cut and hash a 16 KB prompt (256 blocks of 64 characters).</summary>
+    [Benchmark]
+    public int Hash16KbPrompt()
+    {
+        Span<ulong> destination = stackalloc ulong[PrefixHasher.DefaultMaxBlocks];
+        return PrefixHasher.ComputeHashes(Model, _prompt, PrefixHasher.DefaultBlockSize, PrefixHasher.DefaultMaxBlocks, destination);
+    }
+
+    /// <summary>Longest held prefix of a 16 KB prompt on every endpoint.</summary>
+    [Benchmark]
+    public int Lookup()
+    {
+        _index.Match(_hashes, _endpoints, _matched);
+        return _matched[Endpoints / 2];
+    }
+
+    /// <summary>Learn a 16 KB prompt's 256 blocks on one endpoint (the index is at capacity, so it also evicts).</summary>
+    [Benchmark]
+    public void Insert()
+    {
+        var i = _next++;
+        _index.Learn(_endpoints[i % Endpoints].Address, _fresh[i % _fresh.Length]);
+    }
+
+    internal static string RandomText(Random rng, int chars)
+    {
+        var buffer = new char[chars];
+        for (var i = 0; i < chars; i++)
+        {
+            buffer[i] = i % 5 == 4 ? ' ' : (char)('a' + rng.Next(26));
+        }
+
+        return new string(buffer);
+    }
+}
