@@ -5,6 +5,6 @@ public sealed class ExtProcOptions
 {
     public const string SectionName = "Scheduler:ExtProc";
 
-    /// <summary>Largest request body buffered for a pick; larger ones get 413. Default 32 MiB.</summary>
-    public int MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
+    /// <summary>Largest request body buffered for a pick; larger ones get 413. Default 16 MiB, the gateway's own limit: behind Envoy nothing else bounds what a stream may make the scheduler hold.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 16 * 1024 * 1024;
 }
