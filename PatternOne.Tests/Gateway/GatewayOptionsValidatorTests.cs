@@ -1,6 +1,4 @@
-extern alias GatewayApp;
-
-using GatewayApp::PatternOne.Gateway;
+using PatternOne.Gateway;
 
 namespace PatternOne.Tests.Gateway;
 

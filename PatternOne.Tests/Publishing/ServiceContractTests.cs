@@ -1,12 +1,10 @@
-extern alias GatewayApp;
-
-using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using PatternOne.AppHost.Publishing.Manifests;
-using GatewayApp::PatternOne.Gateway;
+using PatternOne.Gateway;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Profiles;
+using k8s.Models;
 
 namespace PatternOne.Tests.Publishing;
 

@@ -1,7 +1,5 @@
-extern alias GatewayApp;
-
 using System.Text;
-using GatewayApp::PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Forwarding;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 

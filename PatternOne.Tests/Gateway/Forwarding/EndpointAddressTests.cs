@@ -1,6 +1,4 @@
-extern alias GatewayApp;
-
-using GatewayApp::PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Forwarding;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 

@@ -1,5 +1,3 @@
-extern alias GatewayApp;
-
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;

@@ -1,5 +1,3 @@
-extern alias GatewayApp;
-
 using System.Net;
 using System.Text;
 using PatternOne.Tests.Gateway.Support;

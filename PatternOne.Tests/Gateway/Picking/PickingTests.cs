@@ -1,5 +1,3 @@
-extern alias GatewayApp;
-
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;

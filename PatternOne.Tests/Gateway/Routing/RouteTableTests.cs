@@ -1,8 +1,6 @@
-extern alias GatewayApp;
-
-using GatewayApp::PatternOne.Gateway;
-using GatewayApp::PatternOne.Gateway.Routing;
 using Microsoft.AspNetCore.Http;
+using PatternOne.Gateway;
+using PatternOne.Gateway.Routing;
 
 namespace PatternOne.Tests.Gateway.Routing;
 

@@ -1,12 +1,9 @@
-extern alias GatewayApp;
-
-using GatewayApp::Microsoft.Extensions.Hosting;
-using GatewayApp::PatternOne.Gateway.Listeners;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatternOne.Gateway.Listeners;
 
 namespace PatternOne.Tests.Gateway.Support;
 

@@ -1,12 +1,10 @@
-extern alias GatewayApp;
-
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using GatewayApp::PatternOne.Gateway.Tls;
 using Microsoft.Extensions.DependencyInjection;
+using PatternOne.Gateway.Tls;
 using PatternOne.Tests.Gateway.Support;
 
 namespace PatternOne.Tests.Gateway.Tls;
@@ -98,7 +96,7 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.True(failure is AuthenticationException or IOException, $"expected a failed handshake, got {failure?.GetType().Name ?? "success"}");
         Assert.False(ssl.IsAuthenticated);
         // The client's own OpenSSL may be what refused above; the server side must refuse too, whatever the client allows.
-        Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, GatewayApp::PatternOne.Gateway.Listeners.GatewayKestrelSetup.AllowedProtocols);
+        Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, PatternOne.Gateway.Listeners.GatewayKestrelSetup.AllowedProtocols);
     }
 #pragma warning restore SYSLIB0039
 
