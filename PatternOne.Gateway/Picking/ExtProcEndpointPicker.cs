@@ -264,8 +264,8 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
     private static void CaptureMetadata(Decision decision, Struct? metadata)
     {
         if (metadata is not null
-            && metadata.Fields.TryGetValue(ExtProcNames.LoadBalancerNamespace, out var lb)
-            && lb.StructValue?.Fields.TryGetValue(ExtProcNames.DestinationEndpointHeader, out var endpoint) == true
+            && metadata.Fields.TryGetValue(ExtProcNames.LbNamespace, out var lb)
+            && lb.StructValue?.Fields.TryGetValue(ExtProcNames.DestinationEndpoint, out var endpoint) == true
             && endpoint.KindCase == Value.KindOneofCase.StringValue)
         {
             decision.MetadataEndpoint = endpoint.StringValue;
@@ -280,7 +280,7 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
         {
             foreach (var set in mutation.SetHeaders)
             {
-                if (set.Header is { } header && string.Equals(header.Key, ExtProcNames.DestinationEndpointHeader, StringComparison.OrdinalIgnoreCase))
+                if (set.Header is { } header && string.Equals(header.Key, ExtProcNames.DestinationEndpoint, StringComparison.OrdinalIgnoreCase))
                 {
                     value = HeaderText(header);
                 }

@@ -40,9 +40,9 @@ internal sealed class ExtProcExchange(
         }
 
         var lb = new Struct();
-        lb.Fields[ExtProcNames.ServedEndpointKey] = Value.ForString(served.Authority);
+        lb.Fields[ExtProcNames.ServedEndpoint] = Value.ForString(served.Authority);
         var metadata = new Envoy.Config.Core.V3.Metadata();
-        metadata.FilterMetadata[ExtProcNames.LoadBalancerNamespace] = lb;
+        metadata.FilterMetadata[ExtProcNames.LbNamespace] = lb;
 
         try
         {

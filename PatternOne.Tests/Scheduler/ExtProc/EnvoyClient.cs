@@ -6,7 +6,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Metadata = Envoy.Config.Core.V3.Metadata;
-using PatternOne.Scheduler.ExtProc;
 
 namespace PatternOne.Tests.Scheduler.ExtProc;
 
