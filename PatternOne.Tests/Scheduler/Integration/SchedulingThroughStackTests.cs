@@ -86,7 +86,21 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         {
             await flood.CancelAsync();
             await Task.WhenAll(load).WaitAsync(StackFixture.RequestTimeout);
+            // The stack is shared by this class's tests: let the flooded replica finish or abort what it still holds,
+            // so none of it is counted as served in the next test.
+            await Eventually.HoldsAsync(async () => await InFlightAsync(favoured) == 0, StackFixture.RequestTimeout,
+                $"{favoured} drains after the flood");
         }
+    }
+
+    /// <summary>Requests a replica is running or holding in its queue, from its own metrics.</summary>
+    private async Task<double> InFlightAsync(string replica)
+    {
+        using var client = new HttpClient();
+        var text = await client.GetStringAsync(new Uri(stack.GetEndpoint(replica, "http"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
+        return text.Split('\n')
+            .Where(l => l.StartsWith("vllm:num_requests_running", StringComparison.Ordinal) || l.StartsWith("vllm:num_requests_waiting", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 
     private static async Task FireAsync(HttpClient client, string prompt, CancellationToken cancellationToken)
