@@ -87,27 +87,7 @@ public sealed class BufferedBody : IDisposable
     public Stream OpenRead() => new SegmentStream(Segments, Length);
 
     /// <summary>The body as one sequence, for the JSON check (no copy).</summary>
-    public ReadOnlySequence<byte> AsSequence()
-    {
-        if (Segments.Count == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-
-        if (Segments.Count == 1)
-        {
-            return new ReadOnlySequence<byte>(Segments[0]);
-        }
-
-        var first = new Segment(Segments[0], 0);
-        var last = first;
-        for (var i = 1; i < Segments.Count; i++)
-        {
-            last = last.Append(Segments[i]);
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
+    public ReadOnlySequence<byte> AsSequence() => ChunkedBody.AsSequence(Segments, static segment => segment);
 
     /// <summary>Whether the body is one well-formed JSON object; <paramref name="error"/> says why not.</summary>
     public bool IsJsonObject(out string error)
@@ -167,22 +147,6 @@ public sealed class BufferedBody : IDisposable
         }
 
         rented.Clear();
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 
     private sealed class SegmentStream(IReadOnlyList<ReadOnlyMemory<byte>> segments, long length) : Stream

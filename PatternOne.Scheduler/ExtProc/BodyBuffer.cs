@@ -26,27 +26,7 @@ internal sealed class BodyBuffer
         Length += chunk.Length;
     }
 
-    public ReadOnlySequence<byte> AsSequence()
-    {
-        if (_chunks.Count == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-
-        if (_chunks.Count == 1)
-        {
-            return new ReadOnlySequence<byte>(_chunks[0].Memory);
-        }
-
-        var first = new Segment(_chunks[0].Memory, 0);
-        var last = first;
-        for (var i = 1; i < _chunks.Count; i++)
-        {
-            last = last.Append(_chunks[i].Memory);
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
+    public ReadOnlySequence<byte> AsSequence() => ChunkedBody.AsSequence(_chunks, static chunk => chunk.Memory);
 
     /// <summary>The body cut into pieces of at most <paramref name="limit"/> bytes, in order.</summary>
     public IEnumerable<ByteString> Pieces(int limit)
@@ -66,19 +46,4 @@ internal sealed class BodyBuffer
         }
     }
 
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }
