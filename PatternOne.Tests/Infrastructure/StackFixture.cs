@@ -161,24 +161,9 @@ public class StackFixture : IAsyncLifetime
     /// Validates the gateway's certificate the way a client configured with <c>--cacert ca.crt</c> does:
     /// a chain to the local CA, and the host name — nothing from the machine's trust store, nothing skipped.
     /// </summary>
-    public bool ValidateAgainstLocalCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-        {
-            return false;
-        }
-
-        using var customChain = new X509Chain();
-        customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        customChain.ChainPolicy.CustomTrustStore.Add(CaCertificate);
-        customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            customChain.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
-        }
-
-        return customChain.Build(new X509Certificate2(certificate));
-    }
+    public bool ValidateAgainstLocalCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+        && TestCertificates.ChainsTo(CaCertificate, certificate, chain?.ChainPolicy.ExtraStore);
 
     public async Task DisposeAsync()
     {

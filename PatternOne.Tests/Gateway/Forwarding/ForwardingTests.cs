@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using PatternOne.Tests.Gateway.Support;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PatternOne.Gateway.Listeners;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Support;
 

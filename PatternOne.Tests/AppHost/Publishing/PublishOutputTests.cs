@@ -1,7 +1,7 @@
 using k8s.Models;
 using PatternOne.AppHost.Inference;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>The publish step run in-process against the real AppHost: no drift, and the app model drives the output.</summary>
 public sealed class PublishOutputTests

@@ -1,6 +1,6 @@
 using PatternOne.AppHost.Publishing.Manifests;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 public sealed class Ipv4CidrTests
 {

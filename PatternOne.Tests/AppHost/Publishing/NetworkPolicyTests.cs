@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// Every flow of DESIGN.md "Network policy intent", allowed and denied, evaluated against the committed

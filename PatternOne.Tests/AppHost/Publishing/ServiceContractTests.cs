@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Configuration;
-using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.Gateway;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Profiles;
+using PatternOne.Scheduler.Scheduling;
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// The published configuration is configuration the services accept: it binds to their options classes and passes
@@ -21,13 +21,17 @@ public sealed class ServiceContractTests : IDisposable
     public ServiceContractTests() => Directory.CreateDirectory(_files);
 
     [Fact]
-    public void ProfileConfigMap_IsTheSchedulersBuiltInDefault()
+    public void ProfileConfigMap_LoadsAsUpstreamsDefaultPipeline()
     {
-        var published = _configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"];
+        // What the scheduler builds from the mounted file, not the file's text against its own embedded copy.
+        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml(_configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
 
-        Assert.Equal(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).TrimEnd(), published.TrimEnd());
-        Assert.Equal(SchedulerProfile.DefaultYaml, published);
-        Assert.NotNull(EndpointPickerFactory.FromYaml(published));
+        Assert.Equal(
+            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0)],
+            picker.Scorers.Select(s => (s.Scorer.Type, s.Weight)));
+        Assert.Equal("max-score-picker", picker.Picker.Type);
+        Assert.NotNull(picker.Admission);
+        Assert.Equal((5, 0.8), (picker.Admission.QueueDepthThreshold, picker.Admission.KvCacheUtilThreshold));
     }
 
     [Fact]

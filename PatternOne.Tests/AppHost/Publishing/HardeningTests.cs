@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>The hardening baseline (reference k8s.md §6) on every committed workload, and the contract's configuration.</summary>
 public sealed class HardeningTests
