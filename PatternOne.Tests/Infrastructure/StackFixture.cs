@@ -18,7 +18,7 @@ namespace PatternOne.Tests.Infrastructure;
 /// </summary>
 public class StackFixture : IAsyncLifetime
 {
-    /// <summary>The seed's route prefix for the pool (DESIGN.md).</summary>
+    /// <summary>The seed's route prefix for the pool (the HTTPRoute of docs/architecture.md).</summary>
     public const string RoutePrefix = "/llm-d-inference-scheduling/qwen2-3b-pattern1/";
 
     public const string Model = "Qwen/Qwen2.5-3B-Instruct";

@@ -5,13 +5,13 @@ using PatternOne.AppHost.Publishing.Plan;
 namespace PatternOne.AppHost.Publishing.Manifests;
 
 /// <summary>
-/// NetworkPolicies implementing DESIGN.md "Network policy intent" exactly:
+/// NetworkPolicies implementing the "Network policy intent" of docs/architecture.md exactly:
 /// <code>
 ///  internet (public IPv4) ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
 ///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
-/// Corrections to the seed (reference k8s.md §5): no "kubelet" rule (node traffic is always allowed, and the seed's
+/// Corrections to the seed (kubernetes.io/docs/concepts/services-networking/network-policies/): no "kubelet" rule (node traffic is always allowed, and the seed's
 /// <c>namespaceSelector: {}</c> + <c>podSelector: {}</c> opened 8000 to every pod), and public egress is an
 /// <c>ipBlock</c> — <c>namespaceSelector: {}</c> selects pods, never external addresses.
 /// </summary>
