@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Plan;
 
@@ -144,48 +145,12 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
     private static V1NetworkPolicyPeer PublicInternet(string? apiServerCidr)
     {
         List<string> except = [.. NonPublicRanges];
-        if (apiServerCidr is not null && Ipv4Cidr.TryParse(apiServerCidr, out var api) && !NonPublicRanges.Any(r => Ipv4Cidr.Parse(r).Contains(api)))
+        if (apiServerCidr is not null && IPNetwork.TryParse(apiServerCidr, out var api) && api.BaseAddress.AddressFamily == AddressFamily.InterNetwork
+            && !NonPublicRanges.Select(IPNetwork.Parse).Any(range => range.PrefixLength <= api.PrefixLength && range.Contains(api.BaseAddress)))
         {
             except.Add(apiServerCidr);
         }
 
         return new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = "0.0.0.0/0", Except = except } };
-    }
-}
-
-/// <summary>An IPv4 CIDR block, enough to tell whether one block lies inside another.</summary>
-public readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
-{
-    public uint Mask => PrefixLength == 0 ? 0u : uint.MaxValue << (32 - PrefixLength);
-
-    public bool Contains(uint address) => (address & Mask) == Network;
-
-    public bool Contains(Ipv4Cidr other) => other.PrefixLength >= PrefixLength && Contains(other.Network);
-
-    public static Ipv4Cidr Parse(string cidr) =>
-        TryParse(cidr, out var result) ? result : throw new FormatException($"'{cidr}' is not an IPv4 CIDR (a.b.c.d/n).");
-
-    public static bool TryParse(string cidr, out Ipv4Cidr result)
-    {
-        result = default;
-        var parts = cidr.Split('/');
-        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var ip) ||
-            ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork ||
-            !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix) ||
-            prefix is < 0 or > 32)
-        {
-            return false;
-        }
-
-        var address = ToUInt32(ip);
-        var candidate = new Ipv4Cidr(0, prefix);
-        result = candidate with { Network = address & candidate.Mask };
-        return true;
-    }
-
-    public static uint ToUInt32(IPAddress ip)
-    {
-        var bytes = ip.GetAddressBytes();
-        return ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
     }
 }
