@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using PatternOne.AppHost.Gateway;
 using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
@@ -15,7 +16,7 @@ public sealed class FailOpenStack : StackFixture
 /// <summary>One replica, FailClose.</summary>
 public sealed class FailCloseStack : StackFixture
 {
-    protected override IEnumerable<string> ExtraArguments => ["Gateway:FailureMode=FailClose"];
+    protected override IEnumerable<string> ExtraArguments => [$"{GatewayBuilderExtensions.FailureModeConfigurationKey}=FailClose"];
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -43,7 +43,7 @@ public sealed class ServiceContractTests : IDisposable
             .AddJsonStream(Stream(_configMaps["qwen2-3b-pattern1-epp-config"].Data["appsettings.Production.json"]))
             .AddInMemoryCollection(Environment(_configMaps["qwen2-3b-pattern1-kserve-router-scheduler-env"]))
             // The file is mounted there in the pod; here it is a temporary copy.
-            .AddInMemoryCollection([new("Scheduler:ConfigFile", profile)])
+            .AddInMemoryCollection([new(SchedulerSettings.Keys.ConfigFile, profile)])
             .Build();
 
         var scheduler = configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>()!;
@@ -62,7 +62,7 @@ public sealed class ServiceContractTests : IDisposable
     {
         var env = Environment(_configMaps["inference-gateway-istio-env"]);
         // cert-manager's Secret is mounted there in the pod; the validator only needs the files to exist.
-        foreach (var key in new[] { "Gateway:Tls:CertificatePath", "Gateway:Tls:KeyPath" })
+        foreach (var key in new[] { GatewaySettings.Keys.TlsCertificatePath, GatewaySettings.Keys.TlsKeyPath })
         {
             var copy = Path.Combine(_files, Path.GetFileName(env[key]!));
             File.WriteAllText(copy, "");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
 using PatternOne.Tests.Infrastructure;
 
@@ -150,7 +151,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerDown_FailClose_Answers503WithAnOpenAiError()
     {
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings("http://" + PoolFixture.ClosedEndpoint(), [pool.A.Authority],
-            ("Gateway:Pools:0:FailureMode", "FailClose")));
+            (GatewaySettings.Keys.PoolFailureMode(0), "FailClose")));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -164,7 +165,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailOpen_StillAnswers()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync(("Gateway:Pools:0:PickerTimeout", "00:00:00.300"));
+        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -175,7 +176,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailClose_Answers503()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync(("Gateway:Pools:0:PickerTimeout", "00:00:00.300"), ("Gateway:Pools:0:FailureMode", "FailClose"));
+        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"), (GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -186,7 +187,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerNamingNoUsableEndpoint_AppliesTheFailureMode()
     {
         pool.Picker.Answer = _ => PickerAnswer.Route("not-an-endpoint");
-        await using var gateway = await StartGatewayAsync(("Gateway:Pools:0:FailureMode", "FailClose"));
+        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using PatternOne.Gateway.Tls;
+using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
 using PatternOne.Tests.Infrastructure;
 
@@ -22,8 +23,8 @@ public sealed class TlsTests : IAsyncLifetime
         _leaf = _certificates.WriteLeaf("gateway-one");
         _replica = await FakeReplica.StartAsync("tls");
         _gateway = await GatewayHost.StartAsync(GatewayHost.Settings(picker: null, [_replica.Authority],
-            ("Gateway:Tls:CertificatePath", _certificates.CertificatePath),
-            ("Gateway:Tls:KeyPath", _certificates.KeyPath)));
+            (GatewaySettings.Keys.TlsCertificatePath, _certificates.CertificatePath),
+            (GatewaySettings.Keys.TlsKeyPath, _certificates.KeyPath)));
     }
 
     public async Task DisposeAsync()
