@@ -3,6 +3,9 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Filters;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
 
@@ -28,6 +31,8 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly CounterFamily _requests = new("inference_objective_request_total", "Requests scheduled, by model.");
     private readonly CounterFamily _errors = new("inference_objective_request_error_total", "Requests refused or failed, by model and error code.");
     private readonly HistogramFamily _sizes = new("inference_objective_request_sizes", "Request body size in bytes.", SizeBuckets);
+    // Ours (upstream has no per-endpoint pick count): which replica each scheduled request went to, for the share of picks.
+    private readonly CounterFamily _picks = new("patternone_scheduler_picks_total", "Requests scheduled, by primary endpoint.");
     private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
 
     // Label sets rendered once: a pick reports every plugin, and rendering each label string anew cost the
@@ -39,15 +44,17 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly ConcurrentDictionary<string, string> _modelLabels = new(StringComparer.Ordinal);
 
     private readonly EndpointPool _pool;
+    private readonly TimeProvider _time;
     private readonly string _poolName;
     private readonly Meter _meter;
     private readonly Counter<long> _otelRequests;
     private readonly Histogram<double> _otelPick;
 
-    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions)
+    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(poolOptions);
         _pool = pool;
+        _time = time;
         _poolName = poolOptions.Value.Name;
         _meter = new Meter(MeterName);
         _otelRequests = _meter.CreateCounter<long>("patternone.scheduler.requests", description: "Scheduling decisions by outcome.");
@@ -65,6 +72,11 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         _e2e.Observe("", elapsed.TotalSeconds);
         _attempts.Increment(result.Outcome == SchedulingOutcome.Scheduled ? SuccessLabels : FailureLabels);
         _otelPick.Record(elapsed.TotalSeconds);
+        if (result.Outcome == SchedulingOutcome.Scheduled)
+        {
+            _picks.Increment(PrometheusText.Labels(("model_server_pod", result.Primary.Address), ("name", _poolName)));
+        }
+
         if (result.PrefixTotalBlocks > 0)
         {
             _prefixHits.Observe("", (double)result.PrefixMatchedBlocks / result.PrefixTotalBlocks);
@@ -108,6 +120,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         _errors.WriteTo(output);
         _sizes.WriteTo(output);
         _prefixHits.WriteTo(output);
+        _picks.WriteTo(output);
 
         var poolLabel = PrometheusText.Labels(("name", _poolName));
         var endpoints = _pool.Snapshot();
@@ -119,6 +132,13 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.RunningRequests));
         PrometheusText.Gauge(output, "inference_pool_average_kv_cache_utilization", "Mean KV-cache use (0..1) over endpoints with metrics.", poolLabel,
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.KvCacheUsage));
+        var threshold = StalenessThreshold(picker);
+        var now = _time.GetUtcNow();
+        PrometheusText.Gauge(output, "inference_extension_flow_control_stale_endpoints",
+            $"Endpoints whose metrics are older than the staleness threshold ({threshold.TotalMilliseconds} ms) or missing.", poolLabel,
+            endpoints.Count(e => e.MetricsUpdatedAt is not { } at || now - at > threshold));
+        PrometheusText.Gauge(output, "patternone_scheduler_unhealthy_endpoints", "Endpoints whose scrapes keep failing; they are left out of the candidates.", poolLabel,
+            _pool.Endpoints.Count(e => e.Health == ScrapeHealth.Failing));
         PrometheusText.Header(output, "inference_pool_per_pod_queue_size", "Waiting requests per endpoint.", "gauge");
         foreach (var endpoint in withMetrics)
         {
@@ -162,7 +182,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         ("inference_extension_prefix_indexer_size", "llm_d_epp_prefix_indexer_size"),
         ("inference_extension_prefix_indexer_hit_ratio", "llm_d_epp_prefix_indexer_hit_ratio"),
         ("inference_extension_info", "llm_d_epp_info"),
+        ("inference_extension_flow_control_stale_endpoints", "llm_d_epp_flow_control_stale_endpoints"),
     ];
+
+    /// <summary>The profile's staleness threshold (its admission detector's, else its utilization filter's, else the default).</summary>
+    internal static TimeSpan StalenessThreshold(IEndpointPicker picker) =>
+        picker is EndpointPicker concrete
+            ? (concrete.Admission ?? concrete.Filters.OfType<SaturationFilter>().FirstOrDefault()?.Thresholds ?? new SaturationThresholds()).MetricsStalenessThreshold
+            : new SaturationThresholds().MetricsStalenessThreshold;
 
     public void Dispose() => _meter.Dispose();
 }
