@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
 
@@ -123,7 +124,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             PrometheusText.Sample(output, "inference_objective_running_requests", PrometheusText.Labels(("model_server_pod", endpoint.Address), ("name", _poolName)), endpoint.InFlightRequests);
         }
 
-        if (picker is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
+        if ((picker is SwitchableEndpointPicker switchable ? switchable.Current : picker) is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
         {
             PrometheusText.Gauge(output, "inference_extension_prefix_indexer_size", "Block entries in the approximate prefix index.", "", prefix.Index.Size);
         }
