@@ -23,6 +23,9 @@ public sealed class SwitchableEndpointPicker(IEndpointPicker initial, Func<strin
 
     public void ForgetEndpoint(string address) => _current.ForgetEndpoint(address);
 
+    /// <summary>The picker doing the work: the current one of a switchable picker, else <paramref name="picker"/> itself.</summary>
+    public static IEndpointPicker Unwrap(IEndpointPicker picker) => picker is SwitchableEndpointPicker switchable ? switchable.Current : picker;
+
     /// <summary>Switches to built-in profile <paramref name="profileName"/>; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public void Switch(string profileName) => _current = createBuiltIn(profileName);
 }
