@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -24,5 +25,9 @@ internal sealed class SchedulerKestrelSetup(IOptions<SchedulerOptions> options) 
         });
         kestrel.ListenAnyIP(scheduler.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
         kestrel.ListenAnyIP(scheduler.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        if (scheduler.AdminPort != 0)
+        {
+            kestrel.Listen(IPAddress.Loopback, scheduler.AdminPort, listen => listen.Protocols = HttpProtocols.Http1);
+        }
     }
 }
