@@ -55,6 +55,10 @@ public class StackFixture : IAsyncLifetime
     protected virtual IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ResourceEnvironment { get; } =
         new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
+    /// <summary>Extra command-line arguments for one resource (e.g. a replica's engine size), by resource name; they come last, so they win.</summary>
+    protected virtual IReadOnlyDictionary<string, IReadOnlyList<string>> ResourceArguments { get; } =
+        new Dictionary<string, IReadOnlyList<string>>();
+
     public Uri GatewayHttpsUri => App.GetEndpoint("gateway", "https");
 
     public Uri GatewayHttpUri => App.GetEndpoint("gateway", "http");
@@ -84,6 +88,16 @@ public class StackFixture : IAsyncLifetime
                     context.EnvironmentVariables[key] = value;
                 }
             }));
+            if (ResourceArguments.TryGetValue(project.Name, out var extraArgs))
+            {
+                project.Annotations.Add(new CommandLineArgsCallbackAnnotation(args =>
+                {
+                    foreach (var arg in extraArgs)
+                    {
+                        args.Add(arg);
+                    }
+                }));
+            }
         }
 
         ReplicaNames = appHost.Resources.OfType<ProjectResource>()

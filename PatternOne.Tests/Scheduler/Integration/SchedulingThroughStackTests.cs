@@ -93,13 +93,12 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
     [Fact]
     public async Task SaturatedPool_RefusesASheddableRequest_AndServesAPriorityZeroOne()
     {
-        // Flood every replica directly (not through the gateway): 120 requests of ~1,400 prompt tokens each, about
-        // 2.5 times its 65,536-token KV cache, so their queues pass the saturation threshold (5) and stay there while
-        // the running requests decode.
+        // Flood every replica directly (not through the gateway): 60 long requests each, against engines that run 16
+        // at a time, so their queues pass the saturation threshold (5) and stay there while the running ones decode.
         using var flood = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var direct = stack.ReplicaNames.Select(name => new HttpClient { BaseAddress = stack.GetEndpoint(name, "http"), Timeout = TimeSpan.FromMinutes(3) }).ToArray();
-        var load = direct.SelectMany((client, r) => Enumerable.Range(0, 120)
-            .Select(i => ReplicaProbes.FireAsync(client, ReplicaProbes.Words(seed: 20_000 + (r * 1000) + i, characters: 2000), flood.Token))).ToArray();
+        var load = direct.SelectMany((client, r) => Enumerable.Range(0, 60)
+            .Select(i => ReplicaProbes.FireAsync(client, ReplicaProbes.Words(seed: 20_000 + (r * 1000) + i, characters: 4_000), flood.Token))).ToArray();
         using var gateway = stack.CreateGatewayClient(https: false);
         try
         {

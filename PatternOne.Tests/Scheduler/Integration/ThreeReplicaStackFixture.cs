@@ -3,12 +3,16 @@ using PatternOne.Tests.Infrastructure;
 namespace PatternOne.Tests.Scheduler.Integration;
 
 /// <summary>
-/// The real AppHost with three simulated replicas (<c>Pool:Replicas=3</c>); the scheduler knows one sheddable
-/// objective, <see cref="SheddableObjective"/> (priority -1).
+/// The real AppHost with three simulated replicas (<c>Pool:Replicas=3</c>). The scheduler knows one sheddable
+/// objective, <see cref="SheddableObjective"/> (priority -1), and each replica's engine runs at most
+/// <see cref="MaxNumSeqs"/> sequences at once, so a test can fill its waiting queue with tens of requests whatever the
+/// simulator's KV-cache size.
 /// </summary>
-public class ThreeReplicaStackFixture : StackFixture
+public sealed class ThreeReplicaStackFixture : StackFixture
 {
     public const string SheddableObjective = "batch";
+
+    public const int MaxNumSeqs = 16;
 
     protected override int Replicas => 3;
 
@@ -17,6 +21,9 @@ public class ThreeReplicaStackFixture : StackFixture
         {
             ["scheduler"] = new Dictionary<string, string> { [$"InferencePool__Objectives__{SheddableObjective}__Priority"] = "-1" },
         };
+
+    protected override IReadOnlyDictionary<string, IReadOnlyList<string>> ResourceArguments { get; } =
+        Enumerable.Range(0, 3).ToDictionary(i => $"{PoolName}-{i}", _ => (IReadOnlyList<string>)["--max-num-seqs", MaxNumSeqs.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -25,8 +32,11 @@ public sealed class ThreeReplicaStackCollection : ICollectionFixture<ThreeReplic
     public const string Name = "Three-replica stack";
 }
 
-/// <summary>A three-replica stack of its own, for a test that must run right after the stack became ready.</summary>
-public sealed class FreshThreeReplicaStackFixture : ThreeReplicaStackFixture;
+/// <summary>A three-replica stack of its own, as the README starts it, for a test that must run right after the stack became ready.</summary>
+public sealed class FreshThreeReplicaStackFixture : StackFixture
+{
+    protected override int Replicas => 3;
+}
 
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FreshThreeReplicaStackCollection : ICollectionFixture<FreshThreeReplicaStackFixture>
