@@ -44,6 +44,9 @@ internal sealed partial class ExternalProcessorService(
 {
     internal static readonly ActivitySource ActivitySource = new(SchedulerMetrics.MeterName);
 
+    /// <summary>A write that only appends to the response; the next write without it flushes both.</summary>
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
+
     public override async Task Process(
         IAsyncStreamReader<ProcessingRequest> requestStream,
         IServerStreamWriter<ProcessingResponse> responseStream,
@@ -178,6 +181,8 @@ internal sealed partial class ExternalProcessorService(
             CandidateSubset = exchange.Subset,
             Headers = exchange.Headers,
             Priority = objectives.PriorityOf(ObjectiveRegistry.ObjectiveOf(exchange.Headers)),
+            // Per-scorer scores cost allocations; collect them only when a trace or the debug log will show them.
+            Explain = activity is { IsAllDataRequested: true } || logger.IsEnabled(LogLevel.Debug),
         };
         var result = picker.Pick(request, pool.CandidateSnapshot());
         activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
@@ -197,15 +202,31 @@ internal sealed partial class ExternalProcessorService(
         exchange.Started(pool.Find(result.Primary.Address), request);
         metrics.RecordRequest(parsed.Model, exchange.Body.Length, "scheduled");
         LogPicked(logger, exchange.RequestId, destination, result.PrefixMatchedBlocks, result.PrefixTotalBlocks);
+        ExplainPick(activity, exchange.RequestId, picker.ProfileName, result);
 
         var headers = DestinationResponse(destination);
         headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await output.WriteAsync(headers);
-
+        // The decision and the body go out in one flush: the proxy can do nothing before the last piece, and one write
+        // (one wake-up on its side) per decision instead of one per message saves a syscall and a thread hop each way.
         var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
-        for (var i = 0; i < pieces.Count; i++)
+        output.WriteOptions = BufferedWrite;
+        try
         {
-            await output.WriteAsync(StreamedRequestBody(pieces[i], i == pieces.Count - 1));
+            await output.WriteAsync(headers);
+            for (var i = 0; i < pieces.Count; i++)
+            {
+                var last = i == pieces.Count - 1;
+                if (last)
+                {
+                    output.WriteOptions = null;
+                }
+
+                await output.WriteAsync(StreamedRequestBody(pieces[i], last));
+            }
+        }
+        finally
+        {
+            output.WriteOptions = null;
         }
 
         return true;
@@ -314,6 +335,49 @@ internal sealed partial class ExternalProcessorService(
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Request {RequestId} → {Destination} (prefix {Matched}/{Total} blocks)")]
     private static partial void LogPicked(ILogger logger, string requestId, string destination, int matched, int total);
+
+    /// <summary>
+    /// Why this replica: the span gets the profile, the winner and one <c>candidate</c> event per candidate with its
+    /// score per scorer (the dashboard's trace view lists them), and the debug log says the same in one line.
+    /// </summary>
+    private void ExplainPick(Activity? activity, string requestId, string profile, SchedulingResult result)
+    {
+        if (result.Candidates.Count == 0)
+        {
+            return;
+        }
+
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(PickSpan.Profile, profile);
+            activity.SetTag(PickSpan.Winner, result.Primary.Address);
+            activity.SetTag(PickSpan.CandidateCount, result.Candidates.Count);
+            foreach (var candidate in result.Candidates)
+            {
+                var tags = new ActivityTagsCollection
+                {
+                    [PickSpan.CandidateEndpoint] = candidate.Address,
+                    [PickSpan.CandidateTotal] = candidate.Total,
+                    [PickSpan.CandidateWinner] = candidate.Address == result.Primary.Address,
+                };
+                foreach (var score in candidate.Scores)
+                {
+                    tags[PickSpan.ScorePrefix + score.Scorer] = score.Score;
+                    tags[PickSpan.WeightPrefix + score.Scorer] = score.Weight;
+                }
+
+                activity.AddEvent(new ActivityEvent(PickSpan.CandidateEvent, tags: tags));
+            }
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogPickExplained(logger, requestId, profile, result.Primary.Address, string.Join("; ", result.Candidates));
+        }
+    }
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Debug, Message = "Request {RequestId}: profile {Profile} picked {Winner} among {Candidates}")]
+    private static partial void LogPickExplained(ILogger logger, string requestId, string profile, string winner, string candidates);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Request {RequestId} refused with {Status}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string requestId, int status, string reason);
