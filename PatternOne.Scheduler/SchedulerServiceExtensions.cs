@@ -52,6 +52,7 @@ public static class SchedulerServiceExtensions
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
             services.AddHostedService<KubernetesDiscovery>();
+            services.AddHostedService<KubernetesObjectiveWatcher>();
         }
         else
         {
