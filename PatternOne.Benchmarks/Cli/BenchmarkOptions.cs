@@ -37,8 +37,11 @@ public sealed record BenchmarkOptions
     /// <summary>Scheduling scenario: measured requests per load point instead of the plan's (warm-up unchanged).</summary>
     public int? Requests { get; init; }
 
+    /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
+    public (int From, int To)? Ports { get; init; }
+
     public const string Usage = """
-        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug]
+        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -48,6 +51,7 @@ public sealed record BenchmarkOptions
 
           --quick     small sizes (seconds to a minute per scenario)
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
+          --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
         """;
 
@@ -64,6 +68,7 @@ public sealed record BenchmarkOptions
         double[]? qps = null;
         int? requests = null;
         string[]? sweeps = null;
+        (int, int)? ports = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -140,6 +145,19 @@ public sealed record BenchmarkOptions
 
                     requests = n;
                     break;
+                case "--ports":
+                    var range = Value()?.Split('-', 2);
+                    if (range is not [var lo, var hi]
+                        || !int.TryParse(lo, NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+                        || !int.TryParse(hi, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+                        || from < 1024 || to > 65535 || to - from < 31)
+                    {
+                        error = "--ports needs a range <from>-<to> of at least 32 ports within 1024-65535";
+                        return null;
+                    }
+
+                    ports = (from, to);
+                    break;
                 case "-h" or "--help":
                     error = "";
                     return null;
@@ -186,6 +204,7 @@ public sealed record BenchmarkOptions
             QpsPerReplica = qps,
             Requests = requests,
             Sweeps = sweeps,
+            Ports = ports,
         };
     }
 

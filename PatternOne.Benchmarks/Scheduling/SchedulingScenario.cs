@@ -29,7 +29,7 @@ public sealed class SchedulingScenario : IScenario
     public string Name => "scheduling";
 
     public static readonly IReadOnlyList<string> Policies =
-        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default, ProfileCatalog.DefaultNoShedding];
+        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default];
 
     /// <summary>Today's shrunken cache, kept only as the labelled KV-constrained variant: 4,096 blocks of 16 = 65,520 tokens.</summary>
     public const int KvConstrainedBlocks = 4096;

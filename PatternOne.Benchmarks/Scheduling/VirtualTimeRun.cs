@@ -82,7 +82,7 @@ public sealed record PointSpec
 /// <code>
 ///   arrival (Poisson) ─▶ picker.Pick(snapshots) ─▶ engine[chosen].Submit      (429 → retry after RetryAfter)
 ///   scrape each replica every 50 ms (5% of scrapes 300 ms late) ─▶ its snapshot  (what the scheduler would see)
-///   picks see the snapshots plus the scheduler's own in-flight counts
+///   picks see the snapshots plus the scheduler's own in-flight counts and requests routed since each scrape
 ///   before each event: every engine AdvanceTo(t); finished requests leave the in-flight counts
 /// </code>
 /// The picker is the real scheduler pipeline (EndpointPickerFactory profiles), the engines the simulator's real
@@ -112,6 +112,7 @@ public static class VirtualTimeRun
         var engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
         var addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
         var inFlight = new int[spec.Replicas];
+        var routedSinceScrape = new int[spec.Replicas];
         var scraped = new EngineSnapshot[spec.Replicas];
         var scrapedAt = new TimeSpan[spec.Replicas];
         var nextScrape = new TimeSpan[spec.Replicas];
@@ -182,6 +183,7 @@ public static class VirtualTimeRun
                     RunningRequests = scraped[i].Running,
                     KvCacheUsage = scraped[i].KvCacheUsage,
                     InFlightRequests = inFlight[i],
+                    RoutedSinceScrape = routedSinceScrape[i],
                     MetricsUpdatedAt = clock.At(scrapedAt[i]),
                     KvBlockSize = scraped[i].BlockSize,
                     KvTotalBlocks = scraped[i].NumGpuBlocks,
@@ -203,6 +205,7 @@ public static class VirtualTimeRun
             var endpoint = Array.IndexOf(addresses, result.Primary.Address);
             request.Endpoint = endpoint;
             inFlight[endpoint]++;
+            routedSinceScrape[endpoint]++;
             request.Sequence = engines[endpoint].Submit(new GenerationRequest
             {
                 RequestId = "q" + request.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -243,6 +246,10 @@ public static class VirtualTimeRun
                 scraped[scrapeOf] = engines[scrapeOf].Snapshot();
                 maxQueue = Math.Max(maxQueue, scraped[scrapeOf].Waiting);
                 scrapedAt[scrapeOf] = t;
+
+                // The virtual scrape is instantaneous (a late one just happens later): everything routed to this
+                // replica so far is in its figures.
+                routedSinceScrape[scrapeOf] = 0;
                 var late = scrapeRng.NextDouble() < spec.LateScrapeShare;
                 nextScrape[scrapeOf] = t + spec.ScrapeInterval + (late ? spec.LateScrapeDelay : TimeSpan.Zero);
             }
