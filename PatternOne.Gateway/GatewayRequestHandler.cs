@@ -21,7 +21,8 @@ namespace PatternOne.Gateway;
 ///  (4) forward     YARP to the first endpoint; refused/reset before
 ///                  any response byte → next endpoint                 Forwarding/
 ///  (5) respond     picker's response phase (served endpoint), SSE
-///                  streamed through, client abort cancels upstream
+///                  streamed through, client abort cancels upstream;
+///                  replica failing mid-stream → SSE error event, abort   Forwarding/StreamCutGuard
 /// </code>
 /// Body-less calls (<c>GET /v1/models</c>) skip (2)–(3) and go to a ready endpoint of the gateway's own view.
 /// </summary>
@@ -248,14 +249,17 @@ internal sealed class GatewayRequestHandler(
                 return;
             }
 
-            if (context.RequestAborted.IsCancellationRequested)
+            // A response cut by its replica is aborted towards the client too, which fires RequestAborted: that is the
+            // replica's failure, not a client that left.
+            var cutByReplica = error == ForwarderError.ResponseBodyDestination || StreamCutGuard.WasCut(context);
+            if (context.RequestAborted.IsCancellationRequested && !cutByReplica)
             {
                 labels.ClientGone = true;
                 return;
             }
 
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            metrics.RecordUpstreamFailure(pool.Name, endpoint.Authority, error.ToString());
+            metrics.RecordUpstreamFailure(pool.Name, endpoint.Authority, UpstreamFailureKind.Of(error));
             if (!context.Response.HasStarted && IsBeforeAnyResponse(error, exception))
             {
                 pool.MarkFailed(endpoint);

@@ -87,6 +87,11 @@ internal sealed class GatewayTransformer(
             return copyBody;
         }
 
+        if (Endpoint is not null)
+        {
+            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority);
+        }
+
         var responseHeaders = httpContext.Response.Headers;
         responseHeaders.Remove(HeaderNames.Server);
         if (exchange is not null && Endpoint is not null)

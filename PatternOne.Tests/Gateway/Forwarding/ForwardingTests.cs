@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using PatternOne.Tests.Gateway.Support;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 
@@ -102,6 +103,48 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         var rest = await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
         Assert.Contains("data: {\"chunk\":2}", rest);
         Assert.Contains("data: [DONE]", rest);
+    }
+
+    [Fact]
+    public async Task Sse_ReplicaFailsMidStream_ClientGetsAnErrorEventThenAnAbortedResponse()
+    {
+        await using var replica = await FakeReplica.StartAsync("crashing");
+        replica.CutStreams = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
+
+        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        var lines = new List<string> { (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request))! };
+        replica.StreamRelease.SetResult();
+        var ended = await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            while (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request) is { } line)
+            {
+                lines.Add(line);
+            }
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("data: {\"chunk\":1}", lines[0]);
+        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
+        Assert.Equal(2, events.Count);
+        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Contains(replica.Authority, error.GetProperty("message").GetString());
+        Assert.DoesNotContain("data: [DONE]", lines);
+        Assert.NotNull(ended);
+
+        // Counted as the replica's failure, under a name that says so.
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.MetricsPort}"), Timeout = TestTimeouts.Request };
+        await Eventually.HoldsAsync(async () => (await metrics.GetStringAsync("/stats/prometheus")).Split('\n').Any(l =>
+            l.StartsWith("gateway_upstream_failures_total{", StringComparison.Ordinal)
+            && l.Contains("error=\"cut_mid_response\"", StringComparison.Ordinal)
+            && l.Contains($"upstream=\"{replica.Authority}\"", StringComparison.Ordinal)
+            && !l.EndsWith(" 0", StringComparison.Ordinal)), TestTimeouts.Request, "the cut is counted as the replica's failure");
     }
 
     [Fact]

@@ -35,6 +35,9 @@ internal sealed class FakeReplica : IAsyncDisposable
     /// <summary>Set when a streaming request is aborted by the caller (RequestAborted fired).</summary>
     public TaskCompletionSource StreamAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>A streaming response sends its first event and, once released, drops the connection (a crash mid-stream).</summary>
+    public bool CutStreams { get; set; }
+
     /// <summary>Drop every inference connection after reading the request, before any response byte.</summary>
     public bool ResetConnections { get; set; }
 
@@ -112,6 +115,12 @@ internal sealed class FakeReplica : IAsyncDisposable
         {
             // Here rather than in a RequestAborted callback: the wait's own callback runs first and would dispose ours.
             StreamAborted.TrySetResult();
+            return;
+        }
+
+        if (CutStreams)
+        {
+            context.Abort();
             return;
         }
 

@@ -1,0 +1,173 @@
+using System.Net;
+
+namespace PatternOne.Gateway.Forwarding;
+
+/// <summary>
+/// Ends an SSE response whose replica fails mid-stream the way an OpenAI client understands:
+/// <code>
+///  replica ──data: {chunk}…──✕ (reset, EOF before the last chunk, idle timeout)
+///  gateway ──data: {chunk}…──data: {"error":{…,"code":"upstream_stream_cut"}}──▶ client, flushed
+///          then YARP aborts the response (HTTP/1.1: connection closed without the terminating chunk;
+///          HTTP/2: RST_STREAM), so the response can never pass for a complete one
+/// </code>
+/// The OpenAI SDKs raise an API error on a <c>data:</c> event that carries <c>error</c>, where a bare reset surfaces as a
+/// network error with no cause. vLLM itself reports an engine failure mid-stream the same way (an error event), but
+/// follows it with <c>[DONE]</c>; the gateway does not, because nothing after a cut is a clean end.
+/// </summary>
+internal static class StreamCutGuard
+{
+    /// <summary>The <c>code</c> of the error event.</summary>
+    public const string ErrorCode = "upstream_stream_cut";
+
+    /// <summary>Longest wait for the client to take the error event; a client that does not read gets the abort alone.</summary>
+    private static readonly TimeSpan ErrorEventWriteTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly object CutKey = new();
+
+    /// <summary>
+    /// Whether this request's stream was cut by its replica and ended with the error event. The abort that follows
+    /// also fires <c>RequestAborted</c>, so this, not the token, tells a replica's fault from a client that left.
+    /// </summary>
+    public static bool WasCut(HttpContext context) => context.Items.ContainsKey(CutKey);
+
+    /// <summary>Wraps <paramref name="response"/>'s body when it is an event stream; other bodies are left alone.</summary>
+    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            response.Content = new GuardedContent(response.Content, context, endpoint);
+        }
+    }
+
+    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint) : HttpContent
+    {
+        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
+            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint);
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            throw new NotSupportedException("The forwarder reads the body as a stream.");
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A read-only pass-through that, when a read fails, writes the error event to the client and rethrows.</summary>
+    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint) : Stream
+    {
+        // The last two bytes passed on, to know whether the cut fell between events or inside one.
+        private byte _last = (byte)'\n';
+        private byte _beforeLast = (byte)'\n';
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int read;
+            try
+            {
+                read = await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                await WriteErrorEventAsync(exception);
+                throw;
+            }
+
+            Remember(buffer.Span[..read]);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void Remember(ReadOnlySpan<byte> passed)
+        {
+            if (passed.Length >= 2)
+            {
+                _beforeLast = passed[^2];
+                _last = passed[^1];
+            }
+            else if (passed.Length == 1)
+            {
+                _beforeLast = _last;
+                _last = passed[0];
+            }
+        }
+
+        private async Task WriteErrorEventAsync(Exception cause)
+        {
+            context.Items[CutKey] = true;
+            var timedOut = cause is OperationCanceledException;
+            var message = timedOut
+                ? $"The model server {endpoint} stopped sending before the response was complete (idle timeout)."
+                : $"The model server {endpoint} failed before the response was complete.";
+            var json = OpenAiError.Serialize(message, OpenAiError.ServerError, ErrorCode);
+
+            // A cut inside an event leaves a partial line: end it first, so the error is an event of its own.
+            var atBoundary = _last == '\n' && _beforeLast == '\n';
+            var frame = new byte[(atBoundary ? 0 : 2) + 6 + json.Length + 2];
+            var span = frame.AsSpan();
+            if (!atBoundary)
+            {
+                "\n\n"u8.CopyTo(span);
+                span = span[2..];
+            }
+
+            "data: "u8.CopyTo(span);
+            json.CopyTo(span[6..]);
+            "\n\n"u8.CopyTo(span[(6 + json.Length)..]);
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(ErrorEventWriteTimeout);
+            try
+            {
+                await context.Response.Body.WriteAsync(frame, timeout.Token);
+                await context.Response.Body.FlushAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The client is gone or not reading; the abort that follows is all it gets.
+            }
+        }
+    }
+}
