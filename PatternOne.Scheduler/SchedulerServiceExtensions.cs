@@ -1,10 +1,10 @@
-using System.Security.Cryptography.X509Certificates;
 using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.ExtProc;
+using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Profiles;
@@ -37,11 +37,22 @@ public static class SchedulerServiceExtensions
         services.AddSingleton(CreatePicker);
 
         var discovery = builder.Configuration.GetValue($"{InferencePoolOptions.SectionName}:Discovery", DiscoveryMode.Static);
-        if (discovery == DiscoveryMode.Kubernetes)
+        if (discovery is DiscoveryMode.Kubernetes or DiscoveryMode.InferencePool)
         {
             services.TryAddSingleton(_ => new Kubernetes(KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
+            if (discovery == DiscoveryMode.InferencePool)
+            {
+                // The InferencePool object chooses the pods; the watcher follows it.
+                services.AddSingleton<PoolSelectionSource>();
+                services.AddHostedService<InferencePoolWatcher>();
+            }
+            else
+            {
+                services.AddSingleton(sp => new PoolSelectionSource(sp.GetRequiredService<IOptions<InferencePoolOptions>>().Value.ConfiguredSelection()));
+            }
+
             services.AddHostedService<KubernetesDiscovery>();
         }
         else
@@ -55,10 +66,21 @@ public static class SchedulerServiceExtensions
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(1),
+            // With --model-server-metrics-scheme https the model servers present self-signed certificates (KServe's);
+            // upstream skips verification by default (--model-server-metrics-https-insecure-skip-verify=true).
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
         }).RemoveAllLoggers(); // 20 scrapes a second per endpoint would drown every other log line
         services.AddHostedService<MetricsScraper>();
 
         services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
+        // Graceful drain: readiness NOT_SERVING, ext_proc still serving, for the drain timeout; the host must wait.
+        services.AddSingleton<DrainState>();
+        services.AddHostedService<GracefulDrain>();
+        var drainTimeout = builder.Configuration.GetValue($"{SchedulerOptions.SectionName}:{nameof(SchedulerOptions.DrainTimeout)}", TimeSpan.Zero);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = host.ShutdownTimeout > drainTimeout + TimeSpan.FromSeconds(5)
+            ? host.ShutdownTimeout
+            : drainTimeout + TimeSpan.FromSeconds(5));
+
         services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", _ => true);
@@ -67,7 +89,8 @@ public static class SchedulerServiceExtensions
             options.Services.Map(ExtProcNames.ServiceName, _ => true);
         })
         .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
-        .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag]);
+        .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
+        .AddCheck<DrainingHealthCheck>("draining", tags: [ReadyTag]);
 
         ConfigureListeners(builder);
         return builder;
@@ -95,9 +118,11 @@ public static class SchedulerServiceExtensions
             Random = services.GetRequiredService<Random>(),
             Observer = services.GetRequiredService<SchedulerMetrics>(),
         };
-        var picker = string.IsNullOrWhiteSpace(options.ConfigFile)
-            ? EndpointPickerFactory.Create(options.Profile, pickerOptions)
-            : EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions);
+        var picker = !string.IsNullOrWhiteSpace(options.ConfigFile)
+            ? EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions)
+            : !string.IsNullOrWhiteSpace(options.ConfigText)
+                ? EndpointPickerFactory.FromYaml(options.ConfigText, pickerOptions)
+                : EndpointPickerFactory.Create(options.Profile, pickerOptions);
 
         // Endpoints that leave are forgotten, so a pod re-using an IP later starts with a clean slate.
         services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => picker.ForgetEndpoint(endpoint.Address);
@@ -115,8 +140,7 @@ public static class SchedulerServiceExtensions
                 listen.Protocols = HttpProtocols.Http2;
                 if (options.Tls.Enabled)
                 {
-                    var certificate = X509Certificate2.CreateFromPemFile(options.Tls.CertificatePath!, options.Tls.KeyPath);
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(ServingCertificate.Load(options.Tls));
                 }
             });
             kestrel.ListenAnyIP(options.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
