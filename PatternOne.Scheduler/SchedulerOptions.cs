@@ -32,6 +32,13 @@ public sealed class SchedulerOptions
     public string Profile { get; set; } = BuiltInProfiles.Default;
 
     /// <summary>
+    /// How long a request this scheduler routed may count as in flight without its completion being seen; older
+    /// entries are taken as leaked and dropped. Default 5 minutes: longer than the pool's longest request
+    /// (2,048 tokens), short enough that a lost stream does not skew the in-flight scorer for long.
+    /// </summary>
+    public TimeSpan InFlightTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Serve ext_proc over TLS. Configured the .NET way the default is plaintext h2c (what the local stack uses);
     /// started with upstream's command line, <c>--secure-serving</c> defaults to true as upstream's.
     /// </summary>

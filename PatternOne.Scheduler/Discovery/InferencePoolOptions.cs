@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using PatternOne.Scheduler.Objectives;
 
 namespace PatternOne.Scheduler.Discovery;
 
@@ -61,4 +62,10 @@ public sealed class InferencePoolOptions
     /// <summary>The pool's selection when it comes from configuration rather than from an InferencePool object.</summary>
     public PoolSelection ConfiguredSelection() =>
         new(new Dictionary<string, string>(Selector, StringComparer.Ordinal), TargetPorts.Count > 0 ? [.. TargetPorts] : [TargetPort]);
+
+    /// <summary>
+    /// Inference objectives by name, <c>InferencePool:Objectives:&lt;name&gt;:Priority</c> (e.g. <c>batch</c> at -1 to make
+    /// it sheddable). With Kubernetes discovery the pool's InferenceObjective objects are added to these.
+    /// </summary>
+    public Dictionary<string, InferenceObjectiveSpec> Objectives { get; set; } = new(StringComparer.Ordinal);
 }

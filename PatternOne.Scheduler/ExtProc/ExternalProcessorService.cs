@@ -9,6 +9,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Scheduling;
 
@@ -27,11 +28,15 @@ namespace PatternOne.Scheduler.ExtProc;
 ///  response_body × k ─────────────────────▶ echoed as streamed_response; the last one ends the request
 /// </code>
 /// A GET (headers with end_of_stream) is answered at once with a random endpoint. Refusals are immediate responses:
-/// 400 unparsable body, 429 pool saturated, 503 no endpoints, with <c>x-llm-d-request-dropped-reason</c>.
+/// 400 unparsable body, 429 pool saturated (sheddable requests only), 503 no endpoints, with
+/// <c>x-llm-d-request-dropped-reason</c>.
+/// The stream is also the in-flight count's source: +1 on the endpoint when it is picked; −1 at the response's end of
+/// stream, or when the stream ends early (reset, client gone) — whichever comes first.
 /// </summary>
 internal sealed partial class ExternalProcessorService(
     EndpointPool pool,
     IEndpointPicker picker,
+    ObjectiveRegistry objectives,
     SchedulerMetrics metrics,
     IOptions<ExtProcOptions> options,
     Random random,
@@ -172,8 +177,9 @@ internal sealed partial class ExternalProcessorService(
             Prompt = parsed.Prompt,
             CandidateSubset = exchange.Subset,
             Headers = exchange.Headers,
+            Priority = objectives.PriorityOf(ObjectiveRegistry.ObjectiveOf(exchange.Headers)),
         };
-        var result = picker.Pick(request, pool.Snapshot());
+        var result = picker.Pick(request, pool.CandidateSnapshot());
         activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
         switch (result.Outcome)
         {
@@ -216,10 +222,10 @@ internal sealed partial class ExternalProcessorService(
         },
     };
 
-    /// <summary>No body to read a prompt from: any endpoint will do, as upstream (prefer ones with fresh metrics).</summary>
+    /// <summary>No body to read a prompt from: any candidate will do, as upstream.</summary>
     private async Task<bool> AnswerWithoutBodyAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
     {
-        var endpoints = pool.Endpoints.Where(e => exchange.Subset is null || exchange.Subset.Contains(e.Address)).ToArray();
+        var endpoints = pool.CandidateSnapshot().Where(e => exchange.Subset is null || exchange.Subset.Contains(e.Address)).ToArray();
         if (endpoints.Length == 0)
         {
             await RefuseAsync(output, exchange, 503, "service_unavailable_error", ExtProcNames.ReasonNoEndpoints,
@@ -227,10 +233,8 @@ internal sealed partial class ExternalProcessorService(
             return false;
         }
 
-        var scraped = endpoints.Where(e => e.Metrics is not null).ToArray();
-        var choices = scraped.Length > 0 ? scraped : endpoints;
-        var chosen = choices[random.Next(choices.Length)];
-        exchange.Started(chosen, request: null);
+        var chosen = endpoints[random.Next(endpoints.Length)];
+        exchange.Started(pool.Find(chosen.Address), request: null);
         metrics.RecordRequest("", 0, "scheduled");
         await output.WriteAsync(DestinationResponse(chosen.Address));
         return true;
@@ -317,7 +321,7 @@ internal sealed partial class ExternalProcessorService(
     /// <summary>State of one ext_proc stream (one HTTP request).</summary>
     private sealed class Exchange
     {
-        private EndpointState? _inFlightOn;
+        private InFlightRequest? _inFlight;
         private SchedulingRequest? _request;
 
         public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
@@ -373,14 +377,13 @@ internal sealed partial class ExternalProcessorService(
         {
             Answered = true;
             _request = request;
-            _inFlightOn = endpoint;
-            endpoint?.RequestStarted();
+            _inFlight = endpoint?.RequestStarted();
         }
 
         /// <summary>The proxy fell back to another endpoint: move the in-flight count and teach the prefix index.</summary>
         public void OnServed(IEndpointPicker picker, EndpointPool pool)
         {
-            if (Served is not { Length: > 0 } served || _inFlightOn is null || served == _inFlightOn.Address)
+            if (Served is not { Length: > 0 } served || _inFlight is null || served == _inFlight.Address)
             {
                 return;
             }
@@ -390,15 +393,15 @@ internal sealed partial class ExternalProcessorService(
                 picker.RecordServed(_request, served);
             }
 
-            _inFlightOn.RequestCompleted();
-            _inFlightOn = pool.Find(served);
-            _inFlightOn?.RequestStarted();
+            _inFlight.Complete();
+            _inFlight = pool.Find(served)?.RequestStarted();
         }
 
+        /// <summary>End of the response, or of the stream (reset, cancel); idempotent.</summary>
         public void Complete()
         {
-            _inFlightOn?.RequestCompleted();
-            _inFlightOn = null;
+            _inFlight?.Complete();
+            _inFlight = null;
         }
     }
 }

@@ -2,6 +2,9 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Filters;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
 
@@ -32,15 +35,17 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
 
     private readonly EndpointPool _pool;
+    private readonly TimeProvider _time;
     private readonly string _poolName;
     private readonly Meter _meter;
     private readonly Counter<long> _otelRequests;
     private readonly Histogram<double> _otelPick;
 
-    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions)
+    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(poolOptions);
         _pool = pool;
+        _time = time;
         _poolName = poolOptions.Value.Name;
         _meter = new Meter(MeterName);
         _otelRequests = _meter.CreateCounter<long>("patternone.scheduler.requests", description: "Scheduling decisions by outcome.");
@@ -111,6 +116,13 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.RunningRequests));
         PrometheusText.Gauge(output, "inference_pool_average_kv_cache_utilization", "Mean KV-cache use (0..1) over endpoints with metrics.", poolLabel,
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.KvCacheUsage));
+        var threshold = StalenessThreshold(picker);
+        var now = _time.GetUtcNow();
+        PrometheusText.Gauge(output, "inference_extension_flow_control_stale_endpoints",
+            $"Endpoints whose metrics are older than the staleness threshold ({threshold.TotalMilliseconds} ms) or missing.", poolLabel,
+            endpoints.Count(e => e.MetricsUpdatedAt is not { } at || now - at > threshold));
+        PrometheusText.Gauge(output, "patternone_scheduler_unhealthy_endpoints", "Endpoints whose scrapes keep failing; they are left out of the candidates.", poolLabel,
+            _pool.Endpoints.Count(e => e.Health == ScrapeHealth.Failing));
         PrometheusText.Header(output, "inference_pool_per_pod_queue_size", "Waiting requests per endpoint.", "gauge");
         foreach (var endpoint in withMetrics)
         {
@@ -154,7 +166,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         ("inference_extension_prefix_indexer_size", "llm_d_epp_prefix_indexer_size"),
         ("inference_extension_prefix_indexer_hit_ratio", "llm_d_epp_prefix_indexer_hit_ratio"),
         ("inference_extension_info", "llm_d_epp_info"),
+        ("inference_extension_flow_control_stale_endpoints", "llm_d_epp_flow_control_stale_endpoints"),
     ];
+
+    /// <summary>The profile's staleness threshold (its admission detector's, else its utilization filter's, else the default).</summary>
+    internal static TimeSpan StalenessThreshold(IEndpointPicker picker) =>
+        picker is EndpointPicker concrete
+            ? (concrete.Admission ?? concrete.Filters.OfType<SaturationFilter>().FirstOrDefault()?.Thresholds ?? new SaturationThresholds()).MetricsStalenessThreshold
+            : new SaturationThresholds().MetricsStalenessThreshold;
 
     public void Dispose() => _meter.Dispose();
 }
