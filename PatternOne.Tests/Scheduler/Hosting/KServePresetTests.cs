@@ -69,6 +69,8 @@ public sealed class KServePresetTests : IAsyncLifetime
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
 
         await using var host = await EndpointPickerHost.StartAsync(args, _client, time);
+        await Eventually.HoldsAsync(() => host.Pool.Endpoints.Count == 2, Timeout, "the pool's two pods are discovered");
+        SimulateScrape(host);
         using var health = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[1]}");
         foreach (var service in new[] { "liveness", "readiness", ExtProcNames.ServiceName })
         {
@@ -114,15 +116,20 @@ public sealed class KServePresetTests : IAsyncLifetime
     private static async Task<HealthCheckResponse.Types.ServingStatus> StatusAsync(GrpcChannel channel, string service) =>
         (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service }).ResponseAsync.WaitAsync(Timeout)).Status;
 
-    /// <summary>One pick over TLS; returns the certificate the scheduler presented.</summary>
-    private static async Task<X509Certificate2> PickOverTlsAsync(EndpointPickerHost host, int port)
+    /// <summary>Fresh metrics for every endpoint, as a scrape would leave them (the test's clock does not run the scraper).</summary>
+    private static void SimulateScrape(EndpointPickerHost host)
     {
         var now = host.App.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         foreach (var endpoint in host.Pool.Endpoints)
         {
             endpoint.Metrics = new global::PatternOne.Scheduler.Metrics.EndpointMetrics { WaitingRequests = 0, KvCacheUsage = 0.1, ScrapedAt = now };
         }
+    }
 
+    /// <summary>One pick over TLS; returns the certificate the scheduler presented.</summary>
+    private static async Task<X509Certificate2> PickOverTlsAsync(EndpointPickerHost host, int port)
+    {
+        SimulateScrape(host);
         X509Certificate2? presented = null;
         var handler = new SocketsHttpHandler
         {
