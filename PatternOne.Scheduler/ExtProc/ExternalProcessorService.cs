@@ -44,6 +44,9 @@ internal sealed partial class ExternalProcessorService(
 {
     internal static readonly ActivitySource ActivitySource = new(SchedulerMetrics.MeterName);
 
+    /// <summary>A write that only appends to the response; the next write without it flushes both.</summary>
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
+
     public override async Task Process(
         IAsyncStreamReader<ProcessingRequest> requestStream,
         IServerStreamWriter<ProcessingResponse> responseStream,
@@ -200,12 +203,27 @@ internal sealed partial class ExternalProcessorService(
 
         var headers = DestinationResponse(destination);
         headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await output.WriteAsync(headers);
-
+        // The decision and the body go out in one flush: the proxy can do nothing before the last piece, and one write
+        // (one wake-up on its side) per decision instead of one per message saves a syscall and a thread hop each way.
         var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
-        for (var i = 0; i < pieces.Count; i++)
+        output.WriteOptions = BufferedWrite;
+        try
         {
-            await output.WriteAsync(StreamedRequestBody(pieces[i], i == pieces.Count - 1));
+            await output.WriteAsync(headers);
+            for (var i = 0; i < pieces.Count; i++)
+            {
+                var last = i == pieces.Count - 1;
+                if (last)
+                {
+                    output.WriteOptions = null;
+                }
+
+                await output.WriteAsync(StreamedRequestBody(pieces[i], last));
+            }
+        }
+        finally
+        {
+            output.WriteOptions = null;
         }
 
         return true;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly CounterFamily _picks = new("patternone_scheduler_picks_total", "Requests scheduled, by primary endpoint.");
     private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
 
+    // Label sets rendered once: a pick reports every plugin, and rendering each label string anew cost the
+    // scheduler a StringBuilder and several strings per plugin per request (issue 11).
+    private const int MaxRememberedModels = 256;
+    private static readonly string SuccessLabels = PrometheusText.Labels(("status", "success"));
+    private static readonly string FailureLabels = PrometheusText.Labels(("status", "failure"));
+    private readonly ConcurrentDictionary<(string Point, string Type, string Name), string> _pluginLabels = new();
+    private readonly ConcurrentDictionary<string, string> _modelLabels = new(StringComparer.Ordinal);
+
     private readonly EndpointPool _pool;
     private readonly TimeProvider _time;
     private readonly string _poolName;
@@ -54,13 +63,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     }
 
     public void OnPluginCompleted(string extensionPoint, string pluginType, string pluginName, TimeSpan elapsed) =>
-        _plugins.Observe(PrometheusText.Labels(("extension_point", extensionPoint), ("plugin_type", pluginType), ("plugin_name", pluginName)), elapsed.TotalSeconds);
+        _plugins.Observe(_pluginLabels.GetOrAdd((extensionPoint, pluginType, pluginName), static key =>
+            PrometheusText.Labels(("extension_point", key.Point), ("plugin_type", key.Type), ("plugin_name", key.Name))), elapsed.TotalSeconds);
 
     public void OnPickCompleted(SchedulingResult result, TimeSpan elapsed)
     {
         ArgumentNullException.ThrowIfNull(result);
         _e2e.Observe("", elapsed.TotalSeconds);
-        _attempts.Increment(PrometheusText.Labels(("status", result.Outcome == SchedulingOutcome.Scheduled ? "success" : "failure")));
+        _attempts.Increment(result.Outcome == SchedulingOutcome.Scheduled ? SuccessLabels : FailureLabels);
         _otelPick.Record(elapsed.TotalSeconds);
         if (result.Outcome == SchedulingOutcome.Scheduled)
         {
@@ -76,7 +86,13 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     /// <summary>A request was routed (<paramref name="outcome"/> <c>scheduled</c>) or refused (the error code).</summary>
     public void RecordRequest(string model, long bodyBytes, string outcome, int? errorCode = null)
     {
-        var labels = PrometheusText.Labels(("model_name", model), ("target_model_name", model));
+        // Model names come from requests: remembered up to a bound, rendered afresh beyond it.
+        var labels = _modelLabels.TryGetValue(model, out var known) ? known : PrometheusText.Labels(("model_name", model), ("target_model_name", model));
+        if (known is null && _modelLabels.Count < MaxRememberedModels)
+        {
+            _modelLabels.TryAdd(model, labels);
+        }
+
         _otelRequests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         _sizes.Observe(labels, bodyBytes);
         if (errorCode is { } code)
