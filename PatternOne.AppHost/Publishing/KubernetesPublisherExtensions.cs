@@ -98,6 +98,7 @@ public static partial class KubernetesPublisherExtensions
                 new SchedulerComponent(),
                 new GatewayComponent(),
                 new NetworkPoliciesComponent(),
+                new ObservabilityComponent(),
             ],
         };
         return [.. components.Select(c => c.Build(plan))];

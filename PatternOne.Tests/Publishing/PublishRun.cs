@@ -27,6 +27,7 @@ public sealed class PublishRun : IDisposable
         [$"{InferencePoolV1Alpha2.KubeGroup}/{InferencePoolV1Alpha2.KubeApiVersion}/{InferencePoolV1Alpha2.KubeKind}"] = typeof(InferencePoolV1Alpha2),
         [$"{IstioDestinationRule.KubeGroup}/{IstioDestinationRule.KubeApiVersion}/{IstioDestinationRule.KubeKind}"] = typeof(IstioDestinationRule),
         [$"{LlmInferenceService.KubeGroup}/{LlmInferenceService.KubeApiVersion}/{LlmInferenceService.KubeKind}"] = typeof(LlmInferenceService),
+        [$"{PodMonitoring.KubeGroup}/{PodMonitoring.KubeApiVersion}/{PodMonitoring.KubeKind}"] = typeof(PodMonitoring),
     };
 
     private PublishRun(string directory) => Directory = directory;
