@@ -62,6 +62,7 @@ public static class SchedulerServiceExtensions
             }
 
             services.AddHostedService<KubernetesDiscovery>();
+            services.AddHostedService<KubernetesObjectiveWatcher>();
         }
         else
         {

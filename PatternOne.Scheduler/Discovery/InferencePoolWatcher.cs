@@ -41,7 +41,7 @@ internal sealed partial class InferencePoolWatcher(
         var pool = options.Value;
         var group = pool.Group;
         var version = VersionOfGroup[group];
-        var ns = KubernetesDiscovery.ResolveNamespace(pool.Namespace);
+        var ns = pool.EffectiveNamespace;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -34,15 +34,7 @@ internal sealed partial class KubernetesDiscovery(
 
     private readonly Dictionary<string, V1Pod> _pods = new(StringComparer.Ordinal);
 
-    /// <summary>Where a pod finds its own namespace (the service account mount).</summary>
-    private const string InClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-    /// <summary>The configured namespace, else the pod's own (service account mount), else <c>default</c>.</summary>
-    internal static string ResolveNamespace(string? configured) => configured is { Length: > 0 } ns
-        ? ns
-        : File.Exists(InClusterNamespaceFile) ? File.ReadAllText(InClusterNamespaceFile).Trim() : "default";
-
-    private string Namespace => ResolveNamespace(options.Value.Namespace);
+    private string Namespace => options.Value.EffectiveNamespace;
 
     private PoolSelection _selection = null!;
 

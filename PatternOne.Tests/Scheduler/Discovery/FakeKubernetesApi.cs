@@ -10,16 +10,19 @@ using Microsoft.AspNetCore.Http;
 namespace PatternOne.Tests.Scheduler.Discovery;
 
 /// <summary>
-/// Just enough of the Kubernetes API for pool discovery: <c>GET /api/v1/namespaces/{ns}/pods</c> as a list (with the
-/// current resourceVersion, filtered by an equality <c>labelSelector</c> as the API server does) or, with
-/// <c>watch=true</c>, as a stream of JSON watch events the test pushes; and InferencePool objects of either API
-/// group: <c>GET /apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}</c> and their watch.
+/// Just enough of the Kubernetes API for pool discovery and objectives: <c>GET /api/v1/namespaces/{ns}/pods</c> (filtered
+/// by an equality <c>labelSelector</c> as the API server does) and
+/// <c>GET /apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives</c>, each as a list (with the current
+/// resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes; and InferencePool
+/// objects of either API group: <c>GET /apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}</c> and their watch.
+/// Objectives and pools are plain JSON, as a custom resource is to the API server.
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Channel<WatchConnection> _watches = Channel.CreateUnbounded<WatchConnection>();
     private readonly Channel<WatchConnection> _poolWatches = Channel.CreateUnbounded<WatchConnection>();
+    private readonly Channel<WatchConnection> _objectiveWatches = Channel.CreateUnbounded<WatchConnection>();
 
     private FakeKubernetesApi(WebApplication app) => _app = app;
 
@@ -27,6 +30,14 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     public List<V1Pod> Pods { get; } = [];
 
     public string ResourceVersion { get; set; } = "100";
+
+    /// <summary>InferenceObjective objects (JSON) returned by the next list; null = the CRD is not installed (404).</summary>
+    public List<string>? Objectives { get; set; } = [];
+
+    private int _objectiveRequests;
+
+    /// <summary>Requests for InferenceObjectives so far (lists and watches).</summary>
+    public int ObjectiveRequests => Volatile.Read(ref _objectiveRequests);
 
     /// <summary>Every request: (watch?, resourceVersion, labelSelector, namespace).</summary>
     public ConcurrentQueue<(bool Watch, string? ResourceVersion, string? LabelSelector, string Namespace)> Requests { get; } = new();
@@ -53,6 +64,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         app.MapGet("/api/v1/namespaces/{ns}/pods", api.HandleAsync);
         app.MapGet("/apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}", api.GetPool);
         app.MapGet("/apis/{group}/{version}/namespaces/{ns}/inferencepools", api.WatchPoolsAsync);
+        app.MapGet("/apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives", api.HandleObjectivesAsync);
         await app.StartAsync().WaitAsync(timeout);
         return api;
     }
@@ -147,10 +159,43 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             return;
         }
 
-        var connection = new WatchConnection(query["resourceVersion"]);
         context.Response.ContentType = "application/json";
+        await StreamAsync(context, _watches, new WatchConnection(query["resourceVersion"]));
+    }
+
+    /// <summary>Waits for the scheduler to open its next InferenceObjective watch.</summary>
+    public async Task<WatchConnection> NextObjectiveWatchAsync(TimeSpan timeout) => await _objectiveWatches.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+
+    public static string Objective(string name, string pool, int? priority)
+    {
+        var priorityField = priority is { } p ? $",\"priority\":{p}" : "";
+        return $$$"""{"apiVersion":"llm-d.ai/v1alpha2","kind":"InferenceObjective","metadata":{"name":"{{{name}}}","namespace":"llm-d-inference-scheduling"},"spec":{"poolRef":{"name":"{{{pool}}}"}{{{priorityField}}}}}""";
+    }
+
+    private async Task HandleObjectivesAsync(HttpContext context, string ns)
+    {
+        Interlocked.Increment(ref _objectiveRequests);
+        var watch = context.Request.Query["watch"] == "true" || context.Request.Query["watch"] == "1";
+        if (Objectives is null)
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        if (!watch)
+        {
+            await context.Response.WriteAsync($$"""{"apiVersion":"llm-d.ai/v1alpha2","kind":"InferenceObjectiveList","metadata":{"resourceVersion":"{{ResourceVersion}}"},"items":[{{string.Join(',', Objectives)}}]}""");
+            return;
+        }
+
+        await StreamAsync(context, _objectiveWatches, new WatchConnection(context.Request.Query["resourceVersion"]));
+    }
+
+    private static async Task StreamAsync(HttpContext context, Channel<WatchConnection> watches, WatchConnection connection)
+    {
         await context.Response.StartAsync();
-        await _watches.Writer.WriteAsync(connection);
+        await watches.Writer.WriteAsync(connection);
         await foreach (var line in connection.Lines.Reader.ReadAllAsync(context.RequestAborted))
         {
             await context.Response.WriteAsync(line + "\n", context.RequestAborted);
@@ -175,7 +220,8 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         public ValueTask SendAsync(string type, V1Pod pod) =>
             Lines.Writer.WriteAsync($$"""{"type":"{{type}}","object":{{KubernetesJson.Serialize(pod)}}}""");
 
-        public ValueTask SendRawAsync(string type, string json) =>
+        /// <summary>An event whose object is already JSON (custom resources).</summary>
+        public ValueTask SendJsonAsync(string type, string json) =>
             Lines.Writer.WriteAsync($$"""{"type":"{{type}}","object":{{json}}}""");
 
         public ValueTask SendGoneAsync() =>

@@ -66,7 +66,7 @@ public sealed class InferencePoolDiscoveryTests : IAsyncLifetime
         // The pool is edited: another selector, another port. The scheduler follows its watch.
         var poolWatch = await _api.NextPoolWatchAsync(Timeout);
         Assert.Equal("500", poolWatch.ResourceVersion);
-        await poolWatch.SendRawAsync("MODIFIED", Pool(group, PoolName, "501", s_green, 8001));
+        await poolWatch.SendJsonAsync("MODIFIED", Pool(group, PoolName, "501", s_green, 8001));
 
         await WaitForPoolAsync(host, "10.1.0.3:8001");
         Assert.Contains(_api.Requests, r => !r.Watch && r.LabelSelector == "app.kubernetes.io/name=qwen2-3b-pattern1-green,kserve.io/component=workload");
