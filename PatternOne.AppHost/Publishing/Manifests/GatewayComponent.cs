@@ -53,6 +53,9 @@ internal sealed class GatewayComponent : IManifestComponent
             ["Gateway__Tls__KeyPath"] = TlsDirectory + "/tls.key",
             ["Gateway__Routes__0__PathPrefix"] = g.RoutePrefix,
             ["Gateway__Routes__0__Pool"] = pool.Name,
+            // Written out so the knob is visible: the internet gets vLLM's OpenAI API and /health, never /metrics,
+            // /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service).
+            ["Gateway__Routes__0__ExposeOperationalEndpoints"] = "false",
             ["Gateway__Pools__0__Name"] = pool.Name,
             // ext_proc is gRPC over cleartext HTTP/2 (h2c) inside the cluster.
             ["Gateway__Pools__0__EndpointPicker"] =
