@@ -1,5 +1,6 @@
 using PatternOne.AppHost.Gateway;
 using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Operations;
 using PatternOne.AppHost.Publishing;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
@@ -22,6 +23,9 @@ builder.AddProject<Projects.PatternOne_Gateway>("gateway")
     .AsInferenceGateway()
     .WithTlsCertificate(certificate)
     .WithInferenceRoute("/llm-d-inference-scheduling/qwen2-3b-pattern1/", pool, scheduler);
+
+// Live figures and one-click commands on the dashboard (run mode only).
+builder.AddOperatorTools();
 
 // `--operation publish --step publish`: the same model as Kubernetes manifests in aspirate-output/.
 builder.AddKubernetesPublisher();

@@ -27,6 +27,8 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly CounterFamily _requests = new("inference_objective_request_total", "Requests scheduled, by model.");
     private readonly CounterFamily _errors = new("inference_objective_request_error_total", "Requests refused or failed, by model and error code.");
     private readonly HistogramFamily _sizes = new("inference_objective_request_sizes", "Request body size in bytes.", SizeBuckets);
+    // Ours (upstream has no per-endpoint pick count): which replica each scheduled request went to, for the share of picks.
+    private readonly CounterFamily _picks = new("patternone_scheduler_picks_total", "Requests scheduled, by primary endpoint.");
     private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
 
     private readonly EndpointPool _pool;
@@ -55,6 +57,11 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         _e2e.Observe("", elapsed.TotalSeconds);
         _attempts.Increment(PrometheusText.Labels(("status", result.Outcome == SchedulingOutcome.Scheduled ? "success" : "failure")));
         _otelPick.Record(elapsed.TotalSeconds);
+        if (result.Outcome == SchedulingOutcome.Scheduled)
+        {
+            _picks.Increment(PrometheusText.Labels(("model_server_pod", result.Primary.Address), ("name", _poolName)));
+        }
+
         if (result.PrefixTotalBlocks > 0)
         {
             _prefixHits.Observe("", (double)result.PrefixMatchedBlocks / result.PrefixTotalBlocks);
@@ -92,6 +99,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         _errors.WriteTo(output);
         _sizes.WriteTo(output);
         _prefixHits.WriteTo(output);
+        _picks.WriteTo(output);
 
         var poolLabel = PrometheusText.Labels(("name", _poolName));
         var endpoints = _pool.Snapshot();

@@ -2,13 +2,16 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using PatternOne.VllmSimulator.Engine;
+using PatternOne.VllmSimulator.Faults;
 using PatternOne.VllmSimulator.Options;
 using PatternOne.VllmSimulator.Tokenization;
 
 namespace PatternOne.VllmSimulator.Api;
 
 /// <summary>vLLM's non-inference endpoints: models, health, version, load, tokenize, detokenize, metrics.</summary>
-internal sealed class ServerEndpoints(IEngineDriver driver, ITokenizer tokenizer, IOptions<SimulatorOptions> options, TimeProvider time)
+internal sealed partial class ServerEndpoints(
+    IEngineDriver driver, ITokenizer tokenizer, IFaultInjector faults, IOptions<SimulatorOptions> options, TimeProvider time,
+    ILogger<ServerEndpoints> logger)
 {
     private readonly SimulatorOptions _options = options.Value;
     private readonly long _started = time.GetUtcNow().ToUnixTimeSeconds();
@@ -74,6 +77,98 @@ internal sealed class ServerEndpoints(IEngineDriver driver, ITokenizer tokenizer
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         return context.Response.WriteAsync(driver.MetricsText(), context.RequestAborted);
     }
+
+    /// <summary>
+    /// vLLM's <c>POST /reset_prefix_cache</c>. vLLM refuses while requests hold KV blocks and, there, still answers 200
+    /// with only a warning in its log; the simulator answers 409 instead, so the operator who asked learns it did not happen.
+    /// </summary>
+    public async Task ResetPrefixCacheAsync(HttpContext context)
+    {
+        if (driver.ResetPrefixCache())
+        {
+            LogPrefixCacheReset(logger);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            return;
+        }
+
+        LogPrefixCacheResetRefused(logger);
+        await ApiError.WriteAsync(context, StatusCodes.Status409Conflict,
+            "Failed to reset prefix cache because some blocks are not freed yet (requests are running); retry when idle.");
+    }
+
+    /// <summary>The fault injection in force: <c>{"failure_rate":…, "kinds":[…]}</c>.</summary>
+    public Task FaultsAsync(HttpContext context) => WriteFaultsAsync(context, faults.Options);
+
+    /// <summary>Sets the fault injection from <c>{"failure_rate": 0–100, "kinds": ["error"|"disconnect"|"slow-start", …]}</c>.</summary>
+    public async Task SetFaultsAsync(HttpContext context)
+    {
+        try
+        {
+            using var document = await ReadJsonAsync(context);
+            var root = document.RootElement;
+            if (!root.TryGetProperty("failure_rate", out var rate) || !rate.TryGetDouble(out var failureRate)
+                || failureRate is < 0 or > 100)
+            {
+                throw ApiError.BadRequest("failure_rate must be a number from 0 to 100.", "failure_rate");
+            }
+
+            var kinds = new List<FaultKind>();
+            if (root.TryGetProperty("kinds", out var kindsElement))
+            {
+                if (kindsElement.ValueKind != JsonValueKind.Array)
+                {
+                    throw ApiError.BadRequest("kinds must be an array of error, disconnect, slow-start.", "kinds");
+                }
+
+                foreach (var kind in kindsElement.EnumerateArray())
+                {
+                    if (kind.ValueKind != JsonValueKind.String || !FaultInjector.TryParseKind(kind.GetString()!, out var parsed))
+                    {
+                        throw ApiError.BadRequest($"Unknown fault kind {kind.GetRawText()}; use error, disconnect or slow-start.", "kinds");
+                    }
+
+                    kinds.Add(parsed);
+                }
+            }
+            else
+            {
+                kinds.AddRange(faults.Options.Kinds);
+            }
+
+            faults.Configure(failureRate, kinds);
+            LogFaultsSet(logger, failureRate, string.Join(',', kinds.Select(FaultInjector.Format)));
+            await WriteFaultsAsync(context, faults.Options);
+        }
+        catch (ApiError error)
+        {
+            await ApiError.WriteAsync(context, error.Status, error.Message, error.Param);
+        }
+    }
+
+    private static Task WriteFaultsAsync(HttpContext context, FaultOptions options) => WriteJsonAsync(context, json =>
+    {
+        json.WriteStartObject();
+        json.WriteNumber("failure_rate", options.FailureRate);
+        json.WriteStartArray("kinds");
+        foreach (var kind in options.Kinds)
+        {
+            json.WriteStringValue(FaultInjector.Format(kind));
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("error_status", options.ErrorStatus);
+        json.WriteNumber("slow_start_seconds", options.SlowStartSeconds);
+        json.WriteEndObject();
+    });
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Prefix cache reset.")]
+    private static partial void LogPrefixCacheReset(ILogger logger);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Failed to reset prefix cache because some blocks are not freed yet.")]
+    private static partial void LogPrefixCacheResetRefused(ILogger logger);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Fault injection set: {FailureRate} % of requests, kinds {Kinds}.")]
+    private static partial void LogFaultsSet(ILogger logger, double failureRate, string kinds);
 
     public async Task TokenizeAsync(HttpContext context)
     {

@@ -16,6 +16,12 @@ public static class VllmApi
     public const string DetokenizePath = "/detokenize";
     public const string MetricsPath = "/metrics";
 
+    /// <summary>vLLM's development route (served by vLLM with <c>VLLM_SERVER_DEV_MODE=1</c>): drop the prefix cache.</summary>
+    public const string ResetPrefixCachePath = "/reset_prefix_cache";
+
+    /// <summary>Not a vLLM route: reads (GET) or sets (POST) the fault injection while the simulator runs.</summary>
+    public const string FaultsPath = "/sim/faults";
+
     /// <summary>Liveness for Aspire/Kubernetes probes (not a vLLM route).</summary>
     public const string AlivePath = "/alive";
 
@@ -53,6 +59,9 @@ public static class VllmApi
         app.MapPost(TokenizePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.TokenizeAsync(context));
         app.MapPost(DetokenizePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.DetokenizeAsync(context));
         app.MapGet(MetricsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.MetricsAsync(context));
+        app.MapPost(ResetPrefixCachePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.ResetPrefixCacheAsync(context));
+        app.MapGet(FaultsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.FaultsAsync(context));
+        app.MapPost(FaultsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.SetFaultsAsync(context));
         return app;
     }
 }

@@ -209,6 +209,9 @@ internal sealed class EngineCore : IEngineCore
         return steps;
     }
 
+    /// <summary>vLLM's <c>reset_prefix_cache</c>: drops every cached block; refused (false) while requests hold blocks.</summary>
+    public bool ResetPrefixCache() => _pool.ResetPrefixCache();
+
     public EngineSnapshot Snapshot() => new()
     {
         Now = Now,

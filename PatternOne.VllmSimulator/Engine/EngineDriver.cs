@@ -21,6 +21,9 @@ public interface IEngineDriver
     /// <summary>Gauges and counters now.</summary>
     EngineSnapshot Snapshot();
 
+    /// <summary>Drops the prefix cache (vLLM's <c>POST /reset_prefix_cache</c>); false while requests hold KV blocks.</summary>
+    bool ResetPrefixCache();
+
     /// <summary>The engine's <c>/metrics</c> text (cached until the engine changes).</summary>
     string MetricsText();
 }
@@ -105,6 +108,14 @@ internal sealed partial class EngineDriver : BackgroundService, IEngineDriver
         lock (_gate)
         {
             return _engine.Snapshot();
+        }
+    }
+
+    public bool ResetPrefixCache()
+    {
+        lock (_gate)
+        {
+            return _engine.ResetPrefixCache();
         }
     }
 

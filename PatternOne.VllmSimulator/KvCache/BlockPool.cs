@@ -117,6 +117,22 @@ internal sealed class BlockPool
         }
     }
 
+    /// <summary>
+    /// Forgets every cached block, as vLLM's <c>reset_prefix_cache</c>: only when no request holds a block (vLLM
+    /// refuses while blocks are in use, because running requests still point at them). False when refused.
+    /// </summary>
+    public bool ResetPrefixCache()
+    {
+        if (FreeCount != NumBlocks - 1)
+        {
+            return false;
+        }
+
+        _cached.Clear();
+        Array.Clear(_hasHash);
+        return true;
+    }
+
     /// <summary>Drops one reference from each block, last block first, so a request's tail is evicted first.</summary>
     public void FreeReversed(List<int> blocks)
     {
