@@ -134,4 +134,18 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.NotFound, throughGateway.StatusCode);
         Assert.Equal("not_found", (await throughGateway.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
     }
+
+    [Theory]
+    [InlineData("reset_prefix_cache")]
+    [InlineData("sim/faults")]
+    [InlineData("tokenize")]
+    public async Task ReplicaOperationalCommand_IsNotReachableThroughTheGateway(string path)
+    {
+        using var gateway = stack.CreateGatewayClient();
+
+        using var response = await gateway.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json")).WaitAsync(StackFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("not_found", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
 }

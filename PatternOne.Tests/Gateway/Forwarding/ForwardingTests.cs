@@ -155,6 +155,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     [InlineData("GET", "/version")]
     [InlineData("GET", "/ping")]
     [InlineData("POST", "/reset_prefix_cache")]
+    [InlineData("POST", "/sim/faults")]
     [InlineData("POST", "/v1/load_lora_adapter")]
     public async Task OperationalPath_Gets404ThroughThePublicPrefix_AndNeverReachesAReplica(string method, string path)
     {

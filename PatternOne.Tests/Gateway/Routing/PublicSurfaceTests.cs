@@ -20,7 +20,7 @@ public class PublicSurfaceTests
     [InlineData("/version", false)]
     [InlineData("/ping", false)]
     [InlineData("/reset_prefix_cache", false)]
-    [InlineData("/fault/inject", false)]
+    [InlineData("/sim/faults", false)]
     [InlineData("/docs", false)]
     [InlineData("/openapi.json", false)]
     [InlineData("/", false)]
