@@ -22,6 +22,13 @@ public sealed class SchedulerOptions
     /// <summary>Built-in profile used without a config file: default, load-only, least-queue, prefix-only, random, round-robin. Default <c>default</c>.</summary>
     public string Profile { get; set; } = BuiltInProfiles.Default;
 
+    /// <summary>
+    /// How long a request this scheduler routed may count as in flight without its completion being seen; older
+    /// entries are taken as leaked and dropped. Default 5 minutes: longer than the pool's longest request
+    /// (2,048 tokens), short enough that a lost stream does not skew the in-flight scorer for long.
+    /// </summary>
+    public TimeSpan InFlightTtl { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Serve ext_proc over TLS (upstream serves a self-signed certificate by default; we default to h2c).</summary>
     public SchedulerTlsOptions Tls { get; set; } = new();
 }

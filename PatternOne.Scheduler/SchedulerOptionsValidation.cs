@@ -46,6 +46,11 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
             failures.Add($"Scheduler:Profile '{options.Profile}' is not a built-in profile ({string.Join(", ", BuiltInProfiles.Names)}).");
         }
 
+        if (options.InFlightTtl <= TimeSpan.Zero)
+        {
+            failures.Add($"Scheduler:InFlightTtl must be positive; it is {options.InFlightTtl}.");
+        }
+
         if (options.Tls.Enabled && !File.Exists(options.Tls.CertificatePath))
         {
             failures.Add($"Scheduler:Tls:CertificatePath '{options.Tls.CertificatePath}' does not exist.");
@@ -83,5 +88,7 @@ internal sealed class MetricsScrapeOptionsValidator : IValidateOptions<MetricsSc
             ? ValidateOptionsResult.Fail("Scheduler:Metrics:Interval must be at least 1 ms and Timeout positive.")
             : options.Scheme is not ("http" or "https")
                 ? ValidateOptionsResult.Fail("Scheduler:Metrics:Scheme must be http or https.")
-                : ValidateOptionsResult.Success;
+                : options.UnhealthyAfterFailures < 1
+                    ? ValidateOptionsResult.Fail("Scheduler:Metrics:UnhealthyAfterFailures must be at least 1.")
+                    : ValidateOptionsResult.Success;
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.ExtProc;
 using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
@@ -32,7 +33,13 @@ public static class SchedulerServiceExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(Random.Shared);
-        services.AddSingleton<EndpointPool>();
+        services.AddSingleton(provider => new EndpointPool(new EndpointStateSettings
+        {
+            TimeProvider = provider.GetRequiredService<TimeProvider>(),
+            InFlightTtl = provider.GetRequiredService<IOptions<SchedulerOptions>>().Value.InFlightTtl,
+            UnhealthyAfterFailures = provider.GetRequiredService<IOptions<MetricsScrapeOptions>>().Value.UnhealthyAfterFailures,
+        }));
+        services.AddSingleton<ObjectiveRegistry>();
         services.AddSingleton<SchedulerMetrics>();
         services.AddSingleton(CreatePicker);
 
@@ -57,7 +64,9 @@ public static class SchedulerServiceExtensions
             ConnectTimeout = TimeSpan.FromSeconds(1),
         }).RemoveAllLoggers(); // 20 scrapes a second per endpoint would drown every other log line
         services.AddHostedService<MetricsScraper>();
+        services.AddHostedService<ScrapeIntervalCheck>();
 
+        services.AddSingleton<MetricsScrapedHealthCheck>(); // one instance, so "ready" stays sticky
         services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
         services.AddGrpcHealthChecks(options =>
         {
@@ -67,7 +76,8 @@ public static class SchedulerServiceExtensions
             options.Services.Map(ExtProcNames.ServiceName, _ => true);
         })
         .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
-        .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag]);
+        .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
+        .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag]);
 
         ConfigureListeners(builder);
         return builder;
@@ -138,4 +148,22 @@ internal sealed class PoolSyncedHealthCheck(EndpointPool pool) : IHealthCheck
         Task.FromResult(pool.IsSynced
             ? HealthCheckResult.Healthy($"{pool.Endpoints.Count} endpoint(s) in the pool.")
             : HealthCheckResult.Unhealthy("Endpoint discovery has not completed yet."));
+}
+
+/// <summary>
+/// Ready once at least one endpoint's metrics have been scraped successfully: before that every pick would be blind.
+/// Stays ready afterwards (sticky): losing every replica later is the pool's trouble, not the scheduler's, and a
+/// scheduler flapping to not-ready would only take routing away from the replicas that come back.
+/// </summary>
+internal sealed class MetricsScrapedHealthCheck(EndpointPool pool) : IHealthCheck
+{
+    private volatile bool _scraped;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        _scraped = _scraped || pool.Endpoints.Any(endpoint => endpoint.Metrics is not null);
+        return Task.FromResult(_scraped
+            ? HealthCheckResult.Healthy("Endpoint metrics have been scraped.")
+            : HealthCheckResult.Unhealthy("No endpoint's metrics have been scraped yet."));
+    }
 }

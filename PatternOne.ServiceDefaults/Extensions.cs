@@ -55,12 +55,22 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(builder.Environment.ApplicationName))
+                .AddMeter(builder.Environment.ApplicationName));
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // No exporter, no tracing: spans that go nowhere still cost every request 3-4 Activity objects, their tags
+            // and the listeners' work (~8% of the gateway's allocations per request, issue 11). With no listener the
+            // services create no spans and pass the caller's traceparent through unchanged.
+            return builder;
+        }
+
+        telemetry
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(options =>
@@ -68,13 +78,8 @@ public static class ServiceDefaultsExtensions
                     options.Filter = context => !IsHousekeepingPath(context.Request.Path))
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation(options =>
-                    options.FilterHttpRequestMessage = request => !IsHousekeepingPath(request.RequestUri?.AbsolutePath)));
-
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
-        }
-
+                    options.FilterHttpRequestMessage = request => !IsHousekeepingPath(request.RequestUri?.AbsolutePath)))
+            .UseOtlpExporter();
         return builder;
     }
 

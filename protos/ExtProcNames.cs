@@ -32,6 +32,12 @@ public static class ExtProcNames
 
     public const string ReasonNoEndpoints = "rejected-no-endpoints";
 
+    /// <summary>Names the request's InferenceObjective, whose priority decides whether it may be shed (llm-d-router).</summary>
+    public const string ObjectiveHeader = "x-llm-d-inference-objective";
+
+    /// <summary>The GIE v1.x name of <see cref="ObjectiveHeader"/>, still read when the current one is absent.</summary>
+    public const string LegacyObjectiveHeader = "x-gateway-inference-objective";
+
     /// <summary>Request id, generated when the client sent none.</summary>
     public const string RequestIdHeader = "x-request-id";
 

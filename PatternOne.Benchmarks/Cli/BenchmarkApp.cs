@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PatternOne.Benchmarks.DataPath;
 using PatternOne.Benchmarks.EndToEnd;
+using PatternOne.Benchmarks.Hosting;
 using PatternOne.Benchmarks.HotPaths;
 using PatternOne.Benchmarks.Reporting;
 using PatternOne.Benchmarks.Scheduling;
@@ -30,6 +31,11 @@ public static class BenchmarkApp
         {
             // Logs and CI: wide tables rather than wrapped columns.
             AnsiConsole.Profile.Width = 200;
+        }
+
+        if (options.Ports is { } ports)
+        {
+            ServiceProcess.UsePortRange(ports.From, ports.To);
         }
 
         var context = new RunContext(options, RepoLayout.Discover(options.Configuration));

@@ -34,8 +34,11 @@ public sealed record BenchmarkOptions
     /// <summary>Scheduling scenario: arrival window in seconds of virtual time instead of the plan's.</summary>
     public double? WindowSeconds { get; init; }
 
+    /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
+    public (int From, int To)? Ports { get; init; }
+
     public const string Usage = """
-        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug]
+        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
 
           scheduling  scheduling quality in virtual time: simulator engines x real scheduler plugins, shared-prefix workload
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -45,6 +48,7 @@ public sealed record BenchmarkOptions
 
           --quick     small sizes (seconds to a minute per scenario)
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
+          --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --replicas 4,8 / --qps 1,2,4 (per replica) / --window 60   override the scheduling plan
         """;
 
@@ -60,6 +64,7 @@ public sealed record BenchmarkOptions
         int[]? replicas = null;
         double[]? qps = null;
         double? window = null;
+        (int, int)? ports = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -127,6 +132,19 @@ public sealed record BenchmarkOptions
 
                     window = w;
                     break;
+                case "--ports":
+                    var range = Value()?.Split('-', 2);
+                    if (range is not [var lo, var hi]
+                        || !int.TryParse(lo, NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+                        || !int.TryParse(hi, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+                        || from < 1024 || to > 65535 || to - from < 31)
+                    {
+                        error = "--ports needs a range <from>-<to> of at least 32 ports within 1024-65535";
+                        return null;
+                    }
+
+                    ports = (from, to);
+                    break;
                 case "-h" or "--help":
                     error = "";
                     return null;
@@ -172,6 +190,7 @@ public sealed record BenchmarkOptions
             Replicas = replicas,
             QpsPerReplica = qps,
             WindowSeconds = window,
+            Ports = ports,
         };
     }
 

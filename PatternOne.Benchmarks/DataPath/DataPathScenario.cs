@@ -12,52 +12,120 @@ namespace PatternOne.Benchmarks.DataPath;
 /// <summary>
 /// Data path: what gateway + scheduler add over a direct call to a replica, with nginx as a plain reverse-proxy peer in
 /// the same run (style-perf §B.4 discipline: the baseline always in the same run, interleaved rounds, medians).
-/// HTTP and HTTPS; a small chat request and a ~220 KB one (the size upstream measured at ~261 ms of body streaming, §B.3).
+/// Two replica kinds:
+/// <list type="bullet">
+/// <item><b>realistic</b>: one simulator at time scale 1 (a 1-token chat takes ~18 ms, as vLLM would), max_tokens 1–16,
+/// open loop at 100, 200 and 400 req/s. This is where a proxy's tail shows: the gateway is mostly idle between
+/// requests, and every stall (thread-pool injection, GC, a slow picker stream) lands on a request.</item>
+/// <item><b>fast</b>: two simulators at time scale 1000 (the replica answers at once, like the Kestrel downstream of
+/// aspnet's proxy benchmarks), a ~250 B and a ~220 KB chat request, then closed-loop maximum throughput with the CPU
+/// each proxy spent per request.</item>
+/// </list>
 /// </summary>
 public sealed class DataPathScenario : IScenario
 {
     public string Name => "datapath";
 
-    private const string Direct = "direct";
-    private const string Gateway = "gateway";
-    private const string Nginx = "nginx";
+    internal const string Realistic = "realistic";
+    internal const string Fast = "fast";
 
-    private sealed record Payload(string Name, double Rate, byte[][] Bodies);
+    /// <summary>The rate the issue's targets are judged at (req/s).</summary>
+    private const double TargetRate = 200;
+
+    private const int MaxConnections = 32;
 
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
-        var report = new ScenarioReport(Name, "Data path: added latency of gateway + scheduler vs direct and nginx");
+        var report = new ScenarioReport(Name, "Data path: added latency and throughput of gateway + scheduler vs direct and nginx");
         var quick = context.Quick;
-        var rounds = quick ? 1 : 3;
-        var runLength = TimeSpan.FromSeconds(quick ? 1 : 8);
-        var smallRate = quick ? 50 : 200;
-        var largeRate = quick ? 10 : 40;
-        const int MaxConnections = 32;
-        report.Parameters["rounds"] = rounds;
-        report.Parameters["run_s"] = runLength.TotalSeconds;
-        report.Parameters["small_rate_rps"] = smallRate;
-        report.Parameters["large_rate_rps"] = largeRate;
+        var plan = new Plan
+        {
+            Rounds = quick ? 1 : 3,
+            RealisticRates = quick ? [TargetRate] : [100, TargetRate, 400],
+            RealisticRun = TimeSpan.FromSeconds(quick ? 2 : 8),
+            FastRun = TimeSpan.FromSeconds(quick ? 1 : 6),
+            ThroughputRun = TimeSpan.FromSeconds(quick ? 1 : 5),
+            FastSmallRate = quick ? 50 : 200,
+            FastLargeRate = quick ? 10 : 40,
+            Warmup = TimeSpan.FromSeconds(quick ? 0.5 : 3),
+        };
+        report.Parameters["rounds"] = plan.Rounds;
+        report.Parameters["realistic_rates_rps"] = string.Join("/", plan.RealisticRates);
+        report.Parameters["realistic_run_s"] = plan.RealisticRun.TotalSeconds;
+        report.Parameters["realistic_max_tokens"] = "1-16";
+        report.Parameters["fast_run_s"] = plan.FastRun.TotalSeconds;
+        report.Parameters["fast_small_rate_rps"] = plan.FastSmallRate;
+        report.Parameters["fast_large_rate_rps"] = plan.FastLargeRate;
+        report.Parameters["throughput_run_s"] = plan.ThroughputRun.TotalSeconds;
         report.Parameters["throughput_connections"] = MaxConnections;
 
         var work = Path.Combine(Path.GetTempPath(), "patternone-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-datapath");
         var (cert, key) = LocalCertificate.Write(Path.Combine(work, "tls"));
-        using var probe = LoadDriver.CreateClient(4);
-        LocalCluster cluster;
+        var nginxProblem = await NginxPeer.EnsureInstalledAsync(context.Repo.Script("nginx.sh"), cancellationToken);
+        if (nginxProblem is not null)
+        {
+            report.Notes.Add("nginx peer skipped: " + nginxProblem);
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(report.Notes[^1])}[/]");
+        }
+
+        var rows = new List<JsonObject>();
         try
         {
-            // Simulator time-scale 1000: the replica answers in ~microseconds of simulated engine time, so what is
-            // measured is the HTTP data path, like the Kestrel downstream of aspnet's proxy benchmarks.
-            cluster = await LocalCluster.StartAsync(context.Repo, new LocalCluster.Spec
+            // Realistic replica first: it is the issue's measurement, and the fast replica's throughput runs leave the
+            // machine hot.
+            await using (var realistic = await PathSet.StartAsync(context, new LocalCluster.Spec
+            {
+                Replicas = 1,
+                TimeScale = 1,
+                WorkDirectory = Path.Combine(work, Realistic),
+                CertPath = cert,
+                KeyPath = key,
+            }, nginxProblem is null, cancellationToken))
+            {
+                NoteNginx(report, realistic);
+                var payloads = plan.RealisticRates.Select(rate => new Payload("chat 1-16 tokens", rate, Bodies(64, 0, maxTokens: i => 1 + (i % 16)))).ToArray();
+                var samples = await MeasureAsync(realistic, Realistic, payloads, plan.Rounds, plan.RealisticRun, plan.Warmup, cancellationToken);
+                rows.AddRange(LatencyRows(Realistic, payloads, realistic, samples));
+                foreach (var payload in payloads)
+                {
+                    report.Charts.Add(Cdf($"datapath-realistic-{payload.Rate:0}rps-cdf.svg",
+                        $"Realistic replica (time scale 1, max_tokens 1-16), {payload.Rate:0} req/s: latency by percentile",
+                        realistic, samples, payload, logY: false));
+                }
+            }
+
+            await using (var fast = await PathSet.StartAsync(context, new LocalCluster.Spec
             {
                 Replicas = 2,
                 TimeScale = 1000,
                 // Room for the ~220 KB prompt (~40k simulated tokens) in one sequence.
                 MaxModelLen = 65536,
                 ExtraSimulatorArgs = ["--num-gpu-blocks-override", "8193"],
-                WorkDirectory = work,
+                WorkDirectory = Path.Combine(work, Fast),
                 CertPath = cert,
                 KeyPath = key,
-            }, probe, cancellationToken);
+            }, nginxProblem is null, cancellationToken))
+            {
+                NoteNginx(report, fast);
+                var payloads = new[]
+                {
+                    new Payload("small", plan.FastSmallRate, Bodies(64, 0, maxTokens: _ => 1)),
+                    new Payload("220KB", plan.FastLargeRate, Bodies(16, 220 * 1024, maxTokens: _ => 1)),
+                };
+                report.Parameters["small_request_bytes"] = payloads[0].Bodies[0].Length;
+                report.Parameters["large_request_bytes"] = payloads[1].Bodies[0].Length;
+                var samples = await MeasureAsync(fast, Fast, payloads, plan.Rounds, plan.FastRun, plan.Warmup, cancellationToken);
+                var fastRows = LatencyRows(Fast, payloads, fast, samples);
+                var throughput = await ThroughputAsync(fast, payloads[0], plan.Rounds, plan.ThroughputRun, cancellationToken);
+                AddThroughput(fastRows, throughput);
+                rows.AddRange(fastRows);
+                foreach (var payload in payloads)
+                {
+                    report.Charts.Add(Cdf($"datapath-fast-{payload.Name.ToLowerInvariant()}-cdf.svg",
+                        $"Fast replica (time scale 1000), {payload.Name} request at {payload.Rate:0} req/s: latency by percentile",
+                        fast, samples, payload, logY: true));
+                }
+            }
         }
         catch (ClusterUnavailableException ex)
         {
@@ -66,232 +134,291 @@ public sealed class DataPathScenario : IScenario
             return report;
         }
 
-        await using var clusterLifetime = cluster;
-        ServiceProcess? nginx = null;
-        var nginxHttp = ServiceProcess.FreePort();
-        var nginxHttps = ServiceProcess.FreePort();
-        var nginxProblem = await NginxPeer.EnsureInstalledAsync(context.Repo.Script("nginx.sh"), cancellationToken);
-        if (nginxProblem is null)
-        {
-            nginx = NginxPeer.Start(context.Repo.Script("nginx.sh")!, work, nginxHttp, nginxHttps, cert, key, cluster.ReplicaPorts);
-            try
-            {
-                await nginx.WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{nginxHttp}{LocalCluster.RoutePrefix}health"), TimeSpan.FromSeconds(20), cancellationToken);
-            }
-            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
-            {
-                nginxProblem = "nginx did not start: " + ex.Message;
-                await nginx.DisposeAsync();
-                nginx = null;
-            }
-        }
-
-        if (nginxProblem is not null)
-        {
-            report.Notes.Add("nginx peer skipped: " + nginxProblem);
-            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(report.Notes[^1])}[/]");
-        }
-
-        try
-        {
-            var targets = new Dictionary<(string Target, bool Https), Uri>
-            {
-                [(Direct, false)] = cluster.ReplicaUri(0, "v1/chat/completions"),
-                [(Gateway, false)] = cluster.GatewayUri(false, "v1/chat/completions"),
-                [(Gateway, true)] = cluster.GatewayUri(true, "v1/chat/completions"),
-            };
-            if (nginx is not null)
-            {
-                targets[(Nginx, false)] = new Uri($"http://127.0.0.1:{nginxHttp}{LocalCluster.RoutePrefix}v1/chat/completions");
-                targets[(Nginx, true)] = new Uri($"https://127.0.0.1:{nginxHttps}{LocalCluster.RoutePrefix}v1/chat/completions");
-            }
-
-            var clients = targets.Keys.ToDictionary(k => k, _ => LoadDriver.CreateClient(256));
-            try
-            {
-                var payloads = new[]
-                {
-                    new Payload("small", smallRate, Bodies(64, 0)),
-                    new Payload("220KB", largeRate, Bodies(16, 220 * 1024)),
-                };
-                report.Parameters["small_request_bytes"] = payloads[0].Bodies[0].Length;
-                report.Parameters["large_request_bytes"] = payloads[1].Bodies[0].Length;
-
-                Func<int, CancellationToken, Task<bool>> Sender((string, bool) target, Payload payload) => async (i, ct) =>
-                {
-                    using var content = new ByteArrayContent(payload.Bodies[i % payload.Bodies.Length]);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    using var response = await clients[target].PostAsync(targets[target], content, ct);
-                    _ = await response.Content.ReadAsByteArrayAsync(ct);
-                    return response.IsSuccessStatusCode;
-                };
-
-                var samples = new Dictionary<(string Payload, string Target, bool Https), List<LoadResult>>();
-                var throughput = new Dictionary<(string Target, bool Https), LoadResult>();
-                var steps = (payloads.Length * rounds * targets.Count) + targets.Count + 1;
-                await AnsiConsole.Progress().AutoClear(false).HideCompleted(false).StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask("data path", maxValue: steps);
-
-                    // Warm-up: connections, JIT, TLS sessions; not recorded.
-                    foreach (var target in targets.Keys)
-                    {
-                        await LoadDriver.FixedRateAsync(Sender(target, payloads[0]), 50, TimeSpan.FromSeconds(quick ? 0.5 : 2), 32, cancellationToken);
-                    }
-
-                    task.Increment(1);
-                    for (var round = 0; round < rounds; round++)
-                    {
-                        foreach (var payload in payloads)
-                        {
-                            // Interleaved: every target once per round, so drift on the shared machine hits all alike.
-                            foreach (var target in targets.Keys)
-                            {
-                                task.Description = $"{payload.Name} {target.Target}{(target.Https ? "+tls" : "")} @ {payload.Rate}/s (round {round + 1})";
-                                var result = await LoadDriver.FixedRateAsync(Sender(target, payload), payload.Rate, runLength, 256, cancellationToken);
-                                var keyed = (payload.Name, target.Target, target.Https);
-                                if (!samples.TryGetValue(keyed, out var list))
-                                {
-                                    samples[keyed] = list = [];
-                                }
-
-                                list.Add(result);
-                                task.Increment(1);
-                            }
-                        }
-                    }
-
-                    foreach (var target in targets.Keys)
-                    {
-                        task.Description = $"max throughput {target.Target}{(target.Https ? "+tls" : "")}";
-                        throughput[target] = await LoadDriver.ClosedLoopAsync(Sender(target, payloads[0]), MaxConnections, runLength, cancellationToken);
-                        task.Increment(1);
-                    }
-                });
-
-                Summarize(report, payloads, samples, throughput, nginx is not null);
-            }
-            finally
-            {
-                foreach (var c in clients.Values)
-                {
-                    c.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            if (nginx is not null)
-            {
-                await nginx.DisposeAsync();
-            }
-        }
-
+        report.Rows.AddRange(rows);
+        Summarize(report);
         return report;
     }
 
-    private static void Summarize(
-        ScenarioReport report,
-        Payload[] payloads,
-        Dictionary<(string Payload, string Target, bool Https), List<LoadResult>> samples,
-        Dictionary<(string Target, bool Https), LoadResult> throughput,
-        bool haveNginx)
+    private static void NoteNginx(ScenarioReport report, PathSet paths)
     {
-        (double P50, double P99, int Errors, string? FirstError) Median(string payload, string target, bool https)
+        if (paths.NginxProblem is { } problem && !report.Notes.Contains("nginx peer skipped: " + problem))
         {
-            if (!samples.TryGetValue((payload, target, https), out var runs))
+            report.Notes.Add("nginx peer skipped: " + problem);
+        }
+    }
+
+    private sealed record Plan
+    {
+        public required int Rounds { get; init; }
+        public required double[] RealisticRates { get; init; }
+        public required TimeSpan RealisticRun { get; init; }
+        public required TimeSpan FastRun { get; init; }
+        public required TimeSpan ThroughputRun { get; init; }
+        public required double FastSmallRate { get; init; }
+        public required double FastLargeRate { get; init; }
+        public required TimeSpan Warmup { get; init; }
+    }
+
+    internal sealed record Payload(string Name, double Rate, byte[][] Bodies);
+
+    private static Func<int, CancellationToken, Task<bool>> Sender(PathSet paths, PathKey path, Payload payload) => async (i, ct) =>
+    {
+        // Request i carries the same body on every path, so every path is asked for the same work.
+        using var content = new ByteArrayContent(payload.Bodies[i % payload.Bodies.Length]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await paths.Client(path).PostAsync(paths.Uri(path, "v1/chat/completions"), content, ct);
+        _ = await response.Content.ReadAsByteArrayAsync(ct);
+        return response.IsSuccessStatusCode;
+    };
+
+    /// <summary>Open-loop runs: per round, per payload (rate), every path once, interleaved so drift hits all alike.</summary>
+    private static async Task<Dictionary<(Payload Payload, PathKey Path), List<LoadResult>>> MeasureAsync(
+        PathSet paths, string replica, Payload[] payloads, int rounds, TimeSpan run, TimeSpan warmup, CancellationToken cancellationToken)
+    {
+        var samples = new Dictionary<(Payload, PathKey), List<LoadResult>>();
+        await AnsiConsole.Progress().AutoClear(false).HideCompleted(false).StartAsync(async ctx =>
+        {
+            var task = ctx.AddTask($"{replica} replica", maxValue: (payloads.Length * rounds * paths.Paths.Count) + 1);
+
+            // Warm-up at the first payload's rate: connections, TLS sessions, the picker's streams, and the JIT. The
+            // gateway and scheduler get three times as long: tiered compilation re-compiles ~2,700 of their methods
+            // (instrumented, then optimized) in the first seconds of traffic, which is start-up cost, not the data
+            // path's steady state (measured for issue 11; the realistic rounds would otherwise start with it).
+            foreach (var path in paths.Paths)
             {
-                return (double.NaN, double.NaN, 0, null);
+                task.Description = $"{replica}: warm-up {path}";
+                var span = path.Target == PathKey.Gateway ? warmup * 3 : warmup;
+                await LoadDriver.FixedRateAsync(Sender(paths, path, payloads[0]), payloads[0].Rate, span, 256, cancellationToken);
             }
 
-            return (Stats.Median(runs.Select(r => Stats.Percentile(r.LatenciesMs, 50))),
-                    Stats.Median(runs.Select(r => Stats.Percentile(r.LatenciesMs, 99))),
-                    runs.Sum(r => r.Errors),
-                    runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
+            task.Increment(1);
+            for (var round = 0; round < rounds; round++)
+            {
+                foreach (var payload in payloads)
+                {
+                    foreach (var path in paths.Paths)
+                    {
+                        task.Description = $"{replica}: {payload.Name} {path} @ {payload.Rate}/s (round {round + 1})";
+                        var result = await LoadDriver.FixedRateAsync(Sender(paths, path, payload), payload.Rate, run, 256, cancellationToken);
+                        if (!samples.TryGetValue((payload, path), out var list))
+                        {
+                            samples[(payload, path)] = list = [];
+                        }
+
+                        list.Add(result);
+                        task.Increment(1);
+                    }
+                }
+            }
+        });
+        return samples;
+    }
+
+    private sealed record Throughput(double RequestsPerSecond, double CpuSecondsPerRequest, int Errors, string? FirstError);
+
+    /// <summary>Closed loop at <see cref="MaxConnections"/>, interleaved rounds; medians. CPU is the proxy's own processes.</summary>
+    private static async Task<Dictionary<PathKey, Throughput>> ThroughputAsync(
+        PathSet paths, Payload payload, int rounds, TimeSpan run, CancellationToken cancellationToken)
+    {
+        var runs = paths.Paths.ToDictionary(p => p, _ => new List<(double Rps, double CpuPerRequest, LoadResult Result)>());
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var path in paths.Paths)
+            {
+                AnsiConsole.MarkupLine($"[grey]max throughput {path} (round {round + 1})[/]");
+                var pids = paths.ProxyProcessIds(path);
+                var cpuBefore = ProcessCpu.Seconds(pids);
+                var result = await LoadDriver.ClosedLoopAsync(Sender(paths, path, payload), MaxConnections, run, cancellationToken);
+                var cpu = ProcessCpu.Seconds(pids) - cpuBefore;
+                runs[path].Add((result.RequestsPerSecond, result.Completed > 0 ? cpu / result.Completed : double.NaN, result));
+            }
         }
 
+        return runs.ToDictionary(r => r.Key, r => new Throughput(
+            Stats.Median(r.Value.Select(v => v.Rps)),
+            Stats.Median(r.Value.Select(v => v.CpuPerRequest)),
+            r.Value.Sum(v => v.Result.Errors),
+            r.Value.Select(v => v.Result.FirstError).FirstOrDefault(e => e is not null)));
+    }
+
+    private static readonly (string Name, double P)[] Percentiles = [("p50", 50), ("p90", 90), ("p99", 99), ("p99_9", 99.9)];
+
+    /// <summary>
+    /// One row per payload × protocol: each path's percentiles (medians over rounds) and the added latency over direct,
+    /// computed round by round (path minus direct in the same round) and then the median over rounds.
+    /// </summary>
+    private static List<JsonObject> LatencyRows(
+        string replica, Payload[] payloads, PathSet paths, Dictionary<(Payload Payload, PathKey Path), List<LoadResult>> samples)
+    {
+        var rows = new List<JsonObject>();
         foreach (var payload in payloads)
         {
+            var direct = samples[(payload, PathKey.Direct)];
             foreach (var https in new[] { false, true })
             {
-                var direct = Median(payload.Name, Direct, false);
-                var gateway = Median(payload.Name, Gateway, https);
-                var nginx = Median(payload.Name, Nginx, https);
                 var row = new JsonObject
                 {
+                    ["replica"] = replica,
                     ["protocol"] = https ? "https" : "http",
                     ["payload"] = payload.Name,
                     ["rate_rps"] = payload.Rate,
-                    ["direct_p50_ms"] = Stats.Round(direct.P50),
-                    ["direct_p99_ms"] = Stats.Round(direct.P99),
-                    ["gateway_p50_ms"] = Stats.Round(gateway.P50),
-                    ["gateway_p99_ms"] = Stats.Round(gateway.P99),
-                    ["added_p50_ms"] = Stats.Round(gateway.P50 - direct.P50),
-                    ["added_p99_ms"] = Stats.Round(gateway.P99 - direct.P99),
-                    ["nginx_p50_ms"] = haveNginx ? Stats.Round(nginx.P50) : null,
-                    ["nginx_p99_ms"] = haveNginx ? Stats.Round(nginx.P99) : null,
-                    ["nginx_added_p50_ms"] = haveNginx ? Stats.Round(nginx.P50 - direct.P50) : null,
-                    ["nginx_added_p99_ms"] = haveNginx ? Stats.Round(nginx.P99 - direct.P99) : null,
-                    ["errors"] = direct.Errors + gateway.Errors + nginx.Errors,
                 };
-                if (payload.Name == "small")
+                var errors = direct.Sum(r => r.Errors);
+                var firstErrors = new List<string?> { direct.Select(r => r.FirstError).FirstOrDefault(e => e is not null) };
+                foreach (var (label, path) in new[] { ("direct", PathKey.Direct), ("gateway", new PathKey(PathKey.Gateway, https)), ("nginx", new PathKey(PathKey.Nginx, https)) })
                 {
-                    row["max_rps"] = throughput.TryGetValue((Gateway, https), out var g) ? Math.Round(g.RequestsPerSecond) : null;
-                    row["direct_max_rps"] = throughput.TryGetValue((Direct, false), out var d) ? Math.Round(d.RequestsPerSecond) : null;
-                    row["nginx_max_rps"] = throughput.TryGetValue((Nginx, https), out var n) ? Math.Round(n.RequestsPerSecond) : null;
+                    if (!samples.TryGetValue((payload, path), out var runs))
+                    {
+                        continue;
+                    }
+
+                    foreach (var (name, p) in Percentiles)
+                    {
+                        row[$"{label}_{name}_ms"] = Stats.Round(Stats.Median(runs.Select(r => Stats.Percentile(r.LatenciesMs, p))));
+                        if (label != "direct")
+                        {
+                            var added = Stats.Median(runs.Zip(direct, (r, d) => Stats.Percentile(r.LatenciesMs, p) - Stats.Percentile(d.LatenciesMs, p)));
+                            row[$"{(label == "gateway" ? "" : "nginx_")}added_{name}_ms"] = Stats.Round(added);
+                        }
+                    }
+
+                    if (label != "direct")
+                    {
+                        errors += runs.Sum(r => r.Errors);
+                        firstErrors.Add(runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
+                    }
                 }
 
-                report.Rows.Add(row);
-                foreach (var e in new[] { direct.FirstError, gateway.FirstError, nginx.FirstError }.Where(e => e is not null).Distinct())
-                {
-                    report.Notes.Add($"{payload.Name} {(https ? "https" : "http")}: errors seen, first: {e}");
-                }
+                row["samples_per_run"] = direct.Count == 0 ? 0 : (int)direct.Average(r => r.LatenciesMs.Length);
+                row["errors"] = errors;
+                row["first_error"] = firstErrors.FirstOrDefault(e => e is not null);
+                rows.Add(row);
             }
         }
 
-        report.Tables.Add(new TableView("Latency at fixed rate (medians over rounds, ms, from intended start)",
-            ["protocol", "payload", "rate_rps", "direct_p50_ms", "direct_p99_ms", "gateway_p50_ms", "gateway_p99_ms", "added_p50_ms", "added_p99_ms", "nginx_added_p50_ms", "nginx_added_p99_ms", "errors"],
-            _ => true));
-        report.Tables.Add(new TableView("Maximum throughput (closed loop, small request)",
-            ["protocol", "direct_max_rps", "nginx_max_rps", "max_rps"], r => (string?)r["payload"] == "small"));
+        return rows;
+    }
 
-        var smallHttp = report.Rows.First(r => (string?)r["payload"] == "small" && (string?)r["protocol"] == "http");
-        var largeHttp = report.Rows.First(r => (string?)r["payload"] == "220KB" && (string?)r["protocol"] == "http");
-        var a50 = (double?)smallHttp["added_p50_ms"] ?? double.NaN;
-        var a99 = (double?)smallHttp["added_p99_ms"] ?? double.NaN;
-        var l50 = (double?)largeHttp["added_p50_ms"] ?? double.NaN;
-        var l99 = (double?)largeHttp["added_p99_ms"] ?? double.NaN;
-        var d99 = (double?)smallHttp["direct_p99_ms"] ?? double.NaN;
-        var ld99 = (double?)largeHttp["direct_p99_ms"] ?? double.NaN;
+    private static void AddThroughput(List<JsonObject> rows, Dictionary<PathKey, Throughput> throughput)
+    {
+        foreach (var row in rows.Where(r => (string?)r["payload"] == "small"))
+        {
+            var https = (string?)row["protocol"] == "https";
+            double? Rps(PathKey key) => throughput.TryGetValue(key, out var t) ? Math.Round(t.RequestsPerSecond) : null;
+            // Requests per CPU-second of the proxy's processes: what one fully used core would serve.
+            double? PerCore(PathKey key) => throughput.TryGetValue(key, out var t) && t.CpuSecondsPerRequest > 0 ? Math.Round(1 / t.CpuSecondsPerRequest) : null;
+            var gateway = new PathKey(PathKey.Gateway, https);
+            var nginx = new PathKey(PathKey.Nginx, https);
+            row["max_rps"] = Rps(gateway);
+            row["direct_max_rps"] = Rps(PathKey.Direct);
+            row["nginx_max_rps"] = Rps(nginx);
+            row["max_rps_vs_nginx"] = Rps(gateway) is { } g && Rps(nginx) is { } n && n > 0 ? Math.Round(g / n, 3) : null;
+            row["rps_per_core"] = PerCore(gateway);
+            row["direct_rps_per_core"] = PerCore(PathKey.Direct);
+            row["nginx_rps_per_core"] = PerCore(nginx);
+            row["cpu_us_per_request"] = throughput.TryGetValue(gateway, out var gt) ? Stats.Round(gt.CpuSecondsPerRequest * 1e6, 1) : null;
+            row["nginx_cpu_us_per_request"] = throughput.TryGetValue(nginx, out var nt) ? Stats.Round(nt.CpuSecondsPerRequest * 1e6, 1) : null;
+            row["throughput_errors"] = throughput.Values.Sum(t => t.Errors);
+        }
+    }
 
-        // A p99 difference means nothing when the baseline's own p99 is several times the budget: the tail is the
-        // machine's scheduling noise (style-perf §B.6), and the difference can even come out negative.
-        bool NoisyTail(double directP99, double budget) => !(directP99 <= 3 * budget);
-        report.Targets.Add(new TargetCheck("added p50, small, HTTP", "≤ 1 ms (style-perf §B.2 budget; prototype B.6: +1.0 ms)",
-            F(a50), a50 <= 1.0, a50 > 1.0 ? $"missed by {F(a50 - 1.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p99, small, HTTP", "≤ 3 ms (prototype B.6: +4 ms)", $"{F(a99)} (direct p99 {F(d99)})",
-            NoisyTail(d99, 3) ? null : a99 <= 3.0,
-            NoisyTail(d99, 3) ? "inconclusive: the direct call's own p99 is over 9 ms, so the tail is scheduling noise on the shared machine"
-                : a99 > 3.0 ? $"missed by {F(a99 - 3.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p50, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming, §B.3; prototype B.6 +3.0 ms)",
-            F(l50), l50 <= 10.0, l50 > 10.0 ? $"missed by {F(l50 - 10.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p99, 220 KB prompt, HTTP", "≤ 10 ms (prototype B.6 +3.7 ms)", $"{F(l99)} (direct p99 {F(ld99)})",
-            NoisyTail(ld99, 10) ? null : l99 <= 10.0,
-            NoisyTail(ld99, 10) ? "inconclusive: the direct call's own p99 is over 30 ms, so the tail is scheduling noise on the shared machine"
-                : l99 > 10.0 ? $"missed by {F(l99 - 10.0)}" : null));
-        report.Targets.Add(new TargetCheck("max throughput, small, HTTP, 32 connections",
-            "no target; prototype B.6 on a quiet machine: direct 41,531, nginx 21,396, YARP + picker 8,875 req/s",
-            string.Create(CultureInfo.InvariantCulture, $"direct {smallHttp["direct_max_rps"]}, nginx {smallHttp["nginx_max_rps"]?.ToString() ?? "n/a"}, gateway + scheduler {smallHttp["max_rps"]} req/s"),
-            null));
-        report.Notes.Add("Added latency = gateway (or nginx) minus direct at the same percentile, medians over interleaved rounds; direct is HTTP to replica 0, so HTTPS rows include TLS.");
-        report.Notes.Add("Replicas are simulator processes at --time-scale 1000 with max_tokens 1: the backend answers almost at once, so the figures are the data path's.");
-        report.Notes.Add("Load generator, gateway, scheduler, replicas and nginx share the same 2 vCPUs: absolute numbers include contention; compare within the run only.");
+    /// <summary>Latency by percentile per path, all rounds pooled; x on a "nines" scale so the tail gets room.</summary>
+    private static LineChart Cdf(string file, string title, PathSet paths, Dictionary<(Payload Payload, PathKey Path), List<LoadResult>> samples, Payload payload, bool logY)
+    {
+        var chart = new LineChart(file, title, "percentile, as nines: 0 = p0, 1 = p90, 2 = p99, 3 = p99.9", "latency (ms)") { LogY = logY };
+        double[] percentiles = [0.1, 10, 25, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.3, 99.5, 99.7, 99.8, 99.9, 99.95];
+        foreach (var path in paths.Paths)
+        {
+            if (!samples.TryGetValue((payload, path), out var runs))
+            {
+                continue;
+            }
+
+            var sorted = runs.SelectMany(r => r.LatenciesMs).ToArray();
+            Array.Sort(sorted);
+            chart.Add(path.ToString(), percentiles
+                .Where(p => sorted.Length * (100 - p) / 100 >= 1)
+                .Select(p => (-Math.Log10(1 - (p / 100)), Stats.PercentileSorted(sorted, p))));
+        }
+
+        return chart;
+    }
+
+    private static void Summarize(ScenarioReport report)
+    {
+        JsonObject? Row(string replica, string payload, string protocol, double? rate = null) => report.Rows.FirstOrDefault(r =>
+            (string?)r["replica"] == replica && (string?)r["payload"] == payload && (string?)r["protocol"] == protocol
+            && (rate is null || (double?)r["rate_rps"] == rate));
+        static double Get(JsonObject? row, string field) => (double?)row?[field] ?? double.NaN;
+
+        foreach (var protocol in new[] { "http", "https" })
+        {
+            var row = Row(Realistic, "chat 1-16 tokens", protocol, TargetRate);
+            var a50 = Get(row, "added_p50_ms");
+            var a99 = Get(row, "added_p99_ms");
+            var peer = $"nginx {F(Get(row, "nginx_added_p50_ms"))} / {F(Get(row, "nginx_added_p99_ms"))}";
+            report.Targets.Add(new TargetCheck($"added p50, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
+                "≤ 1 ms (issue 11; style-perf §B.2 budget)", $"{F(a50)} ({peer} p50/p99)", double.IsNaN(a50) ? null : a50 <= 1.0,
+                a50 > 1.0 ? $"missed by {F(a50 - 1.0)}" : null));
+            report.Targets.Add(new TargetCheck($"added p99, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
+                "≤ 3 ms (issue 11)", $"{F(a99)} (direct p99 {F(Get(row, "direct_p99_ms"))})", double.IsNaN(a99) ? null : a99 <= 3.0,
+                a99 > 3.0 ? $"missed by {F(a99 - 3.0)}" : null));
+        }
+
+        foreach (var protocol in new[] { "http", "https" })
+        {
+            var row = Row(Fast, "small", protocol);
+            var ratio = Get(row, "max_rps_vs_nginx");
+            report.Targets.Add(new TargetCheck($"max throughput vs nginx, small, {protocol.ToUpperInvariant()}, {MaxConnections} connections",
+                "≥ 0.5× nginx's (issue 11)",
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{ratio:0.##}× (gateway + scheduler {row?["max_rps"]} req/s, {row?["rps_per_core"]} per core; nginx {row?["nginx_max_rps"] ?? (JsonNode)"n/a"}, {row?["nginx_rps_per_core"] ?? (JsonNode)"n/a"} per core; direct {row?["direct_max_rps"]})"),
+                double.IsNaN(ratio) ? null : ratio >= 0.5,
+                ratio < 0.5 ? string.Create(CultureInfo.InvariantCulture, $"missed by {(0.5 - ratio) / 0.5:P0} of the target") : null));
+        }
+
+        var smallHttp = Row(Fast, "small", "http");
+        var largeHttp = Row(Fast, "220KB", "http");
+        var s50 = Get(smallHttp, "added_p50_ms");
+        var l50 = Get(largeHttp, "added_p50_ms");
+        var l99 = Get(largeHttp, "added_p99_ms");
+        report.Targets.Add(new TargetCheck("added p50, fast replica, small, HTTP", "≤ 1 ms (style-perf §B.2 budget)",
+            F(s50), double.IsNaN(s50) ? null : s50 <= 1.0, s50 > 1.0 ? $"missed by {F(s50 - 1.0)}" : null));
+        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming, §B.3)",
+            F(l50), double.IsNaN(l50) ? null : l50 <= 10.0, l50 > 10.0 ? $"missed by {F(l50 - 10.0)}" : null));
+        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (prototype B.6 +3.7 ms)",
+            $"{F(l99)} (direct p99 {F(Get(largeHttp, "direct_p99_ms"))})", double.IsNaN(l99) ? null : l99 <= 10.0, l99 > 10.0 ? $"missed by {F(l99 - 10.0)}" : null));
+
+        foreach (var error in report.Rows.Select(r => (string?)r["first_error"]).Where(e => e is not null).Distinct())
+        {
+            report.Notes.Add("errors seen, first: " + error);
+        }
+
+        string[] latency = ["replica", "protocol", "payload", "rate_rps", "direct_p50_ms", "direct_p99_ms", "direct_p99_9_ms",
+            "gateway_p50_ms", "gateway_p90_ms", "gateway_p99_ms", "gateway_p99_9_ms",
+            "added_p50_ms", "added_p90_ms", "added_p99_ms", "added_p99_9_ms", "nginx_added_p50_ms", "nginx_added_p99_ms", "nginx_added_p99_9_ms", "errors"];
+        report.Tables.Add(new TableView("Realistic replica: latency at fixed rate (ms from intended start; medians over rounds; added = path − direct in the same round)",
+            latency, r => (string?)r["replica"] == Realistic));
+        report.Tables.Add(new TableView("Fast replica: latency at fixed rate (same columns)", latency, r => (string?)r["replica"] == Fast));
+        report.Tables.Add(new TableView($"Maximum throughput (closed loop, {MaxConnections} connections, small request, medians over rounds)",
+            ["protocol", "direct_max_rps", "nginx_max_rps", "max_rps", "max_rps_vs_nginx", "direct_rps_per_core", "nginx_rps_per_core", "rps_per_core", "nginx_cpu_us_per_request", "cpu_us_per_request", "throughput_errors"],
+            r => (string?)r["replica"] == Fast && (string?)r["payload"] == "small"));
+
+        report.Notes.Add("Added latency = the path's percentile minus direct's in the same round, median over interleaved rounds; direct is HTTP to the replica, so HTTPS rows include TLS (nginx HTTPS is the peer for that).");
+        report.Notes.Add("Latency is measured from each request's intended start of an open-loop schedule (coordinated-omission safe), so a stall is charged to every request it delays.");
+        report.Notes.Add("Realistic replica: one simulator process at --time-scale 1 (real time), max_tokens 1-16 (request i asks for 1 + i mod 16 on every path), non-streamed chat.");
+        report.Notes.Add("Fast replica: two simulator processes at --time-scale 1000 with max_tokens 1, so those figures are the data path's alone.");
+        report.Notes.Add("Per core = completed requests ÷ CPU seconds of the proxy's processes during the closed-loop run (gateway + scheduler; nginx master + worker; for direct, the replica).");
+        report.Notes.Add("Load generator, gateway, scheduler, replicas and nginx share the same machine (load average recorded in the parameters): absolute numbers include contention; compare within the run only.");
     }
 
     private static string F(double ms) => double.IsNaN(ms) ? "n/a" : ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms";
 
-    /// <summary>OpenAI chat bodies: a small one (~250 B), or one padded to <paramref name="padBytes"/> of prompt text.</summary>
-    private static byte[][] Bodies(int variants, int padBytes)
+    /// <summary>
+    /// OpenAI chat bodies: short ones (~250 B), or ones padded to <paramref name="padBytes"/> of prompt text; variant
+    /// <c>v</c> asks for <paramref name="maxTokens"/>(v) tokens.
+    /// </summary>
+    private static byte[][] Bodies(int variants, int padBytes, Func<int, int> maxTokens)
     {
         var words = new[] { "latency", "gateway", "scheduler", "replica", "prefix", "cache", "token", "stream", "queue", "model" };
         var bodies = new byte[variants][];
@@ -307,11 +434,11 @@ public sealed class DataPathScenario : IScenario
 
             var body = new JsonObject
             {
-                ["model"] = Hosting.LocalCluster.Model,
+                ["model"] = LocalCluster.Model,
                 ["messages"] = new JsonArray(
                     new JsonObject { ["role"] = "system", ["content"] = "You are a helpful assistant. Answer briefly." },
                     new JsonObject { ["role"] = "user", ["content"] = text.ToString() }),
-                ["max_tokens"] = 1,
+                ["max_tokens"] = maxTokens(v),
                 ["temperature"] = 0,
             };
             bodies[v] = Encoding.UTF8.GetBytes(body.ToJsonString());

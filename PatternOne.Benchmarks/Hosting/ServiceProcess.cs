@@ -198,13 +198,56 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A loopback port free right now (bound to 0 and released; the race with other processes is accepted).</summary>
+    private static (int From, int To)? _portRange;
+    private static int _nextPort;
+
+    /// <summary>
+    /// Takes every port this run hands out from <paramref name="from"/>..<paramref name="to"/> (<c>--ports</c>), so
+    /// runs on a shared machine can be given disjoint ranges instead of racing for the kernel's ephemeral ports.
+    /// </summary>
+    public static void UsePortRange(int from, int to)
+    {
+        _portRange = (from, to);
+        _nextPort = from;
+    }
+
+    /// <summary>
+    /// A loopback port free right now (bound and released; the race with other processes is accepted): the next free
+    /// one of the <see cref="UsePortRange"/> range, or one the kernel picks.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        if (_portRange is not { } range)
+        {
+            using var any = new TcpListener(IPAddress.Loopback, 0);
+            any.Start();
+            var port = ((IPEndPoint)any.LocalEndpoint).Port;
+            any.Stop();
+            return port;
+        }
+
+        for (var tried = 0; tried <= range.To - range.From; tried++)
+        {
+            var port = Interlocked.Increment(ref _nextPort) - 1;
+            if (port > range.To)
+            {
+                Interlocked.Exchange(ref _nextPort, range.From + 1);
+                port = range.From;
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by someone else: try the next one.
+            }
+        }
+
+        throw new InvalidOperationException($"no free loopback port in {range.From}-{range.To}");
     }
 }

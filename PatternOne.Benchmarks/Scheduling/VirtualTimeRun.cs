@@ -51,7 +51,8 @@ public sealed record PointSpec
 /// One point of the scheduling benchmark in virtual time. A discrete-event loop over three event kinds:
 /// <code>
 ///   arrival (Poisson) ─▶ picker.Pick(snapshots) ─▶ engine[chosen].Submit      (429 → retry after RetryAfter)
-///   scrape every 50 ms ─▶ snapshots = engine.Snapshot() + own in-flight counts  (what the scheduler would see)
+///   scrape every 50 ms ─▶ snapshots = engine.Snapshot() + own in-flight counts + routed since the scrape
+///                          (what the scheduler would see)
 ///   before each event: every engine AdvanceTo(t); finished requests leave the in-flight counts
 /// </code>
 /// The picker is the real scheduler pipeline (EndpointPickerFactory profiles), the engines the simulator's real
@@ -81,6 +82,7 @@ public static class VirtualTimeRun
         var engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
         var addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
         var inFlight = new int[spec.Replicas];
+        var routedSinceScrape = new int[spec.Replicas];
         var scraped = new EngineSnapshot[spec.Replicas];
         var scrapedAt = TimeSpan.Zero;
         for (var i = 0; i < engines.Length; i++)
@@ -134,6 +136,7 @@ public static class VirtualTimeRun
                     RunningRequests = scraped[i].Running,
                     KvCacheUsage = scraped[i].KvCacheUsage,
                     InFlightRequests = inFlight[i],
+                    RoutedSinceScrape = routedSinceScrape[i],
                     MetricsUpdatedAt = clock.At(scrapedAt),
                     KvBlockSize = scraped[i].BlockSize,
                     KvTotalBlocks = scraped[i].NumGpuBlocks,
@@ -153,6 +156,7 @@ public static class VirtualTimeRun
             var endpoint = Array.IndexOf(addresses, result.Primary.Address);
             request.Endpoint = endpoint;
             inFlight[endpoint]++;
+            routedSinceScrape[endpoint]++;
             request.Sequence = engines[endpoint].Submit(new GenerationRequest
             {
                 RequestId = "q" + request.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -187,6 +191,8 @@ public static class VirtualTimeRun
                     maxQueue = Math.Max(maxQueue, scraped[i].Waiting);
                 }
 
+                // The virtual scrape is instantaneous: everything routed so far is in its figures.
+                Array.Clear(routedSinceScrape);
                 scrapedAt = t;
                 nextScrape = t + spec.ScrapeInterval;
             }

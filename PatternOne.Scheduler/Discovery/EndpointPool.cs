@@ -5,14 +5,27 @@ namespace PatternOne.Scheduler.Discovery;
 
 /// <summary>
 /// The live set of endpoints and what is known about each: discovery writes membership, the scraper writes
-/// metrics, the ext_proc service counts in-flight requests. Picks read an immutable snapshot of it.
+/// metrics and scrape health, the ext_proc service counts in-flight requests. Picks read an immutable snapshot of
+/// the candidates: the members whose metrics can be had (see <see cref="CandidateSnapshot"/>).
 /// </summary>
 public sealed class EndpointPool
 {
     private readonly Lock _gate = new();
+    private readonly EndpointStateSettings _settings;
     private readonly Dictionary<string, EndpointState> _byAddress = new(StringComparer.Ordinal);
     private volatile EndpointState[] _endpoints = [];
     private volatile bool _synced;
+
+    public EndpointPool()
+        : this(new EndpointStateSettings())
+    {
+    }
+
+    public EndpointPool(EndpointStateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+    }
 
     /// <summary>Raised (outside the lock) for every endpoint that joins.</summary>
     public event Action<EndpointState>? EndpointAdded;
@@ -60,7 +73,7 @@ public sealed class EndpointPool
             {
                 if (!_byAddress.ContainsKey(address))
                 {
-                    var state = new EndpointState(address);
+                    var state = new EndpointState(address, _settings);
                     _byAddress.Add(address, state);
                     added.Add(state);
                 }
@@ -82,7 +95,28 @@ public sealed class EndpointPool
         }
     }
 
-    /// <summary>An immutable view of every member for one pick.</summary>
+    /// <summary>
+    /// The endpoints a pick may choose from, as an immutable view: the <see cref="ScrapeHealth.Healthy"/> members, or
+    /// every member when none is healthy (fail open: with no metrics anywhere the pool still routes, as a plain
+    /// Service would). A replica whose scrapes keep failing thus leaves the candidates and returns with its next
+    /// successful scrape; one that just joined waits for its first.
+    /// </summary>
+    public EndpointSnapshot[] CandidateSnapshot()
+    {
+        var endpoints = _endpoints;
+        var healthy = new List<EndpointSnapshot>(endpoints.Length);
+        foreach (var endpoint in endpoints)
+        {
+            if (endpoint.Health == ScrapeHealth.Healthy)
+            {
+                healthy.Add(endpoint.ToSnapshot());
+            }
+        }
+
+        return healthy.Count == 0 ? Snapshot() : [.. healthy];
+    }
+
+    /// <summary>An immutable view of every member (metrics export).</summary>
     public EndpointSnapshot[] Snapshot()
     {
         var endpoints = _endpoints;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using PatternOne.Scheduler.Objectives;
 
 namespace PatternOne.Scheduler.Discovery;
 
@@ -36,4 +37,10 @@ public sealed class InferencePoolOptions
     /// <summary>The model server port on each pod (InferencePool <c>targetPorts[0]</c>). Default 8000.</summary>
     [Range(1, 65535)]
     public int TargetPort { get; set; } = 8000;
+
+    /// <summary>
+    /// Inference objectives by name, <c>InferencePool:Objectives:&lt;name&gt;:Priority</c> (e.g. <c>batch</c> at -1 to make
+    /// it sheddable). With Kubernetes discovery the pool's InferenceObjective objects are added to these.
+    /// </summary>
+    public Dictionary<string, InferenceObjectiveSpec> Objectives { get; set; } = new(StringComparer.Ordinal);
 }

@@ -9,6 +9,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Scheduling;
 
@@ -27,17 +28,24 @@ namespace PatternOne.Scheduler.ExtProc;
 ///  response_body × k ─────────────────────▶ echoed as streamed_response; the last one ends the request
 /// </code>
 /// A GET (headers with end_of_stream) is answered at once with a random endpoint. Refusals are immediate responses:
-/// 400 unparsable body, 429 pool saturated, 503 no endpoints, with <c>x-llm-d-request-dropped-reason</c>.
+/// 400 unparsable body, 429 pool saturated (sheddable requests only), 503 no endpoints, with
+/// <c>x-llm-d-request-dropped-reason</c>.
+/// The stream is also the in-flight count's source: +1 on the endpoint when it is picked; −1 at the response's end of
+/// stream, or when the stream ends early (reset, client gone) — whichever comes first.
 /// </summary>
 internal sealed partial class ExternalProcessorService(
     EndpointPool pool,
     IEndpointPicker picker,
+    ObjectiveRegistry objectives,
     SchedulerMetrics metrics,
     IOptions<ExtProcOptions> options,
     Random random,
     ILogger<ExternalProcessorService> logger) : ExternalProcessor.ExternalProcessorBase
 {
     internal static readonly ActivitySource ActivitySource = new(SchedulerMetrics.MeterName);
+
+    /// <summary>A write that only appends to the response; the next write without it flushes both.</summary>
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     public override async Task Process(
         IAsyncStreamReader<ProcessingRequest> requestStream,
@@ -172,8 +180,9 @@ internal sealed partial class ExternalProcessorService(
             Prompt = parsed.Prompt,
             CandidateSubset = exchange.Subset,
             Headers = exchange.Headers,
+            Priority = objectives.PriorityOf(ObjectiveRegistry.ObjectiveOf(exchange.Headers)),
         };
-        var result = picker.Pick(request, pool.Snapshot());
+        var result = picker.Pick(request, pool.CandidateSnapshot());
         activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
         switch (result.Outcome)
         {
@@ -194,12 +203,27 @@ internal sealed partial class ExternalProcessorService(
 
         var headers = DestinationResponse(destination);
         headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await output.WriteAsync(headers);
-
+        // The decision and the body go out in one flush: the proxy can do nothing before the last piece, and one write
+        // (one wake-up on its side) per decision instead of one per message saves a syscall and a thread hop each way.
         var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
-        for (var i = 0; i < pieces.Count; i++)
+        output.WriteOptions = BufferedWrite;
+        try
         {
-            await output.WriteAsync(StreamedRequestBody(pieces[i], i == pieces.Count - 1));
+            await output.WriteAsync(headers);
+            for (var i = 0; i < pieces.Count; i++)
+            {
+                var last = i == pieces.Count - 1;
+                if (last)
+                {
+                    output.WriteOptions = null;
+                }
+
+                await output.WriteAsync(StreamedRequestBody(pieces[i], last));
+            }
+        }
+        finally
+        {
+            output.WriteOptions = null;
         }
 
         return true;
@@ -216,10 +240,10 @@ internal sealed partial class ExternalProcessorService(
         },
     };
 
-    /// <summary>No body to read a prompt from: any endpoint will do, as upstream (prefer ones with fresh metrics).</summary>
+    /// <summary>No body to read a prompt from: any candidate will do, as upstream.</summary>
     private async Task<bool> AnswerWithoutBodyAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
     {
-        var endpoints = pool.Endpoints.Where(e => exchange.Subset is null || exchange.Subset.Contains(e.Address)).ToArray();
+        var endpoints = pool.CandidateSnapshot().Where(e => exchange.Subset is null || exchange.Subset.Contains(e.Address)).ToArray();
         if (endpoints.Length == 0)
         {
             await RefuseAsync(output, exchange, 503, "service_unavailable_error", ExtProcNames.ReasonNoEndpoints,
@@ -227,10 +251,8 @@ internal sealed partial class ExternalProcessorService(
             return false;
         }
 
-        var scraped = endpoints.Where(e => e.Metrics is not null).ToArray();
-        var choices = scraped.Length > 0 ? scraped : endpoints;
-        var chosen = choices[random.Next(choices.Length)];
-        exchange.Started(chosen, request: null);
+        var chosen = endpoints[random.Next(endpoints.Length)];
+        exchange.Started(pool.Find(chosen.Address), request: null);
         metrics.RecordRequest("", 0, "scheduled");
         await output.WriteAsync(DestinationResponse(chosen.Address));
         return true;
@@ -317,7 +339,7 @@ internal sealed partial class ExternalProcessorService(
     /// <summary>State of one ext_proc stream (one HTTP request).</summary>
     private sealed class Exchange
     {
-        private EndpointState? _inFlightOn;
+        private InFlightRequest? _inFlight;
         private SchedulingRequest? _request;
 
         public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
@@ -373,14 +395,13 @@ internal sealed partial class ExternalProcessorService(
         {
             Answered = true;
             _request = request;
-            _inFlightOn = endpoint;
-            endpoint?.RequestStarted();
+            _inFlight = endpoint?.RequestStarted();
         }
 
         /// <summary>The proxy fell back to another endpoint: move the in-flight count and teach the prefix index.</summary>
         public void OnServed(IEndpointPicker picker, EndpointPool pool)
         {
-            if (Served is not { Length: > 0 } served || _inFlightOn is null || served == _inFlightOn.Address)
+            if (Served is not { Length: > 0 } served || _inFlight is null || served == _inFlight.Address)
             {
                 return;
             }
@@ -390,15 +411,15 @@ internal sealed partial class ExternalProcessorService(
                 picker.RecordServed(_request, served);
             }
 
-            _inFlightOn.RequestCompleted();
-            _inFlightOn = pool.Find(served);
-            _inFlightOn?.RequestStarted();
+            _inFlight.Complete();
+            _inFlight = pool.Find(served)?.RequestStarted();
         }
 
+        /// <summary>End of the response, or of the stream (reset, cancel); idempotent.</summary>
         public void Complete()
         {
-            _inFlightOn?.RequestCompleted();
-            _inFlightOn = null;
+            _inFlight?.Complete();
+            _inFlight = null;
         }
     }
 }

@@ -15,6 +15,8 @@ internal readonly record struct ParsedInferenceRequest(string Model, string Prom
 /// </summary>
 internal static class InferenceRequestParser
 {
+    private const int PromptChunkChars = 8000;
+
     /// <summary>Parses; on failure returns false with a message fit for the client.</summary>
     public static bool TryParse(in ReadOnlySequence<byte> body, out ParsedInferenceRequest request, out string error)
     {
@@ -29,8 +31,10 @@ internal static class InferenceRequestParser
             }
 
             string model = "";
-            // Characters never outnumber UTF-8 bytes: one allocation up front instead of repeated doubling.
-            var prompt = new StringBuilder((int)Math.Min(body.Length, 4 * 1024 * 1024));
+            // Sized for a short prompt at once; a long one grows in StringBuilder's own chunks (≤ 8,000 chars), so no
+            // buffer lands on the large-object heap (> 85 KB): one sized for a 220 KB body did, every request, and
+            // drove gen2 collections (style-perf §B.6; issue 11).
+            var prompt = new StringBuilder((int)Math.Min(body.Length, PromptChunkChars));
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("model"u8))

@@ -11,6 +11,9 @@ public sealed class MetricsScrapeOptions
     /// <summary>Give up on one scrape after this long; the data then ages toward stale. Default 1 s (upstream's poll step timeout).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Consecutive failed scrapes after which an endpoint leaves the candidates (it returns with the next success). Default 3.</summary>
+    public int UnhealthyAfterFailures { get; set; } = 3;
+
     /// <summary>Path of the model server's metrics. Default <c>/metrics</c>.</summary>
     public string Path { get; set; } = "/metrics";
 

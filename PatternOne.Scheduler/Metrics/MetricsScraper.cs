@@ -5,8 +5,10 @@ namespace PatternOne.Scheduler.Metrics;
 
 /// <summary>
 /// One polling loop per endpoint: GET <c>/metrics</c> every interval, parse, publish an immutable
-/// <see cref="EndpointMetrics"/>. A failed scrape publishes nothing, so the last data ages and the saturation
-/// detector treats the endpoint as saturated once it is older than the staleness threshold (200 ms by default).
+/// <see cref="EndpointMetrics"/>. A failed scrape publishes nothing and counts a failure: the last data ages (what
+/// that means is the profile's staleness policy), and after <see cref="MetricsScrapeOptions.UnhealthyAfterFailures"/>
+/// failures in a row the endpoint leaves the pool's candidates until a scrape succeeds again. A slow answer is not a
+/// failure; only a refused, broken or timed-out one is.
 /// </summary>
 internal sealed partial class MetricsScraper(
     EndpointPool pool,
@@ -45,23 +47,28 @@ internal sealed partial class MetricsScraper(
         var settings = options.Value;
         var uri = new Uri($"{settings.Scheme}://{endpoint.Address}{settings.Path}");
         var client = httpClientFactory.CreateClient(HttpClientName);
-        var healthy = true;
+        var failing = false;
         using var timer = new PeriodicTimer(settings.Interval, timeProvider);
         try
         {
             do
             {
-                var ok = await ScrapeOnceAsync(client, uri, endpoint, settings.Timeout, stop.Token);
-                if (ok != healthy)
+                if (!await ScrapeOnceAsync(client, uri, endpoint, settings.Timeout, stop.Token))
                 {
-                    healthy = ok;
-                    if (ok)
+                    endpoint.RecordScrapeFailure();
+                }
+
+                var nowFailing = endpoint.Health == ScrapeHealth.Failing;
+                if (nowFailing != failing)
+                {
+                    failing = nowFailing;
+                    if (failing)
                     {
-                        LogScrapeRecovered(logger, endpoint.Address);
+                        LogScrapeFailing(logger, endpoint.Address, endpoint.ConsecutiveScrapeFailures);
                     }
                     else
                     {
-                        LogScrapeFailing(logger, endpoint.Address);
+                        LogScrapeRecovered(logger, endpoint.Address);
                     }
                 }
             }
@@ -83,6 +90,7 @@ internal sealed partial class MetricsScraper(
         attempt.CancelAfter(timeout);
         try
         {
+            var mark = endpoint.BeginScrape();
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseContentRead, attempt.Token);
             if (!response.IsSuccessStatusCode)
             {
@@ -95,7 +103,7 @@ internal sealed partial class MetricsScraper(
                 return false;
             }
 
-            endpoint.Metrics = metrics;
+            endpoint.Publish(metrics, mark);
             return true;
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -104,9 +112,9 @@ internal sealed partial class MetricsScraper(
         }
     }
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Scraping metrics of {Endpoint} is failing; its data will go stale and count as saturated")]
-    private static partial void LogScrapeFailing(ILogger logger, string endpoint);
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Scraping metrics of {Endpoint} failed {Failures} times in a row; it leaves the candidates until a scrape succeeds")]
+    private static partial void LogScrapeFailing(ILogger logger, string endpoint, int failures);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Scraping metrics of {Endpoint} recovered")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Scraping metrics of {Endpoint} recovered; it is a candidate again")]
     private static partial void LogScrapeRecovered(ILogger logger, string endpoint);
 }

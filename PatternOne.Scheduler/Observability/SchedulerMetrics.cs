@@ -1,7 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Filters;
+using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
 
@@ -31,16 +35,26 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     private readonly CounterFamily _picks = new("patternone_scheduler_picks_total", "Requests scheduled, by primary endpoint.");
     private readonly HistogramFamily _prefixHits = new("inference_extension_prefix_indexer_hit_ratio", "Share of a request's prefix blocks found on the picked endpoint.", RatioBuckets);
 
+    // Label sets rendered once: a pick reports every plugin, and rendering each label string anew cost the
+    // scheduler a StringBuilder and several strings per plugin per request (issue 11).
+    private const int MaxRememberedModels = 256;
+    private static readonly string SuccessLabels = PrometheusText.Labels(("status", "success"));
+    private static readonly string FailureLabels = PrometheusText.Labels(("status", "failure"));
+    private readonly ConcurrentDictionary<(string Point, string Type, string Name), string> _pluginLabels = new();
+    private readonly ConcurrentDictionary<string, string> _modelLabels = new(StringComparer.Ordinal);
+
     private readonly EndpointPool _pool;
+    private readonly TimeProvider _time;
     private readonly string _poolName;
     private readonly Meter _meter;
     private readonly Counter<long> _otelRequests;
     private readonly Histogram<double> _otelPick;
 
-    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions)
+    public SchedulerMetrics(EndpointPool pool, IOptions<InferencePoolOptions> poolOptions, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(poolOptions);
         _pool = pool;
+        _time = time;
         _poolName = poolOptions.Value.Name;
         _meter = new Meter(MeterName);
         _otelRequests = _meter.CreateCounter<long>("patternone.scheduler.requests", description: "Scheduling decisions by outcome.");
@@ -49,13 +63,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     }
 
     public void OnPluginCompleted(string extensionPoint, string pluginType, string pluginName, TimeSpan elapsed) =>
-        _plugins.Observe(PrometheusText.Labels(("extension_point", extensionPoint), ("plugin_type", pluginType), ("plugin_name", pluginName)), elapsed.TotalSeconds);
+        _plugins.Observe(_pluginLabels.GetOrAdd((extensionPoint, pluginType, pluginName), static key =>
+            PrometheusText.Labels(("extension_point", key.Point), ("plugin_type", key.Type), ("plugin_name", key.Name))), elapsed.TotalSeconds);
 
     public void OnPickCompleted(SchedulingResult result, TimeSpan elapsed)
     {
         ArgumentNullException.ThrowIfNull(result);
         _e2e.Observe("", elapsed.TotalSeconds);
-        _attempts.Increment(PrometheusText.Labels(("status", result.Outcome == SchedulingOutcome.Scheduled ? "success" : "failure")));
+        _attempts.Increment(result.Outcome == SchedulingOutcome.Scheduled ? SuccessLabels : FailureLabels);
         _otelPick.Record(elapsed.TotalSeconds);
         if (result.Outcome == SchedulingOutcome.Scheduled)
         {
@@ -71,7 +86,13 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     /// <summary>A request was routed (<paramref name="outcome"/> <c>scheduled</c>) or refused (the error code).</summary>
     public void RecordRequest(string model, long bodyBytes, string outcome, int? errorCode = null)
     {
-        var labels = PrometheusText.Labels(("model_name", model), ("target_model_name", model));
+        // Model names come from requests: remembered up to a bound, rendered afresh beyond it.
+        var labels = _modelLabels.TryGetValue(model, out var known) ? known : PrometheusText.Labels(("model_name", model), ("target_model_name", model));
+        if (known is null && _modelLabels.Count < MaxRememberedModels)
+        {
+            _modelLabels.TryAdd(model, labels);
+        }
+
         _otelRequests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         _sizes.Observe(labels, bodyBytes);
         if (errorCode is { } code)
@@ -111,6 +132,13 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.RunningRequests));
         PrometheusText.Gauge(output, "inference_pool_average_kv_cache_utilization", "Mean KV-cache use (0..1) over endpoints with metrics.", poolLabel,
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.KvCacheUsage));
+        var threshold = StalenessThreshold(picker);
+        var now = _time.GetUtcNow();
+        PrometheusText.Gauge(output, "inference_extension_flow_control_stale_endpoints",
+            $"Endpoints whose metrics are older than the staleness threshold ({threshold.TotalMilliseconds} ms) or missing.", poolLabel,
+            endpoints.Count(e => e.MetricsUpdatedAt is not { } at || now - at > threshold));
+        PrometheusText.Gauge(output, "patternone_scheduler_unhealthy_endpoints", "Endpoints whose scrapes keep failing; they are left out of the candidates.", poolLabel,
+            _pool.Endpoints.Count(e => e.Health == ScrapeHealth.Failing));
         PrometheusText.Header(output, "inference_pool_per_pod_queue_size", "Waiting requests per endpoint.", "gauge");
         foreach (var endpoint in withMetrics)
         {
@@ -154,7 +182,14 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         ("inference_extension_prefix_indexer_size", "llm_d_epp_prefix_indexer_size"),
         ("inference_extension_prefix_indexer_hit_ratio", "llm_d_epp_prefix_indexer_hit_ratio"),
         ("inference_extension_info", "llm_d_epp_info"),
+        ("inference_extension_flow_control_stale_endpoints", "llm_d_epp_flow_control_stale_endpoints"),
     ];
+
+    /// <summary>The profile's staleness threshold (its admission detector's, else its utilization filter's, else the default).</summary>
+    internal static TimeSpan StalenessThreshold(IEndpointPicker picker) =>
+        picker is EndpointPicker concrete
+            ? (concrete.Admission ?? concrete.Filters.OfType<SaturationFilter>().FirstOrDefault()?.Thresholds ?? new SaturationThresholds()).MetricsStalenessThreshold
+            : new SaturationThresholds().MetricsStalenessThreshold;
 
     public void Dispose() => _meter.Dispose();
 }

@@ -7,12 +7,16 @@ namespace PatternOne.Scheduler.Scheduling;
 /// One scheduling profile, run per request:
 /// <code>
 ///  1. candidates = endpoints ∩ subset hint            (none → NoEndpoints / 503)
-///  2. admission: every candidate saturated?           (yes → Saturated / 429)
-///  3. filters, in order                               (none left → Saturated / 429)
+///  2. admission: sheddable (priority &lt; 0) and every
+///     candidate saturated?                            (yes → Saturated / 429)
+///  3. filters, in order; one that leaves none         (sheddable → Saturated / 429;
+///                                                      otherwise it is undone: fail open)
 ///  4. total(e) = Σ weightₛ · clamp01(scoreₛ(e))        (not normalised by Σ weights, as upstream)
 ///  5. picker → primary + fallbacks
 ///  6. learners (prefix index) learn the primary
 /// </code>
+/// Only sheddable requests are ever refused as saturated, as upstream's legacy admission (flow control off): every
+/// other request is admitted and queues inside vLLM, which is what a plain load balancer would do with it too.
 /// </summary>
 internal sealed class EndpointPicker : IEndpointPicker
 {
@@ -53,7 +57,7 @@ internal sealed class EndpointPicker : IEndpointPicker
 
     public IPicker Picker => _picker;
 
-    /// <summary>Admission thresholds; <see langword="null"/> when the profile never rejects as saturated.</summary>
+    /// <summary>Admission thresholds for sheddable requests; <see langword="null"/> when the profile never rejects as saturated.</summary>
     public SaturationThresholds? Admission => _admission;
 
     public SchedulingResult Pick(SchedulingRequest request, IReadOnlyList<EndpointSnapshot> endpoints)
@@ -119,19 +123,31 @@ internal sealed class EndpointPicker : IEndpointPicker
             }
         }
 
-        if (_admission is not null && _admission.IsPoolSaturated(candidates, context.Now))
+        if (request.IsSheddable && _admission is not null && _admission.IsPoolSaturated(candidates, context.Now))
         {
-            return Rejected(SchedulingOutcome.Saturated, "Every endpoint of the inference pool is saturated.");
+            return Rejected(SchedulingOutcome.Saturated, "Every endpoint of the inference pool is saturated; sheddable requests are refused.");
         }
 
+        EndpointSnapshot[]? beforeFilter = null;
         foreach (var filter in _filters)
         {
+            if (!request.IsSheddable)
+            {
+                beforeFilter = [.. candidates];
+            }
+
             var started = _observer is null ? 0 : Stopwatch.GetTimestamp();
             filter.Filter(context, candidates);
             _observer?.OnPluginCompleted("Filter", filter.Type, filter.Name, Stopwatch.GetElapsedTime(started));
             if (candidates.Count == 0)
             {
-                return Rejected(SchedulingOutcome.Saturated, $"Filter '{filter.Name}' removed every endpoint.");
+                if (beforeFilter is null)
+                {
+                    return Rejected(SchedulingOutcome.Saturated, $"Filter '{filter.Name}' removed every endpoint; sheddable requests are refused.");
+                }
+
+                // A filter may narrow the choice but never refuse traffic that upstream would admit.
+                candidates.AddRange(beforeFilter);
             }
         }
 

@@ -19,8 +19,21 @@ public sealed record EndpointSnapshot
     /// <summary><c>vllm:kv_cache_usage_perc</c>, 0..1.</summary>
     public double KvCacheUsage { get; init; }
 
-    /// <summary>Requests this scheduler routed to the endpoint whose response has not finished.</summary>
+    /// <summary>Requests this scheduler routed to the endpoint whose response has not finished (never stale; read by <c>active-request-scorer</c>).</summary>
     public int InFlightRequests { get; init; }
+
+    /// <summary>
+    /// Requests this scheduler routed to the endpoint after the scrape that produced <see cref="WaitingRequests"/>
+    /// began: the scrape cannot have seen them yet. Zero again with every scrape.
+    /// </summary>
+    public int RoutedSinceScrape { get; init; }
+
+    /// <summary>
+    /// The queue a request routed now would join, as best known: <see cref="WaitingRequests"/> + <see cref="RoutedSinceScrape"/>.
+    /// The queue scorers and the saturation detector read this, so a burst inside one scrape interval sees its own
+    /// earlier picks instead of herding onto whichever endpoint looked best at the last scrape.
+    /// </summary>
+    public int QueueEstimate => WaitingRequests + RoutedSinceScrape;
 
     /// <summary>When the metrics above were scraped; <see langword="null"/> if never (counts as stale, hence saturated).</summary>
     public DateTimeOffset? MetricsUpdatedAt { get; init; }

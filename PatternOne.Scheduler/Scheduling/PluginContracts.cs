@@ -10,7 +10,10 @@ public interface ISchedulingPlugin
     string Name { get; }
 }
 
-/// <summary>Removes candidates. Filters run in order; an empty result ends the pick as saturated (429).</summary>
+/// <summary>
+/// Removes candidates. Filters run in order. A filter that removes every candidate ends the pick as saturated (429)
+/// for a sheddable request; for any other request the pipeline undoes it (fails open).
+/// </summary>
 public interface IFilter : ISchedulingPlugin
 {
     void Filter(SchedulingContext context, List<EndpointSnapshot> candidates);

@@ -56,6 +56,20 @@ public sealed class PluginParameters
         return bool.TryParse(text, out var value) ? value : throw Invalid(key, text, "true or false");
     }
 
+    /// <summary>One of <typeparamref name="TEnum"/>'s names, case-insensitive (configs write them lower-case: <c>ignore</c>).</summary>
+    public TEnum GetEnum<TEnum>(string key, TEnum defaultValue) where TEnum : struct, Enum
+    {
+        if (!TryGetText(key, out var text))
+        {
+            return defaultValue;
+        }
+
+        var match = Enum.GetNames<TEnum>().FirstOrDefault(name => string.Equals(name, text.Trim(), StringComparison.OrdinalIgnoreCase));
+        return match is not null
+            ? Enum.Parse<TEnum>(match)
+            : throw Invalid(key, text, $"one of {string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}");
+    }
+
     /// <summary>Accepts Go-style durations (<c>200ms</c>, <c>2s</c>, <c>1m</c>) or a plain number of milliseconds.</summary>
     public TimeSpan GetDuration(string key, TimeSpan defaultValue)
     {

@@ -21,6 +21,15 @@ public sealed record SchedulingRequest
     /// </summary>
     public IReadOnlyCollection<string>? CandidateSubset { get; init; }
 
+    /// <summary>
+    /// The priority of the request's inference objective (header <c>x-llm-d-inference-objective</c>); 0 without one.
+    /// Negative means <see cref="IsSheddable"/>: only such requests are refused while the pool is saturated.
+    /// </summary>
+    public int Priority { get; init; }
+
+    /// <summary>Priority below zero: upstream's "sheddable" traffic, the only kind admission may refuse with 429.</summary>
+    public bool IsSheddable => Priority < 0;
+
     /// <summary>Request headers, lower-cased names. Plugins may read them (e.g. objectives); empty by default.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyHeaders;
 

@@ -9,7 +9,7 @@ public enum SchedulingOutcome
     /// <summary>The pool (or the subset hint) holds no endpoint: HTTP 503, <c>rejected-no-endpoints</c>.</summary>
     NoEndpoints,
 
-    /// <summary>Every endpoint is saturated, or the filters removed all of them: HTTP 429, <c>rejected-saturated</c>.</summary>
+    /// <summary>A sheddable request (priority &lt; 0) met a saturated pool, or filters that removed every endpoint: HTTP 429, <c>rejected-saturated</c>.</summary>
     Saturated,
 }
 

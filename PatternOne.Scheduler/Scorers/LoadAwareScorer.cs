@@ -21,7 +21,7 @@ internal sealed class LoadAwareScorer(string name, int threshold) : IScorer
     {
         for (var i = 0; i < candidates.Count; i++)
         {
-            var queue = candidates[i].WaitingRequests;
+            var queue = candidates[i].QueueEstimate;
             scores[i] = queue <= 0 ? 0.5 : queue >= Threshold ? 0.0 : 0.5 * (1.0 - (double)queue / Threshold);
         }
     }

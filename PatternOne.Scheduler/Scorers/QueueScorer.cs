@@ -2,7 +2,10 @@ using PatternOne.Scheduler.Scheduling;
 
 namespace PatternOne.Scheduler.Scorers;
 
-/// <summary><c>queue-scorer</c>: <c>(maxQ − q) / (maxQ − minQ)</c> over the candidates' waiting queues; all equal → 1.</summary>
+/// <summary>
+/// <c>queue-scorer</c>: <c>(maxQ − q) / (maxQ − minQ)</c> over the candidates' queues; all equal → 1. The queue is
+/// <see cref="EndpointSnapshot.QueueEstimate"/>: scraped waiting plus the requests routed since that scrape.
+/// </summary>
 internal sealed class QueueScorer(string name) : IScorer
 {
     public string Type => PluginTypes.QueueScorer;
@@ -20,14 +23,14 @@ internal sealed class QueueScorer(string name) : IScorer
         var max = int.MinValue;
         for (var i = 0; i < candidates.Count; i++)
         {
-            var queue = candidates[i].WaitingRequests;
+            var queue = candidates[i].QueueEstimate;
             min = Math.Min(min, queue);
             max = Math.Max(max, queue);
         }
 
         for (var i = 0; i < candidates.Count; i++)
         {
-            scores[i] = max == min ? 1.0 : (double)(max - candidates[i].WaitingRequests) / (max - min);
+            scores[i] = max == min ? 1.0 : (double)(max - candidates[i].QueueEstimate) / (max - min);
         }
     }
 }

@@ -35,9 +35,13 @@ internal sealed class EnvoyClient : IAsyncDisposable
 
     public Task SendAsync(ProcessingRequest request) => _call.RequestStream.WriteAsync(request).WaitAsync(_timeout);
 
-    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, Metadata? metadata = null) => SendAsync(new ProcessingRequest
+    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, Metadata? metadata = null, params (string Key, string Value)[] extraHeaders) => SendAsync(new ProcessingRequest
     {
-        RequestHeaders = new HttpHeaders { Headers = HeaderMap((":method", method), (":path", path), (":authority", "gateway"), ("content-type", "application/json"), ("x-request-id", "req-1")), EndOfStream = endOfStream },
+        RequestHeaders = new HttpHeaders
+        {
+            Headers = HeaderMap([(":method", method), (":path", path), (":authority", "gateway"), ("content-type", "application/json"), ("x-request-id", "req-1"), .. extraHeaders]),
+            EndOfStream = endOfStream,
+        },
         MetadataContext = metadata,
     });
 
@@ -63,6 +67,9 @@ internal sealed class EnvoyClient : IAsyncDisposable
     }
 
     public Task CompleteAsync() => _call.RequestStream.CompleteAsync().WaitAsync(_timeout);
+
+    /// <summary>Resets the stream (RST_STREAM), as a proxy does when the downstream connection breaks.</summary>
+    public void Reset() => _call.Dispose();
 
     public static HeaderMap HeaderMap(params (string Key, string Value)[] headers)
     {

@@ -13,7 +13,11 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     private static readonly string[] PoolEndpoints = ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"];
     private SchedulerTestHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await SchedulerTestHost.StartAsync(PoolEndpoints);
+    public async Task InitializeAsync() => _host = await SchedulerTestHost.StartAsync(PoolEndpoints, new Dictionary<string, string?>
+    {
+        ["InferencePool:Objectives:batch:Priority"] = "-1",
+        ["InferencePool:Objectives:interactive:Priority"] = "10",
+    });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -163,32 +167,98 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         Assert.Null(await envoy.ReceiveAsync());
     }
 
-    [Fact]
-    public async Task SaturatedPool_Gets429WithDroppedReason()
+    [Theory]
+    [InlineData(ExtProcNames.ObjectiveHeader)]
+    [InlineData(ExtProcNames.LegacyObjectiveHeader)]
+    public async Task SaturatedPool_RefusesASheddableRequestWith429_AndServesOthers(string objectiveHeader)
     {
         _host.SetMetrics(waiting: 50);
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
-
-        var immediate = await AssertImmediateAsync(envoy, 429);
+        await using var sheddable = await SendCompletionAsync((objectiveHeader, "batch"));
+        var immediate = await AssertImmediateAsync(sheddable, 429);
         Assert.Equal(ExtProcNames.ReasonSaturated, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
         Assert.Equal("1", EnvoyClient.Header(immediate.Headers, "retry-after"));
         Assert.Equal("rate_limit_error", ErrorField(immediate, "type"));
+
+        foreach (var headers in new[] { Array.Empty<(string, string)>(), [(objectiveHeader, "interactive")], [(objectiveHeader, "not-configured")] })
+        {
+            await using var envoy = await SendCompletionAsync(headers);
+            var response = await envoy.ReceiveAsync();
+            Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, response!.ResponseCase);
+            Assert.Contains(EnvoyClient.Header(response.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0], PoolEndpoints);
+        }
     }
 
     [Fact]
-    public async Task StaleMetrics_CountAsSaturated()
+    public async Task StaleMetrics_WithPolicyIgnore_StillPick()
     {
         _host.SetMetrics();
-        _host.Time.Advance(TimeSpan.FromMilliseconds(201));
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+        _host.Time.Advance(TimeSpan.FromSeconds(5));
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+        await using var envoy = await SendCompletionAsync(("x-llm-d-inference-objective", "batch"));
+        var response = await envoy.ReceiveAsync();
 
-        await AssertImmediateAsync(envoy, 429);
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, response!.ResponseCase);
+    }
+
+    [Fact]
+    public async Task InFlightCount_RisesOnPick_AndFallsAtTheResponsesEndOfStream()
+    {
+        _host.SetMetrics();
+        await using var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+
+        await envoy.SendAsync(new ProcessingRequest { ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) } });
+        await envoy.ReceiveAsync();
+        Assert.Equal(1, endpoint.InFlightRequests);
+        await envoy.SendAsync(new ProcessingRequest { ResponseBody = new HttpBody { Body = ByteString.CopyFromUtf8("{}"), EndOfStream = true } });
+        await envoy.ReceiveAsync();
+
+        Assert.Equal(0, endpoint.InFlightRequests);
+    }
+
+    [Fact]
+    public async Task InFlightCount_FallsWhenTheStreamIsReset()
+    {
+        _host.SetMetrics();
+        var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+
+        envoy.Reset();
+
+        await Eventually.HoldsAsync(() => endpoint.InFlightRequests == 0, SchedulerTestHost.Timeout, "the reset stream completes its request");
+    }
+
+    [Fact]
+    public async Task InFlightCount_FallsWhenTheClientGoesAwayBeforeTheResponse()
+    {
+        _host.SetMetrics();
+        await using var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+
+        // The downstream client cancelled: the proxy ends its side of the stream without any response phase.
+        await envoy.CompleteAsync();
+
+        Assert.Null(await envoy.ReceiveAsync());
+        await Eventually.HoldsAsync(() => endpoint.InFlightRequests == 0, SchedulerTestHost.Timeout, "the cancelled request completes");
+    }
+
+    [Fact]
+    public async Task InFlightEntry_WhoseCompletionNeverComes_ExpiresAfterTheTtl()
+    {
+        _host.SetMetrics();
+        await using var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+
+        _host.Time.Advance(new PatternOne.Scheduler.SchedulerOptions().InFlightTtl - TimeSpan.FromSeconds(1));
+        Assert.Equal(1, endpoint.InFlightRequests);
+        _host.Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(0, endpoint.InFlightRequests);
     }
 
     [Fact]
@@ -242,16 +312,21 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
 
     [Theory]
     [InlineData("")]
-    [InlineData("liveness")]
     [InlineData("readiness")]
     [InlineData(ExtProcNames.ServiceName)]
-    public async Task GrpcHealth_ServesEveryUpstreamServiceName(string service)
+    public async Task GrpcHealth_ServesEveryUpstreamServiceName_OnceAnEndpointsMetricsWereScraped(string service)
     {
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_host.HealthPort}");
+        var health = new Health.HealthClient(channel);
+        async Task<HealthCheckResponse.Types.ServingStatus> StatusAsync(string name) =>
+            (await health.CheckAsync(new HealthCheckRequest { Service = name }).ResponseAsync.WaitAsync(SchedulerTestHost.Timeout)).Status;
 
-        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service }).ResponseAsync.WaitAsync(SchedulerTestHost.Timeout);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await StatusAsync(service));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusAsync("liveness"));
 
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+        _host.SetMetrics();
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusAsync(service));
     }
 
     [Fact]
@@ -276,6 +351,27 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         Assert.Contains("inference_extension_scheduler_attempts_total{status=\"success\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("llm_d_epp_request_total{model_name=\"m\",target_model_name=\"m\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("llm_d_epp_ready_endpoints{name=\"qwen2-3b-pattern1\"} 3", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends a small completion request through a new stream; the caller reads the answer.</summary>
+    private async Task<EnvoyClient> SendCompletionAsync(params (string Key, string Value)[] headers)
+    {
+        var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false, metadata: null, headers);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+        return envoy;
+    }
+
+    /// <summary>Reads the headers answer and the re-emitted body; returns the primary endpoint's state.</summary>
+    private async Task<PatternOne.Scheduler.Metrics.EndpointState> PickedEndpointAsync(EnvoyClient envoy)
+    {
+        var headers = await envoy.ReceiveAsync();
+        var primary = EnvoyClient.Header(headers!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0];
+        while (!(await envoy.ReceiveAsync())!.RequestBody.Response.BodyMutation.StreamedResponse.EndOfStream)
+        {
+        }
+
+        return _host.Pool.Find(primary)!;
     }
 
     private static async Task<ImmediateResponse> AssertImmediateAsync(EnvoyClient envoy, int status)

@@ -54,25 +54,32 @@ public sealed class MetricsScraperTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task FailingScrapes_LetTheDataGoStale_WhichCountsAsSaturated()
+    public async Task FailingScrapes_MakeTheEndpointUnhealthy_UntilAScrapeSucceedsAgain()
     {
         var pool = new EndpointPool();
-        var thresholds = new SaturationThresholds();
+        var stalenessCounts = new SaturationThresholds { StalenessPolicy = StalenessPolicy.Saturated };
         using var scraper = Scraper(pool);
         await scraper.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        pool.Replace([Address]);
-        var endpoint = pool.Endpoints.Single();
-        // Fresh data (scraped within the staleness threshold) is not saturated; waited for, since a loaded machine may
-        // delay the first scrapes.
-        await Eventually.HoldsAsync(() => endpoint.Metrics is not null && !thresholds.IsSaturated(endpoint.ToSnapshot(), TimeProvider.System.GetUtcNow()),
+        pool.Replace([Address, "127.0.0.1:1"]);
+        var endpoint = pool.Find(Address)!;
+        // Waited for, since a loaded machine may delay the first scrapes.
+        await Eventually.HoldsAsync(() => endpoint.Health == ScrapeHealth.Healthy && !stalenessCounts.IsSaturated(endpoint.ToSnapshot(), TimeProvider.System.GetUtcNow()),
             Timeout, "fresh metrics count as capacity");
+        await Eventually.HoldsAsync(() => pool.Find("127.0.0.1:1")!.Health == ScrapeHealth.Failing, Timeout, "the unreachable endpoint is failing");
+        Assert.Equal([Address], pool.CandidateSnapshot().Select(e => e.Address));
 
         _metricsText = null;
         var lastGood = endpoint.Metrics!.ScrapedAt;
 
-        await Eventually.HoldsAsync(() => thresholds.IsSaturated(endpoint.ToSnapshot(), TimeProvider.System.GetUtcNow()), Timeout, "the metrics go stale");
+        await Eventually.HoldsAsync(() => endpoint.Health == ScrapeHealth.Failing, Timeout, "repeated failures make it unhealthy");
         // No scrape succeeded after the page went away (one already in flight may still have landed just after).
         Assert.InRange(endpoint.Metrics!.ScrapedAt, lastGood, lastGood.AddSeconds(1));
+        // Every endpoint failing: the pool fails open rather than routing nowhere.
+        Assert.Equal(2, pool.CandidateSnapshot().Length);
+
+        _metricsText = "vllm:num_requests_waiting 1\nvllm:num_requests_running 1\n";
+        await Eventually.HoldsAsync(() => endpoint.Health == ScrapeHealth.Healthy, Timeout, "a successful scrape brings it back");
+        Assert.Equal([Address], pool.CandidateSnapshot().Select(e => e.Address));
         await scraper.StopAsync(CancellationToken.None).WaitAsync(Timeout);
     }
 

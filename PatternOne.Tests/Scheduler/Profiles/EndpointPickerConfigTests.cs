@@ -1,3 +1,4 @@
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
@@ -30,6 +31,38 @@ public class EndpointPickerConfigTests
         Assert.Equal(5, picker.Admission.QueueDepthThreshold);
         Assert.Equal(0.8, picker.Admission.KvCacheUtilThreshold);
         Assert.Equal(TimeSpan.FromMilliseconds(200), picker.Admission.MetricsStalenessThreshold);
+        Assert.Equal(StalenessPolicy.Ignore, picker.Admission.StalenessPolicy);
+    }
+
+    [Theory]
+    [InlineData("ignore", StalenessPolicy.Ignore)]
+    [InlineData("Saturated", StalenessPolicy.Saturated)]
+    public void UtilizationDetector_ReadsTheStalenessPolicy(string text, StalenessPolicy expected)
+    {
+        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml($$"""
+            plugins:
+            - type: utilization-detector
+              parameters:
+                stalenessPolicy: {{text}}
+            saturationDetector: {pluginRef: utilization-detector}
+            schedulingProfiles:
+            - {name: p, plugins: [{pluginRef: utilization-detector}]}
+            """);
+
+        Assert.Equal(expected, picker.Admission!.StalenessPolicy);
+    }
+
+    [Fact]
+    public void UtilizationDetector_WithAnUnknownStalenessPolicy_NamesTheChoices()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => EndpointPickerFactory.FromYaml("""
+            plugins:
+            - {type: utilization-detector, parameters: {stalenessPolicy: sometimes}}
+            schedulingProfiles:
+            - {name: p, plugins: [{pluginRef: utilization-detector}]}
+            """));
+
+        Assert.Contains("'stalenessPolicy' is 'sometimes', expected one of ignore, saturated", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

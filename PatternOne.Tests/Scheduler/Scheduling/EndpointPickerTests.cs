@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using static PatternOne.Tests.Scheduler.SchedulingTestData;
@@ -39,26 +40,58 @@ public class EndpointPickerTests
     }
 
     [Theory]
-    [InlineData(6, 0.1, 0)]
-    [InlineData(0, 0.81, 0)]
-    [InlineData(0, 0.1, 201)]
-    public void Pick_WhenEveryEndpointIsSaturated_ReportsSaturated(int waiting, double kv, int ageMilliseconds)
+    [InlineData(6, 0.1)]
+    [InlineData(0, 0.81)]
+    public void Pick_SaturatedPool_RefusesOnlySheddableRequests(int waiting, double kv)
     {
-        var endpoints = Enumerable.Range(1, 3)
-            .Select(i => Endpoint($"10.0.0.{i}:8000", waiting: waiting, kv: kv, updatedAt: Now.AddMilliseconds(-ageMilliseconds)))
-            .ToArray();
+        var endpoints = Enumerable.Range(1, 3).Select(i => Endpoint($"10.0.0.{i}:8000", waiting: waiting, kv: kv)).ToArray();
+        var picker = Default();
 
-        var result = Default().Pick(Request("hello"), endpoints);
-
-        Assert.Equal(SchedulingOutcome.Saturated, result.Outcome);
+        Assert.Equal(SchedulingOutcome.Saturated, picker.Pick(Request("hello") with { Priority = -1 }, endpoints).Outcome);
+        Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("hello"), endpoints).Outcome);
+        Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("hello") with { Priority = 10 }, endpoints).Outcome);
     }
 
     [Fact]
-    public void Pick_NeverScraped_CountsAsSaturated()
+    public void Pick_FilterThatDropsEveryEndpoint_FailsOpenForNonSheddableRequests()
     {
-        var endpoints = new[] { new EndpointSnapshot { Address = "10.0.0.1:8000" } };
+        var picker = new EndpointPicker("p", [new DropEverything()], [], new MaxScorePicker("max-score-picker", 1), admission: null,
+            new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        EndpointSnapshot[] endpoints = [Endpoint("a:1"), Endpoint("b:1")];
 
-        Assert.Equal(SchedulingOutcome.Saturated, Default().Pick(Request("hello"), endpoints).Outcome);
+        Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("x"), endpoints).Outcome);
+        Assert.Equal(SchedulingOutcome.Saturated, picker.Pick(Request("x") with { Priority = -5 }, endpoints).Outcome);
+    }
+
+    [Fact]
+    public void Pick_UtilizationFilter_KeepsEveryoneWhenAllAreSaturated()
+    {
+        EndpointSnapshot[] endpoints = [Endpoint("a:1", waiting: 9), Endpoint("b:1", kv: 0.95)];
+
+        var result = Default().Pick(Request("x"), endpoints);
+
+        Assert.Equal(["a:1", "b:1"], result.Endpoints.Select(e => e.Address).Order());
+    }
+
+    [Fact]
+    public void Pick_StaleMetrics_AreIgnoredByDefault()
+    {
+        EndpointSnapshot[] endpoints = [Endpoint("a:1", updatedAt: Now.AddSeconds(-5)), new EndpointSnapshot { Address = "b:1" }];
+
+        var result = Default().Pick(Request("hello") with { Priority = -1 }, endpoints);
+
+        Assert.Equal(SchedulingOutcome.Scheduled, result.Outcome);
+    }
+
+    [Fact]
+    public void Pick_StaleMetrics_CountAsSaturated_WithThePolicySaturated()
+    {
+        var picker = EndpointPickerFactory.FromYaml(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).Replace("stalenessPolicy: ignore", "stalenessPolicy: saturated", StringComparison.Ordinal),
+            new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        EndpointSnapshot[] endpoints = [Endpoint("a:1", updatedAt: Now.AddMilliseconds(-201)), new EndpointSnapshot { Address = "b:1" }];
+
+        Assert.Equal(SchedulingOutcome.Saturated, picker.Pick(Request("hello") with { Priority = -1 }, endpoints).Outcome);
+        Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("hello"), endpoints).Outcome);
     }
 
     [Fact]
@@ -66,7 +99,7 @@ public class EndpointPickerTests
     {
         var endpoints = new[]
         {
-            Endpoint("10.0.0.1:8000", updatedAt: Now.AddSeconds(-5)),
+            Endpoint("10.0.0.1:8000", waiting: 6),
             Endpoint("10.0.0.2:8000", waiting: 3),
         };
 
@@ -195,6 +228,15 @@ public class EndpointPickerTests
         EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1234) });
 
     private static SchedulingRequest Request(string prompt) => new() { Model = "Qwen/Qwen2.5-3B-Instruct", Prompt = prompt };
+
+    private sealed class DropEverything : IFilter
+    {
+        public string Type => "drop-everything";
+
+        public string Name => Type;
+
+        public void Filter(SchedulingContext context, List<EndpointSnapshot> candidates) => candidates.Clear();
+    }
 
     private sealed class RecordingObserver : ISchedulingObserver
     {

@@ -1,0 +1,134 @@
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using PatternOne.Scheduler.Profiles;
+using PatternOne.Scheduler.Scheduling;
+using Xunit.Abstractions;
+using static PatternOne.Tests.Scheduler.SchedulingTestData;
+
+namespace PatternOne.Tests.Scheduler.Scheduling;
+
+/// <summary>
+/// A burst inside one scrape window: 40 picks see the same scraped metrics; only what the scheduler itself counts
+/// (requests it routed) changes between them. Compares three ways of using that count — none (scraped metrics only),
+/// queue = scraped waiting + routed since the scrape (the default profile's queue-scorer and saturation detector),
+/// and the default profile plus an active-request scorer (weight 2) over in-flight requests — and checks that the
+/// default spreads both kinds of burst. The figures are written to the test output.
+/// </summary>
+public sealed class BurstSpreadTests(ITestOutputHelper output)
+{
+    private const int Burst = 40;
+    private const int Replicas = 3;
+
+    public enum Accounting
+    {
+        ScrapedOnly,
+        QueuePlusRoutedSinceScrape,
+        ActiveRequestScorer,
+    }
+
+    [Fact]
+    public void DefaultProfile_CountsRequestsRoutedSinceTheScrape_InItsQueue()
+    {
+        var picker = EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = new FakeTimeProvider(Now), Random = new Random(1) });
+        EndpointSnapshot[] endpoints = [Endpoint("a:1") with { RoutedSinceScrape = 1 }, Endpoint("b:1")];
+
+        Assert.All(Enumerable.Range(0, 10), i => Assert.Equal("b:1", picker.Pick(new SchedulingRequest { Prompt = $"p{i}" }, endpoints).Primary.Address));
+    }
+
+    [Theory]
+    [InlineData(Accounting.ScrapedOnly)]
+    [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
+    [InlineData(Accounting.ActiveRequestScorer)]
+    public void DistinctPrompts(Accounting accounting)
+    {
+        var spread = Run(accounting, seed => Enumerable.Range(0, Burst).Select(i => Text(seed * 1000 + i, 7_600)).ToArray());
+
+        if (accounting != Accounting.ScrapedOnly)
+        {
+            // Every pick sees who got the previous ones: the burst splits 14/13/13 whatever the tie-breaks.
+            Assert.All(spread, counts => Assert.True(counts.Max() - counts.Min() <= 1, string.Join('/', counts)));
+        }
+        else
+        {
+            Assert.All(spread, counts => Assert.Equal(Burst, counts.Sum()));
+        }
+    }
+
+    [Theory]
+    [InlineData(Accounting.ScrapedOnly)]
+    [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
+    [InlineData(Accounting.ActiveRequestScorer)]
+    public void SharedSystemPrompt(Accounting accounting)
+    {
+        var spread = Run(accounting, seed =>
+        {
+            var system = Text(seed, 6_000);
+            return Enumerable.Range(0, Burst).Select(i => system + Text(seed * 1000 + i, 1_600)).ToArray();
+        });
+
+        if (accounting == Accounting.QueuePlusRoutedSinceScrape)
+        {
+            // Prefix affinity holds the first requests on one endpoint until its estimated queue passes the saturation
+            // filter's threshold (5); then the burst spills over, and every endpoint ends up with a share.
+            Assert.All(spread, counts => Assert.True(counts.Min() >= 6, string.Join('/', counts)));
+        }
+        else
+        {
+            // Neither scraped metrics nor an in-flight scorer at weight 2 outweighs a 79% prefix match (3 × 0.79):
+            // the whole burst lands on one endpoint.
+            Assert.All(spread, counts => Assert.Equal(Burst, counts.Max()));
+        }
+    }
+
+    /// <summary>Ten bursts (seeds); returns the per-endpoint counts of each and writes them to the output.</summary>
+    private List<int[]> Run(Accounting accounting, Func<int, string[]> prompts)
+    {
+        var results = new List<int[]>();
+        for (var seed = 1; seed <= 10; seed++)
+        {
+            var time = new FakeTimeProvider(Now);
+            var yaml = BuiltInProfiles.GetYaml(BuiltInProfiles.Default);
+            if (accounting == Accounting.ActiveRequestScorer)
+            {
+                yaml = yaml.Replace("- type: queue-scorer\n", "- type: queue-scorer\n- type: active-request-scorer\n", StringComparison.Ordinal)
+                    .Replace("  - {pluginRef: queue-scorer, weight: 2}\n", "  - {pluginRef: queue-scorer, weight: 2}\n  - {pluginRef: active-request-scorer, weight: 2}\n", StringComparison.Ordinal);
+            }
+
+            var picker = EndpointPickerFactory.FromYaml(yaml, new EndpointPickerOptions { TimeProvider = time, Random = new Random(seed) });
+            var counts = new int[Replicas];
+            foreach (var prompt in prompts(seed))
+            {
+                var snapshots = Enumerable.Range(0, Replicas).Select(i => Endpoint(
+                    $"10.0.0.{i + 1}:8000",
+                    kv: 0.05,
+                    inFlight: accounting == Accounting.ActiveRequestScorer ? counts[i] : 0) with
+                {
+                    RoutedSinceScrape = accounting == Accounting.QueuePlusRoutedSinceScrape ? counts[i] : 0,
+                }).ToArray();
+                var result = picker.Pick(new SchedulingRequest { Model = "m", Prompt = prompt }, snapshots);
+                counts[Array.FindIndex(snapshots, s => s.Address == result.Primary.Address)]++;
+            }
+
+            results.Add(counts);
+        }
+
+        output.WriteLine($"{accounting}: {string.Join("  ", results.Select(c => string.Join('/', c)))}; mean busiest {results.Average(c => c.Max()):0.0} of {Burst}");
+        return results;
+    }
+
+    private static string Text(int seed, int characters)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder($"Document {seed}. ");
+        while (text.Length < characters)
+        {
+            text.Append((char)('a' + random.Next(26)));
+            if (random.Next(6) == 0)
+            {
+                text.Append(' ');
+            }
+        }
+
+        return text.ToString();
+    }
+}
