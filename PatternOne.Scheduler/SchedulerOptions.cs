@@ -16,6 +16,13 @@ public sealed class SchedulerOptions
     /// <summary>Prometheus <c>/metrics</c> plus HTTP <c>/health</c> and <c>/alive</c>. Default 9090 (upstream <c>--metrics-port</c>).</summary>
     public int MetricsPort { get; set; } = 9090;
 
+    /// <summary>
+    /// Operator port on the loopback interface only (<c>GET|POST /admin/profile</c>: read or switch the built-in profile
+    /// without a restart); 0, the default, serves none. Loopback keeps it off the network: locally the AppHost calls
+    /// it, in a cluster <c>kubectl port-forward</c> reaches it.
+    /// </summary>
+    public int AdminPort { get; set; }
+
     /// <summary>Optional path of an EndpointPickerConfig YAML file; when set it wins over <see cref="Profile"/>.</summary>
     public string? ConfigFile { get; set; }
 

@@ -42,6 +42,7 @@ public static class SchedulerServiceExtensions
         services.AddSingleton<ObjectiveRegistry>();
         services.AddSingleton<SchedulerMetrics>();
         services.AddSingleton(CreatePicker);
+        services.AddSingleton<IEndpointPicker>(sp => sp.GetRequiredService<SwitchableEndpointPicker>());
 
         var discovery = builder.Configuration.GetValue($"{InferencePoolOptions.SectionName}:Discovery", DiscoveryMode.Static);
         if (discovery == DiscoveryMode.Kubernetes)
@@ -92,11 +93,16 @@ public static class SchedulerServiceExtensions
         app.MapGet("/metrics", (SchedulerMetrics metrics, IEndpointPicker picker) =>
                 Results.Text(metrics.Render(picker), PrometheusText.ContentType))
             .RequireHost($"*:{options.MetricsPort}");
+        if (options.AdminPort != 0)
+        {
+            app.MapProfileAdmin().RequireHost($"*:{options.AdminPort}");
+        }
+
         app.MapDefaultEndpoints();
         return app;
     }
 
-    private static IEndpointPicker CreatePicker(IServiceProvider services)
+    private static SwitchableEndpointPicker CreatePicker(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
         var pickerOptions = new EndpointPickerOptions
@@ -105,9 +111,11 @@ public static class SchedulerServiceExtensions
             Random = services.GetRequiredService<Random>(),
             Observer = services.GetRequiredService<SchedulerMetrics>(),
         };
-        var picker = string.IsNullOrWhiteSpace(options.ConfigFile)
-            ? EndpointPickerFactory.Create(options.Profile, pickerOptions)
-            : EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions);
+        var picker = new SwitchableEndpointPicker(
+            string.IsNullOrWhiteSpace(options.ConfigFile)
+                ? EndpointPickerFactory.Create(options.Profile, pickerOptions)
+                : EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions),
+            name => EndpointPickerFactory.Create(name, pickerOptions));
 
         // Endpoints that leave are forgotten, so a pod re-using an IP later starts with a clean slate.
         services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => picker.ForgetEndpoint(endpoint.Address);
@@ -131,6 +139,10 @@ public static class SchedulerServiceExtensions
             });
             kestrel.ListenAnyIP(options.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.AdminPort != 0)
+            {
+                kestrel.Listen(System.Net.IPAddress.Loopback, options.AdminPort, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
     }
 

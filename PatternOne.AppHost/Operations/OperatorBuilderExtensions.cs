@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PatternOne.AppHost.Gateway;
 using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Scheduling;
 
 namespace PatternOne.AppHost.Operations;
 
@@ -17,10 +18,11 @@ public static class OperatorBuilderExtensions
 {
     /// <summary>Command names (<c>ResourceCommandService.ExecuteCommandAsync(resource, name)</c>).</summary>
     public const string SendTestChatCommand = "send-test-chat", RunLoadCommand = "run-load",
-        ResetPrefixCacheCommand = "reset-prefix-cache", InjectFaultCommand = "inject-fault";
+        ResetPrefixCacheCommand = "reset-prefix-cache", InjectFaultCommand = "inject-fault", SwitchProfileCommand = "switch-profile";
 
     /// <summary>Argument names of <see cref="RunLoadCommand"/> and <see cref="InjectFaultCommand"/>.</summary>
-    public const string RateArgument = "rate", DurationArgument = "duration", FaultKindArgument = "kind", FailureRateArgument = "failureRate";
+    public const string RateArgument = "rate", DurationArgument = "duration", FaultKindArgument = "kind", FailureRateArgument = "failureRate",
+        ProfileArgument = "profile";
 
     private const string HttpClientName = "patternone-operator";
 
@@ -52,7 +54,41 @@ public static class OperatorBuilderExtensions
             builder.CreateResourceBuilder(gateway).WithGatewayCommands();
         }
 
+        foreach (var scheduler in builder.Resources.OfType<ProjectResource>().Where(r => r.HasAnnotationOfType<EndpointPickerAnnotation>()).ToList())
+        {
+            builder.CreateResourceBuilder(scheduler).WithSchedulerCommands();
+        }
+
         return builder;
+    }
+
+    private static void WithSchedulerCommands(this IResourceBuilder<ProjectResource> scheduler)
+    {
+        var admin = scheduler.GetEndpoint(SchedulerBuilderExtensions.AdminEndpointName);
+        scheduler.WithCommand(SwitchProfileCommand, "Switch profile", async context =>
+        {
+            var profile = context.Arguments.GetString(ProfileArgument);
+            var http = context.Services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+            using var response = await http.PostAsJsonAsync(new Uri(new Uri(admin.Url), "/admin/profile"), new { profile }, context.CancellationToken);
+            var body = await response.Content.ReadAsStringAsync(context.CancellationToken);
+            return response.IsSuccessStatusCode
+                ? CommandResults.Success($"The scheduler now runs profile '{profile}' (no restart; the new profile starts with an empty prefix index).")
+                : CommandResults.Failure(string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode}: {body}"));
+        }, new CommandOptions
+        {
+            Description = "Runs another built-in scheduling profile from the next request on, without a restart.",
+            ConfirmationMessage = "Change how every following request is scheduled?",
+            IconName = "ArrowSwap",
+            UpdateState = RunningOnly,
+            Arguments =
+            [
+                new InteractionInput
+                {
+                    Name = ProfileArgument, Label = "Profile", InputType = InputType.Choice, Required = true, Value = SchedulerBuilderExtensions.BuiltInProfiles[0],
+                    Options = [.. SchedulerBuilderExtensions.BuiltInProfiles.Select(p => KeyValuePair.Create(p, p))],
+                },
+            ],
+        });
     }
 
     private static void WithGatewayCommands(this IResourceBuilder<ProjectResource> gateway)

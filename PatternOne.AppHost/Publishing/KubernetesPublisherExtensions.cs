@@ -75,6 +75,7 @@ public static partial class KubernetesPublisherExtensions
             new SchedulerComponent(),
             new GatewayComponent(),
             new NetworkPoliciesComponent(),
+            new ObservabilityComponent(),
         ];
         return [.. components.Select(c => c.Build(plan))];
     }

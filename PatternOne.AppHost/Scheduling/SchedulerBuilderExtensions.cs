@@ -14,6 +14,15 @@ public static class SchedulerBuilderExtensions
     /// <summary>Prometheus metrics (and HTTP health) endpoint; 9090 in a cluster.</summary>
     public const string MetricsEndpointName = "metrics";
 
+    /// <summary>
+    /// The operator port (loopback only, run mode only): <c>GET|POST /admin/profile</c> reads or switches the built-in
+    /// profile without a restart. Not published: in a cluster nothing but <c>kubectl port-forward</c> should reach it.
+    /// </summary>
+    public const string AdminEndpointName = "admin";
+
+    /// <summary>The scheduler's built-in profiles (PatternOne.Scheduler's <c>BuiltInProfiles.Names</c>; a test keeps them equal).</summary>
+    public static readonly IReadOnlyList<string> BuiltInProfiles = ["default", "load-only", "least-queue", "prefix-only", "random", "round-robin"];
+
     /// <summary>Ports the scheduler listens on in a cluster (locally Aspire assigns free ones).</summary>
     public const int ExtProcPort = 9002, HealthPort = 9003, MetricsPort = 9090;
 
@@ -44,6 +53,10 @@ public static class SchedulerBuilderExtensions
             })
             .WithHttpHealthCheck("/health", endpointName: MetricsEndpointName)
             .WithIconName("BranchFork");
+        if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            builder.WithHttpEndpoint(name: AdminEndpointName, env: "Scheduler__AdminPort", isProxied: false);
+        }
 
         foreach (var replica in pool.Resource.ReplicaBuilders)
         {

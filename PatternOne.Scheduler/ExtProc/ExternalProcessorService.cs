@@ -181,6 +181,8 @@ internal sealed partial class ExternalProcessorService(
             CandidateSubset = exchange.Subset,
             Headers = exchange.Headers,
             Priority = objectives.PriorityOf(ObjectiveRegistry.ObjectiveOf(exchange.Headers)),
+            // Per-scorer scores cost allocations; collect them only when a trace or the debug log will show them.
+            Explain = activity is { IsAllDataRequested: true } || logger.IsEnabled(LogLevel.Debug),
         };
         var result = picker.Pick(request, pool.CandidateSnapshot());
         activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
@@ -200,6 +202,7 @@ internal sealed partial class ExternalProcessorService(
         exchange.Started(pool.Find(result.Primary.Address), request);
         metrics.RecordRequest(parsed.Model, exchange.Body.Length, "scheduled");
         LogPicked(logger, exchange.RequestId, destination, result.PrefixMatchedBlocks, result.PrefixTotalBlocks);
+        ExplainPick(activity, exchange.RequestId, picker.ProfileName, result);
 
         var headers = DestinationResponse(destination);
         headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -332,6 +335,49 @@ internal sealed partial class ExternalProcessorService(
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Request {RequestId} → {Destination} (prefix {Matched}/{Total} blocks)")]
     private static partial void LogPicked(ILogger logger, string requestId, string destination, int matched, int total);
+
+    /// <summary>
+    /// Why this replica: the span gets the profile, the winner and one <c>candidate</c> event per candidate with its
+    /// score per scorer (the dashboard's trace view lists them), and the debug log says the same in one line.
+    /// </summary>
+    private void ExplainPick(Activity? activity, string requestId, string profile, SchedulingResult result)
+    {
+        if (result.Candidates.Count == 0)
+        {
+            return;
+        }
+
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(PickSpan.Profile, profile);
+            activity.SetTag(PickSpan.Winner, result.Primary.Address);
+            activity.SetTag(PickSpan.CandidateCount, result.Candidates.Count);
+            foreach (var candidate in result.Candidates)
+            {
+                var tags = new ActivityTagsCollection
+                {
+                    [PickSpan.CandidateEndpoint] = candidate.Address,
+                    [PickSpan.CandidateTotal] = candidate.Total,
+                    [PickSpan.CandidateWinner] = candidate.Address == result.Primary.Address,
+                };
+                foreach (var score in candidate.Scores)
+                {
+                    tags[PickSpan.ScorePrefix + score.Scorer] = score.Score;
+                    tags[PickSpan.WeightPrefix + score.Scorer] = score.Weight;
+                }
+
+                activity.AddEvent(new ActivityEvent(PickSpan.CandidateEvent, tags: tags));
+            }
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogPickExplained(logger, requestId, profile, result.Primary.Address, string.Join("; ", result.Candidates));
+        }
+    }
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Debug, Message = "Request {RequestId}: profile {Profile} picked {Winner} among {Candidates}")]
+    private static partial void LogPickExplained(ILogger logger, string requestId, string profile, string winner, string candidates);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Request {RequestId} refused with {Status}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string requestId, int status, string reason);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Filters;
 using PatternOne.Scheduler.Metrics;
+using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
@@ -151,7 +152,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             PrometheusText.Sample(output, "inference_objective_running_requests", PrometheusText.Labels(("model_server_pod", endpoint.Address), ("name", _poolName)), endpoint.InFlightRequests);
         }
 
-        if (picker is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
+        if (SwitchableEndpointPicker.Unwrap(picker) is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
         {
             PrometheusText.Gauge(output, "inference_extension_prefix_indexer_size", "Block entries in the approximate prefix index.", "", prefix.Index.Size);
         }
@@ -187,7 +188,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
 
     /// <summary>The profile's staleness threshold (its admission detector's, else its utilization filter's, else the default).</summary>
     internal static TimeSpan StalenessThreshold(IEndpointPicker picker) =>
-        picker is EndpointPicker concrete
+        SwitchableEndpointPicker.Unwrap(picker) is EndpointPicker concrete
             ? (concrete.Admission ?? concrete.Filters.OfType<SaturationFilter>().FirstOrDefault()?.Thresholds ?? new SaturationThresholds()).MetricsStalenessThreshold
             : new SaturationThresholds().MetricsStalenessThreshold;
 

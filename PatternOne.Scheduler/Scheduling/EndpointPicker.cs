@@ -154,15 +154,23 @@ internal sealed class EndpointPicker : IEndpointPicker
         var count = candidates.Count;
         var totals = new double[count];
         var scratch = new double[count];
-        foreach (var (scorer, weight) in _scorers)
+        var explained = request.Explain ? new double[_scorers.Length][] : null;
+        for (var s = 0; s < _scorers.Length; s++)
         {
+            var (scorer, weight) = _scorers[s];
             var started = _observer is null ? 0 : Stopwatch.GetTimestamp();
             Array.Clear(scratch);
             scorer.Score(context, candidates, scratch);
             for (var i = 0; i < count; i++)
             {
                 var score = scratch[i];
-                totals[i] += weight * (double.IsNaN(score) ? 0 : Math.Clamp(score, 0, 1));
+                scratch[i] = double.IsNaN(score) ? 0 : Math.Clamp(score, 0, 1);
+                totals[i] += weight * scratch[i];
+            }
+
+            if (explained is not null)
+            {
+                explained[s] = [.. scratch];
             }
 
             _observer?.OnPluginCompleted("Scorer", scorer.Type, scorer.Name, Stopwatch.GetElapsedTime(started));
@@ -198,7 +206,25 @@ internal sealed class EndpointPicker : IEndpointPicker
             Scores = scores,
             PrefixMatchedBlocks = prefix is null ? 0 : prefix.MatchedByCandidate[picked[0]],
             PrefixTotalBlocks = prefix?.TotalBlocks ?? 0,
+            Candidates = explained is null ? [] : Explain(candidates, explained, totals),
         };
+    }
+
+    private CandidateScores[] Explain(List<EndpointSnapshot> candidates, double[][] explained, double[] totals)
+    {
+        var result = new CandidateScores[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var scores = new ScorerScore[_scorers.Length];
+            for (var s = 0; s < _scorers.Length; s++)
+            {
+                scores[s] = new ScorerScore(_scorers[s].Scorer.Name, _scorers[s].Weight, explained[s][i]);
+            }
+
+            result[i] = new CandidateScores(candidates[i].Address, scores, totals[i]);
+        }
+
+        return result;
     }
 
     private static SchedulingResult Rejected(SchedulingOutcome outcome, string reason) =>

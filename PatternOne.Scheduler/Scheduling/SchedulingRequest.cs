@@ -28,6 +28,12 @@ public sealed record SchedulingRequest
     public int Priority { get; init; }
 
     /// <summary>Priority below zero: upstream's "sheddable" traffic, the only kind admission may refuse with 429.</summary>
+    /// <summary>
+    /// Record every candidate's score per scorer in <see cref="SchedulingResult.Candidates"/> (the trace and debug log
+    /// explain the pick with them). Off by default: it allocates per pick.
+    /// </summary>
+    public bool Explain { get; init; }
+
     public bool IsSheddable => Priority < 0;
 
     /// <summary>Request headers, lower-cased names. Plugins may read them (e.g. objectives); empty by default.</summary>

@@ -30,6 +30,12 @@ public sealed record SchedulingResult
     /// <summary>Prefix blocks the request's prompt was cut into (0 without a prefix scorer or for short prompts).</summary>
     public int PrefixTotalBlocks { get; init; }
 
+    /// <summary>
+    /// When the request asked to <see cref="SchedulingRequest.Explain"/> it: every candidate that reached the scorers,
+    /// with its raw score per scorer and its weighted total, in candidate order. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<CandidateScores> Candidates { get; init; } = [];
+
     /// <summary>A human-readable reason when not scheduled.</summary>
     public string? Reason { get; init; }
 
@@ -41,3 +47,14 @@ public sealed record SchedulingResult
     /// <summary>The <c>x-gateway-destination-endpoint</c> value: <c>ip:port[,ip:port…]</c>.</summary>
     public string DestinationValue => string.Join(',', Endpoints.Select(e => e.Address));
 }
+
+/// <summary>One candidate of a pick: its raw score from each scorer (in [0,1], before weighting) and its weighted total.</summary>
+public sealed record CandidateScores(string Address, IReadOnlyList<ScorerScore> Scores, double Total)
+{
+    /// <summary><c>10.0.0.7:8000 = 5.40 [queue-scorer 1.00×2, kv-cache-utilization-scorer 0.95×2, prefix-cache-scorer 0.20×3]</c>.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Address} = {Total:0.###} [{string.Join(", ", Scores.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Scorer} {s.Score:0.###}×{s.Weight:0.###}")))}]");
+}
+
+/// <summary>One scorer's verdict on one candidate.</summary>
+public sealed record ScorerScore(string Scorer, double Weight, double Score);

@@ -41,7 +41,11 @@ public sealed class OtlpTraceCollector : IAsyncDisposable
                     .FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "";
                 foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
                 {
-                    collector._spans.Enqueue(new CollectedSpan(service, Convert.ToHexStringLower(span.TraceId.Span), span.Name));
+                    collector._spans.Enqueue(new CollectedSpan(service, Convert.ToHexStringLower(span.TraceId.Span), span.Name)
+                    {
+                        Attributes = Values(span.Attributes),
+                        Events = [.. span.Events.Select(e => new CollectedEvent(e.Name, Values(e.Attributes)))],
+                    });
                 }
             }
 
@@ -61,6 +65,26 @@ public sealed class OtlpTraceCollector : IAsyncDisposable
     public IReadOnlyList<CollectedSpan> Spans => [.. _spans];
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private static Dictionary<string, object?> Values(IEnumerable<KeyValue> attributes) => attributes.ToDictionary(
+        a => a.Key,
+        a => a.Value?.ValueCase switch
+        {
+            AnyValue.ValueOneofCase.StringValue => a.Value.StringValue,
+            AnyValue.ValueOneofCase.BoolValue => a.Value.BoolValue,
+            AnyValue.ValueOneofCase.IntValue => a.Value.IntValue,
+            AnyValue.ValueOneofCase.DoubleValue => (object?)a.Value.DoubleValue,
+            _ => null,
+        },
+        StringComparer.Ordinal);
 }
 
-public sealed record CollectedSpan(string Service, string TraceId, string Name);
+/// <summary>One exported span: its service, trace, name, attributes and events (OTLP's typed values as .NET values).</summary>
+public sealed record CollectedSpan(string Service, string TraceId, string Name)
+{
+    public IReadOnlyDictionary<string, object?> Attributes { get; init; } = new Dictionary<string, object?>();
+
+    public IReadOnlyList<CollectedEvent> Events { get; init; } = [];
+}
+
+public sealed record CollectedEvent(string Name, IReadOnlyDictionary<string, object?> Attributes);

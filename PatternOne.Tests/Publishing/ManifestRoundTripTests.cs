@@ -30,7 +30,7 @@ public sealed class ManifestRoundTripTests
         var objects = KubernetesYaml.LoadAllFromString(text, PublishRun.CustomTypes);
 
         var only = Assert.Single(objects);
-        Assert.StartsWith("k8s.Models.", only.GetType().FullName!.Replace("PatternOne.AppHost.Publishing.Manifests.CertManager", "k8s.Models.", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.True(only.GetType().Namespace == "k8s.Models" || PublishRun.CustomTypes.Values.Contains(only.GetType()), $"{file}: untyped {only.GetType()}");
         AssertSameTree(Tree(text), Tree(KubernetesYaml.Serialize(only)), file);
     }
 

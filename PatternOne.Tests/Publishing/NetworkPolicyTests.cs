@@ -43,6 +43,9 @@ public sealed class NetworkPolicyTests
             NetworkEndpoint.Pod("pod-in-default", "default", new Dictionary<string, string> { ["app"] = "curl" }, "10.28.2.3"),
             NetworkEndpoint.Pod("gateway-lookalike-in-app-ns", AppNs, gatewayLabels, "10.28.2.4"),
             NetworkEndpoint.Pod("scheduler-lookalike-in-default", "default", schedulerLabels, "10.28.2.5"),
+            // GKE Managed Prometheus' collector (managed collection), and a pod that looks like one elsewhere.
+            NetworkEndpoint.Pod("gmp-collector", "gmp-system", new Dictionary<string, string> { ["app.kubernetes.io/name"] = "collector" }, "10.28.3.1"),
+            NetworkEndpoint.Pod("collector-lookalike-in-default", "default", new Dictionary<string, string> { ["app.kubernetes.io/name"] = "collector" }, "10.28.3.2"),
             NetworkEndpoint.External("internet-client", "203.0.113.7"),
             NetworkEndpoint.External("huggingface-cdn", "18.239.50.101"),
             NetworkEndpoint.External("api-server", ApiServerIp),
@@ -69,10 +72,21 @@ public sealed class NetworkPolicyTests
         { "vllm", "kube-dns", 53, "TCP" },
         { "debug-pod-in-app-ns", "kube-dns", 53, "UDP" },
         { "vllm", "huggingface-cdn", 443, "TCP" },
+        // Metrics scrapes by GKE Managed Prometheus.
+        { "gmp-collector", "vllm", 8000, "TCP" },
+        { "gmp-collector", "scheduler", 9090, "TCP" },
+        { "gmp-collector", "gateway", 15090, "TCP" },
     };
 
     public static TheoryData<string, string, int, string> DeniedFlows => new()
     {
+        // The collectors scrape the metrics ports and nothing else; a pod with their label elsewhere scrapes nothing.
+        { "gmp-collector", "scheduler", 9002, "TCP" },
+        { "gmp-collector", "gateway", 8443, "TCP" },
+        { "gmp-collector", "gateway", 15021, "TCP" },
+        { "collector-lookalike-in-default", "vllm", 8000, "TCP" },
+        { "collector-lookalike-in-default", "scheduler", 9090, "TCP" },
+        { "collector-lookalike-in-default", "gateway", 15090, "TCP" },
         // Only the gateway's listeners face the internet, and only the internet: not pods, not VPC hosts.
         { "pod-in-default", "gateway", 8443, "TCP" },
         { "debug-pod-in-app-ns", "gateway", 8080, "TCP" },

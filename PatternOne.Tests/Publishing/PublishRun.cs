@@ -18,6 +18,7 @@ public sealed class PublishRun : IDisposable
     {
         [$"{CertManagerCertificate.KubeGroup}/{CertManagerCertificate.KubeApiVersion}/{CertManagerCertificate.KubeKind}"] = typeof(CertManagerCertificate),
         [$"{CertManagerClusterIssuer.KubeGroup}/{CertManagerClusterIssuer.KubeApiVersion}/{CertManagerClusterIssuer.KubeKind}"] = typeof(CertManagerClusterIssuer),
+        [$"{PodMonitoring.KubeGroup}/{PodMonitoring.KubeApiVersion}/{PodMonitoring.KubeKind}"] = typeof(PodMonitoring),
     };
 
     private PublishRun(string directory) => Directory = directory;

@@ -85,7 +85,7 @@ internal sealed class SchedulerTestHost : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static int[] FreePorts(int count)
+    public static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         foreach (var listener in listeners)

@@ -9,6 +9,7 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// <code>
 ///  internet (public IPv4) ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
+///  GKE Managed Prometheus collectors (gmp-system) ──8000 / 9090 / 15090──▶ vLLM / scheduler / gateway metrics
 ///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
 /// Corrections to the seed (reference k8s.md §5): no "kubelet" rule (node traffic is always allowed, and the seed's
@@ -28,6 +29,13 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
     public const string AllowEppEgress = "allow-epp-egress";
     public const string AllowInternetToGateway = "allow-internet-to-gateway";
     public const string AllowGatewayEgress = "allow-gateway-egress";
+    public const string AllowScrapeVllm = "allow-gmp-scrape-vllm";
+    public const string AllowScrapeEpp = "allow-gmp-scrape-epp";
+    public const string AllowScrapeGateway = "allow-gmp-scrape-gateway";
+
+    /// <summary>Where GKE Managed Prometheus runs its collectors (managed collection), and their pods' label.</summary>
+    public const string GmpNamespace = "gmp-system";
+    public const string GmpCollectorLabel = "app.kubernetes.io/name", GmpCollectorValue = "collector";
 
     /// <summary>
     /// Not "public internet": RFC 1918, carrier-grade NAT (GKE may use it for pods) and link-local (the metadata
@@ -78,6 +86,11 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
                     EgressRule([Peer(app, vllm)], Tcp(pool.Port)),
                     Dns(),
                 ]),
+            // GKE Managed Prometheus' collectors scrape each component's metrics port and nothing else (vLLM serves
+            // /metrics on its API port, so for vLLM that port is 8000).
+            Policy(AllowScrapeVllm, app, vllm, ingress: [Rule([GmpCollectors()], Tcp(pool.Port))]),
+            Policy(AllowScrapeEpp, app, scheduler, ingress: [Rule([GmpCollectors()], Tcp(plan.Scheduler.MetricsPort))]),
+            Policy(AllowScrapeGateway, gatewayNs, gateway, ingress: [Rule([GmpCollectors()], Tcp(plan.Gateway.MetricsPort))]),
         ];
 
         return new ManifestFolder(Folder, [.. policies.Select(p => new ManifestFile($"{p.Metadata.NamespaceProperty}-{p.Metadata.Name}.yaml", p))]);
@@ -125,6 +138,9 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
         NamespaceSelector = ns is null ? null : Selector(new SortedDictionary<string, string>(StringComparer.Ordinal) { [ClusterLabels.NamespaceName] = ns }),
         PodSelector = pods,
     };
+
+    private static V1NetworkPolicyPeer GmpCollectors() =>
+        Peer(GmpNamespace, Selector(new SortedDictionary<string, string>(StringComparer.Ordinal) { [GmpCollectorLabel] = GmpCollectorValue }));
 
     private static V1NetworkPolicyIngressRule Rule(IList<V1NetworkPolicyPeer> from, IList<V1NetworkPolicyPort> ports) => new() { FromProperty = from, Ports = ports };
 

@@ -89,4 +89,51 @@ public sealed class OperatorCommandsTests(OperatorStackFixture stack)
 
         Assert.Equal(HttpStatusCode.OK, (await AskReplicaAsync(replica)).Status);
     }
+
+    [Fact]
+    public async Task SwitchProfile_ChangesTheProfileTheSchedulerReports_WithoutARestart()
+    {
+        using var http = new HttpClient { Timeout = StackFixture.RequestTimeout };
+        var metrics = new Uri(stack.GetEndpoint("scheduler", "metrics"), "/metrics");
+        Assert.Contains("profile=\"default\"", await http.GetStringAsync(metrics), StringComparison.Ordinal);
+        try
+        {
+            var result = await stack.ExecuteAsync("scheduler", OperatorBuilderExtensions.SwitchProfileCommand,
+                (OperatorBuilderExtensions.ProfileArgument, "least-queue"));
+
+            Assert.True(result.Success, result.Message);
+            var text = await http.GetStringAsync(metrics);
+            Assert.Contains("inference_extension_info{commit=\"dev\",build_ref=\"patternone\",profile=\"least-queue\"} 1", text, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await AskReplicaViaGatewayAsync()).StatusCode);
+        }
+        finally
+        {
+            Assert.True((await stack.ExecuteAsync("scheduler", OperatorBuilderExtensions.SwitchProfileCommand,
+                (OperatorBuilderExtensions.ProfileArgument, "default"))).Success);
+        }
+    }
+
+    [Fact]
+    public async Task SwitchProfile_UnknownProfile_FailsWithTheList()
+    {
+        var result = await stack.ExecuteAsync("scheduler", OperatorBuilderExtensions.SwitchProfileCommand, (OperatorBuilderExtensions.ProfileArgument, "fastest"));
+
+        Assert.False(result.Success);
+        Assert.False(string.IsNullOrEmpty(result.Message));
+    }
+
+    [Fact]
+    public void SwitchProfile_OffersExactlyTheSchedulersBuiltInProfiles() =>
+        Assert.Equal(PatternOne.Scheduler.Profiles.BuiltInProfiles.Names, PatternOne.AppHost.Scheduling.SchedulerBuilderExtensions.BuiltInProfiles);
+
+    private async Task<HttpResponseMessage> AskReplicaViaGatewayAsync()
+    {
+        var client = stack.CreateGatewayClient(https: false);
+        return await client.PostAsJsonAsync("v1/chat/completions", new
+        {
+            model = StackFixture.Model,
+            messages = new[] { new { role = "user", content = "Which profile picked me?" } },
+            max_tokens = 2,
+        });
+    }
 }

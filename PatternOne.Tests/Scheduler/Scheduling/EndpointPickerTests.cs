@@ -20,6 +20,27 @@ public class EndpointPickerTests
     }
 
     [Fact]
+    public void Pick_WhenAskedToExplain_ScoresEveryCandidatePerScorer_AndTheWinnerHasTheHighestTotal()
+    {
+        var result = Default().Pick(Request("hello") with { Explain = true }, Endpoints(3));
+
+        Assert.Equal(3, result.Candidates.Count);
+        Assert.All(result.Candidates, c =>
+        {
+            Assert.Equal(["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer"], c.Scores.Select(s => s.Scorer));
+            Assert.All(c.Scores, s => Assert.InRange(s.Score, 0, 1));
+            Assert.Equal(c.Scores.Sum(s => s.Score * s.Weight), c.Total, 9);
+        });
+        var winner = result.Candidates.Single(c => c.Address == result.Primary.Address);
+        Assert.Equal(result.Candidates.Max(c => c.Total), winner.Total);
+        Assert.Equal(result.Scores[0], winner.Total, 9);
+    }
+
+    [Fact]
+    public void Pick_NotAskedToExplain_CarriesNoCandidates() =>
+        Assert.Empty(Default().Pick(Request("hello"), Endpoints(3)).Candidates);
+
+    [Fact]
     public void Pick_HonoursTheSubsetHint()
     {
         var endpoints = Endpoints(4);

@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace PatternOne.AppHost.Publishing.Manifests;
+
+// A typed model of GKE Managed Service for Prometheus' PodMonitoring (monitoring.googleapis.com/v1), the fields we
+// write; names as in its CRD (GoogleCloudPlatform/prometheus-engine).
+
+/// <summary>GKE Managed Prometheus <c>PodMonitoring</c>: scrape the selected pods of its namespace.</summary>
+public sealed class PodMonitoring : IKubernetesObject<V1ObjectMeta>
+{
+    public const string KubeApiVersion = "v1", KubeGroup = "monitoring.googleapis.com", KubeKind = "PodMonitoring";
+
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
+    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public PodMonitoringSpec Spec { get; set; } = new();
+}
+
+public sealed class PodMonitoringSpec
+{
+    [JsonPropertyName("selector")] public V1LabelSelector Selector { get; set; } = new();
+    [JsonPropertyName("endpoints")] public IList<ScrapeEndpoint> Endpoints { get; set; } = [];
+}
+
+public sealed class ScrapeEndpoint
+{
+    /// <summary>Name or number of the container port (int-or-string in the CRD).</summary>
+    [JsonPropertyName("port")] public IntOrString Port { get; set; } = "";
+    [JsonPropertyName("path")] public string? Path { get; set; }
+
+    /// <summary>Prometheus duration, e.g. <c>15s</c>.</summary>
+    [JsonPropertyName("interval")] public string? Interval { get; set; }
+}
