@@ -51,6 +51,7 @@ public static class SchedulerServiceExtensions
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
             services.AddHostedService<KubernetesDiscovery>();
+            services.AddHostedService<KubernetesObjectiveWatcher>();
         }
         else
         {

@@ -31,6 +31,14 @@ public sealed class InferencePoolOptions
     /// <summary>Namespace of the pods (Kubernetes). Default: the scheduler's own namespace when in a cluster, else <c>default</c>.</summary>
     public string? Namespace { get; set; }
 
+    /// <summary>Where a pod finds its own namespace (the service account mount).</summary>
+    private const string InClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+    /// <summary><see cref="Namespace"/>, else the scheduler's own namespace in a cluster, else <c>default</c>.</summary>
+    public string EffectiveNamespace => Namespace is { Length: > 0 } ns
+        ? ns
+        : File.Exists(InClusterNamespaceFile) ? File.ReadAllText(InClusterNamespaceFile).Trim() : "default";
+
     /// <summary>Label selector of the pool's pods, <c>InferencePool:Selector:&lt;label&gt;=&lt;value&gt;</c> (Kubernetes).</summary>
     public Dictionary<string, string> Selector { get; set; } = [];
 

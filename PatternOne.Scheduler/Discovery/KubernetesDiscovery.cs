@@ -31,12 +31,7 @@ internal sealed partial class KubernetesDiscovery(
 
     private readonly Dictionary<string, V1Pod> _pods = new(StringComparer.Ordinal);
 
-    /// <summary>Where a pod finds its own namespace (the service account mount).</summary>
-    private const string InClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-    private string Namespace => options.Value.Namespace is { Length: > 0 } ns
-        ? ns
-        : File.Exists(InClusterNamespaceFile) ? File.ReadAllText(InClusterNamespaceFile).Trim() : "default";
+    private string Namespace => options.Value.EffectiveNamespace;
 
     private string LabelSelector => string.Join(',', options.Value.Selector.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 

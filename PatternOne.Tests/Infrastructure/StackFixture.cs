@@ -52,6 +52,14 @@ public class StackFixture : IAsyncLifetime
     /// <summary>Extra AppHost arguments (configuration as <c>Key=Value</c>).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Extra environment variables for one resource (e.g. the scheduler's settings), by resource name.</summary>
+    protected virtual IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ResourceEnvironment { get; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>Extra command-line arguments for one resource (e.g. a replica's engine size), by resource name; they come last, so they win.</summary>
+    protected virtual IReadOnlyDictionary<string, IReadOnlyList<string>> ResourceArguments { get; } =
+        new Dictionary<string, IReadOnlyList<string>>();
+
     public Uri GatewayHttpsUri => App.GetEndpoint("gateway", "https");
 
     public Uri GatewayHttpUri => App.GetEndpoint("gateway", "http");
@@ -76,7 +84,21 @@ public class StackFixture : IAsyncLifetime
                 context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
                 context.EnvironmentVariables["OTEL_BSP_SCHEDULE_DELAY"] = "200";
                 context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_HEADERS");
+                foreach (var (key, value) in ResourceEnvironment.GetValueOrDefault(project.Name) ?? new Dictionary<string, string>())
+                {
+                    context.EnvironmentVariables[key] = value;
+                }
             }));
+            if (ResourceArguments.TryGetValue(project.Name, out var extraArgs))
+            {
+                project.Annotations.Add(new CommandLineArgsCallbackAnnotation(args =>
+                {
+                    foreach (var arg in extraArgs)
+                    {
+                        args.Add(arg);
+                    }
+                }));
+            }
         }
 
         ReplicaNames = appHost.Resources.OfType<ProjectResource>()
@@ -154,7 +176,10 @@ public class StackFixture : IAsyncLifetime
         return client;
     }
 
-    /// <summary>The official OpenAI SDK pointed at the gateway's route prefix (<c>…/v1</c>).</summary>
+    /// <summary>
+    /// The official OpenAI SDK pointed at the gateway's route prefix (<c>…/v1</c>), with retries off: the SDK would
+    /// otherwise retry a 429 or 5xx quietly, and a retried failure must never pass as a success.
+    /// </summary>
     public OpenAIClient CreateOpenAIClient(bool https = true)
     {
         var http = CreateGatewayClient(https);
@@ -163,6 +188,7 @@ public class StackFixture : IAsyncLifetime
             Endpoint = new Uri(http.BaseAddress!, "v1"),
             Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(http),
             NetworkTimeout = RequestTimeout,
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
         };
         return new OpenAIClient(new System.ClientModel.ApiKeyCredential("unused-locally"), options);
     }

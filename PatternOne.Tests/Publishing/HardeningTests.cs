@@ -59,13 +59,15 @@ public sealed class HardeningTests
     }
 
     [Fact]
-    public void SchedulerRole_OnlyReadsPods()
+    public void SchedulerRole_OnlyReadsPodsAndInferenceObjectives()
     {
         var role = Assert.Single(s_objects.Value.OfType<V1Role>());
-        var rule = Assert.Single(role.Rules);
-        Assert.Equal([""], rule.ApiGroups);
-        Assert.Equal(["pods"], rule.Resources);
-        Assert.Equal(["get", "list", "watch"], rule.Verbs);
+        Assert.Equal(2, role.Rules.Count);
+        Assert.Equal([""], role.Rules[0].ApiGroups);
+        Assert.Equal(["pods"], role.Rules[0].Resources);
+        Assert.Equal(["llm-d.ai"], role.Rules[1].ApiGroups);
+        Assert.Equal(["inferenceobjectives"], role.Rules[1].Resources);
+        Assert.All(role.Rules, rule => Assert.Equal(["get", "list", "watch"], rule.Verbs));
         var binding = Assert.Single(s_objects.Value.OfType<V1RoleBinding>());
         Assert.Equal(role.Metadata.Name, binding.RoleRef.Name);
         var subject = Assert.Single(binding.Subjects);

@@ -72,8 +72,13 @@ internal sealed class SchedulerComponent : IManifestComponent
         ApiVersion = "rbac.authorization.k8s.io/v1",
         Kind = V1Role.KubeKind,
         Metadata = Meta(pool, ClusterNames.SchedulerRole(pool.Name)),
-        // Discovery watches Ready pods matching the pool selector; nothing else is needed.
-        Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] }],
+        // Discovery watches Ready pods matching the pool selector, and the pool's InferenceObjectives (their
+        // priorities decide which requests may be shed); nothing else is needed.
+        Rules =
+        [
+            new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] },
+            new V1PolicyRule { ApiGroups = ["llm-d.ai"], Resources = ["inferenceobjectives"], Verbs = ["get", "list", "watch"] },
+        ],
     };
 
     private static V1RoleBinding RoleBinding(VllmPoolPlan pool) => new()

@@ -9,13 +9,16 @@ using Microsoft.AspNetCore.Http;
 namespace PatternOne.Tests.Scheduler.Discovery;
 
 /// <summary>
-/// Just enough of the Kubernetes API for pod discovery: <c>GET /api/v1/namespaces/{ns}/pods</c> as a list (with the
-/// current resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes.
+/// Just enough of the Kubernetes API for pod discovery and objectives: <c>GET /api/v1/namespaces/{ns}/pods</c> and
+/// <c>GET /apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives</c>, each as a list (with the current
+/// resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes. Objectives are
+/// plain JSON, as a custom resource is to the API server.
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Channel<WatchConnection> _watches = Channel.CreateUnbounded<WatchConnection>();
+    private readonly Channel<WatchConnection> _objectiveWatches = Channel.CreateUnbounded<WatchConnection>();
 
     private FakeKubernetesApi(WebApplication app) => _app = app;
 
@@ -23,6 +26,14 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     public List<V1Pod> Pods { get; } = [];
 
     public string ResourceVersion { get; set; } = "100";
+
+    /// <summary>InferenceObjective objects (JSON) returned by the next list; null = the CRD is not installed (404).</summary>
+    public List<string>? Objectives { get; set; } = [];
+
+    private int _objectiveRequests;
+
+    /// <summary>Requests for InferenceObjectives so far (lists and watches).</summary>
+    public int ObjectiveRequests => Volatile.Read(ref _objectiveRequests);
 
     /// <summary>Every request: (watch?, resourceVersion, labelSelector, namespace).</summary>
     public ConcurrentQueue<(bool Watch, string? ResourceVersion, string? LabelSelector, string Namespace)> Requests { get; } = new();
@@ -36,6 +47,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         var app = builder.Build();
         var api = new FakeKubernetesApi(app);
         app.MapGet("/api/v1/namespaces/{ns}/pods", api.HandleAsync);
+        app.MapGet("/apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives", api.HandleObjectivesAsync);
         await app.StartAsync().WaitAsync(timeout);
         return api;
     }
@@ -75,10 +87,43 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             return;
         }
 
-        var connection = new WatchConnection(query["resourceVersion"]);
         context.Response.ContentType = "application/json";
+        await StreamAsync(context, _watches, new WatchConnection(query["resourceVersion"]));
+    }
+
+    /// <summary>Waits for the scheduler to open its next InferenceObjective watch.</summary>
+    public async Task<WatchConnection> NextObjectiveWatchAsync(TimeSpan timeout) => await _objectiveWatches.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+
+    public static string Objective(string name, string pool, int? priority)
+    {
+        var priorityField = priority is { } p ? $",\"priority\":{p}" : "";
+        return $$$"""{"apiVersion":"llm-d.ai/v1alpha2","kind":"InferenceObjective","metadata":{"name":"{{{name}}}","namespace":"llm-d-inference-scheduling"},"spec":{"poolRef":{"name":"{{{pool}}}"}{{{priorityField}}}}}""";
+    }
+
+    private async Task HandleObjectivesAsync(HttpContext context, string ns)
+    {
+        Interlocked.Increment(ref _objectiveRequests);
+        var watch = context.Request.Query["watch"] == "true" || context.Request.Query["watch"] == "1";
+        if (Objectives is null)
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        if (!watch)
+        {
+            await context.Response.WriteAsync($$"""{"apiVersion":"llm-d.ai/v1alpha2","kind":"InferenceObjectiveList","metadata":{"resourceVersion":"{{ResourceVersion}}"},"items":[{{string.Join(',', Objectives)}}]}""");
+            return;
+        }
+
+        await StreamAsync(context, _objectiveWatches, new WatchConnection(context.Request.Query["resourceVersion"]));
+    }
+
+    private static async Task StreamAsync(HttpContext context, Channel<WatchConnection> watches, WatchConnection connection)
+    {
         await context.Response.StartAsync();
-        await _watches.Writer.WriteAsync(connection);
+        await watches.Writer.WriteAsync(connection);
         await foreach (var line in connection.Lines.Reader.ReadAllAsync(context.RequestAborted))
         {
             await context.Response.WriteAsync(line + "\n", context.RequestAborted);
@@ -97,6 +142,10 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
         public ValueTask SendAsync(string type, V1Pod pod) =>
             Lines.Writer.WriteAsync($$"""{"type":"{{type}}","object":{{KubernetesJson.Serialize(pod)}}}""");
+
+        /// <summary>An event whose object is already JSON (custom resources).</summary>
+        public ValueTask SendJsonAsync(string type, string json) =>
+            Lines.Writer.WriteAsync($$"""{"type":"{{type}}","object":{{json}}}""");
 
         public ValueTask SendGoneAsync() =>
             Lines.Writer.WriteAsync("""{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (2)","reason":"Expired","code":410}}""");

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Json;
-using System.Text;
 using OpenAI.Chat;
 using PatternOne.Tests.Infrastructure;
 
@@ -17,7 +14,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
     public async Task SharedSystemPrompt_StaysOnOneReplica_AndReportsCachedTokens()
     {
         var chat = stack.CreateOpenAIClient().GetChatClient(StackFixture.Model);
-        var system = Words(seed: 1, characters: 3000);
+        var system = ReplicaProbes.Words(seed: 1, characters: 3000);
         var before = await ServedCountsAsync();
         var usage = new List<(int Prompt, int Cached)>();
 
@@ -29,7 +26,7 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
             usage.Add((completion.Value.Usage.InputTokenCount, completion.Value.Usage.InputTokenDetails?.CachedTokenCount ?? 0));
         }
 
-        var served = Delta(before, await ServedCountsAsync());
+        var served = ReplicaProbes.Delta(before, await ServedCountsAsync());
         Assert.Equal(6, served.Values.Sum());
         Assert.Single(served, pair => pair.Value > 0);
         Assert.All(usage.Skip(1), u => Assert.True(u.Cached * 2 > u.Prompt, $"expected the shared system prompt to be cached: {u.Cached} of {u.Prompt} prompt tokens"));
@@ -44,11 +41,11 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         for (var i = 0; i < 30; i++)
         {
             await chat.CompleteChatAsync(
-                [new UserChatMessage(Words(seed: 100 + i, characters: 400))],
+                [new UserChatMessage(ReplicaProbes.Words(seed: 100 + i, characters: 400))],
                 new ChatCompletionOptions { MaxOutputTokenCount = 2 }).WaitAsync(StackFixture.RequestTimeout);
         }
 
-        var served = Delta(before, await ServedCountsAsync());
+        var served = ReplicaProbes.Delta(before, await ServedCountsAsync());
         Assert.Equal(30, served.Values.Sum());
         Assert.All(stack.ReplicaNames, name => Assert.True(served[name] > 0, $"{name} served none of 30 distinct prompts"));
     }
@@ -57,28 +54,28 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
     public async Task FavouredReplicaUnderLoad_LosesTheSharedPromptsTraffic()
     {
         var chat = stack.CreateOpenAIClient().GetChatClient(StackFixture.Model);
-        var system = Words(seed: 2, characters: 3000);
+        var system = ReplicaProbes.Words(seed: 2, characters: 3000);
         async Task AskAsync() => await chat.CompleteChatAsync(
             [new SystemChatMessage(system), new UserChatMessage("Summarise it.")],
             new ChatCompletionOptions { MaxOutputTokenCount = 2 }).WaitAsync(StackFixture.RequestTimeout);
 
         var before = await ServedCountsAsync();
         await AskAsync();
-        var favoured = Delta(before, await ServedCountsAsync()).Single(pair => pair.Value > 0).Key;
+        var favoured = ReplicaProbes.Delta(before, await ServedCountsAsync()).Single(pair => pair.Value > 0).Key;
 
         // Load the favoured replica directly (not through the gateway): 200 distinct requests of ~1,400 tokens each
         // need ~4 times its 65,536-token KV cache, so most of them wait, for as long as the running ones decode. The
         // scheduler learns about it only from the replica's /metrics.
         using var flood = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(favoured, "http"), Timeout = TimeSpan.FromSeconds(120) };
-        var load = Enumerable.Range(0, 200).Select(i => FireAsync(direct, Words(seed: 1000 + i, characters: 2000), flood.Token)).ToArray();
+        var load = Enumerable.Range(0, 200).Select(i => ReplicaProbes.FireAsync(direct, ReplicaProbes.Words(seed: 1000 + i, characters: 2000), flood.Token)).ToArray();
         try
         {
             await Eventually.HoldsAsync(async () => await SchedulerQueueAsync(favoured) > 5, StackFixture.RequestTimeout, $"the scheduler sees {favoured}'s queue grow");
 
             var during = await ServedCountsAsync();
             await AskAsync();
-            var served = Delta(during, await ServedCountsAsync());
+            var served = ReplicaProbes.Delta(during, await ServedCountsAsync());
 
             Assert.Equal(1, served.Where(pair => pair.Key != favoured).Sum(pair => pair.Value));
         }
@@ -93,76 +90,76 @@ public sealed class SchedulingThroughStackTests(ThreeReplicaStackFixture stack)
         }
     }
 
-    /// <summary>Requests a replica is running or holding in its queue, from its own metrics.</summary>
-    private async Task<double> InFlightAsync(string replica)
+    [Fact]
+    public async Task SaturatedPool_RefusesASheddableRequest_AndServesAPriorityZeroOne()
     {
-        using var client = new HttpClient();
-        var text = await client.GetStringAsync(new Uri(stack.GetEndpoint(replica, "http"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
-        return text.Split('\n')
-            .Where(l => l.StartsWith("vllm:num_requests_running", StringComparison.Ordinal) || l.StartsWith("vllm:num_requests_waiting", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-    }
-
-    private static async Task FireAsync(HttpClient client, string prompt, CancellationToken cancellationToken)
-    {
+        // Flood every replica directly (not through the gateway): 60 long requests each, against engines that run 16
+        // at a time, so their queues pass the saturation threshold (5) and stay there while the running ones decode.
+        using var flood = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var direct = stack.ReplicaNames.Select(name => new HttpClient { BaseAddress = stack.GetEndpoint(name, "http"), Timeout = TimeSpan.FromMinutes(3) }).ToArray();
+        var load = direct.SelectMany((client, r) => Enumerable.Range(0, 60)
+            .Select(i => ReplicaProbes.FireAsync(client, ReplicaProbes.Words(seed: 20_000 + (r * 1000) + i, characters: 4_000), flood.Token))).ToArray();
+        using var gateway = stack.CreateGatewayClient(https: false);
         try
         {
-            using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt, max_tokens = 1000 }, cancellationToken);
+            await Eventually.HoldsAsync(async () => (await Task.WhenAll(stack.ReplicaNames.Select(SchedulerQueueAsync))).All(queue => queue > 5),
+                StackFixture.RequestTimeout, "the scheduler sees every replica's queue over the threshold");
+
+            using var refused = await gateway.SendAsync(ChatRequest((ExtProcNames.ObjectiveHeader, ThreeReplicaStackFixture.SheddableObjective)))
+                .WaitAsync(StackFixture.RequestTimeout);
+            Assert.Equal(429, (int)refused.StatusCode);
+            Assert.Equal(ExtProcNames.ReasonSaturated, refused.Headers.GetValues(ExtProcNames.DroppedReasonHeader).Single());
+            Assert.NotNull(refused.Headers.RetryAfter);
+
+            // The same state, priority 0: admitted. It queues behind the flood, so the flood is cut once the scheduler
+            // has routed it (its scheduled count rises), and the request must then be served.
+            var scheduledBefore = await ScheduledCountAsync();
+            var admitted = gateway.SendAsync(ChatRequest());
+            await Eventually.HoldsAsync(async () => await ScheduledCountAsync() > scheduledBefore, StackFixture.RequestTimeout, "the priority-0 request is routed");
+            Assert.All(await Task.WhenAll(stack.ReplicaNames.Select(SchedulerQueueAsync)), queue => Assert.True(queue > 5, $"still saturated: queue {queue}"));
+            await flood.CancelAsync();
+            using var served = await admitted.WaitAsync(StackFixture.RequestTimeout);
+            Assert.Equal(200, (int)served.StatusCode);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            // the flood is cut off once the test has its answer
-        }
-        catch (HttpRequestException)
-        {
-        }
-    }
-
-    private async Task<double> SchedulerQueueAsync(string replica)
-    {
-        var address = stack.GetEndpoint(replica, "http");
-        using var client = new HttpClient();
-        var text = await client.GetStringAsync(new Uri(stack.GetEndpoint("scheduler", "metrics"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
-        // The scheduler names endpoints ip:port (127.0.0.1 locally); the endpoint URL may say localhost.
-        var pod = $":{address.Port.ToString(CultureInfo.InvariantCulture)}\"";
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("inference_pool_per_pod_queue_size{", StringComparison.Ordinal) && l.Contains(pod, StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-    }
-
-    private async Task<Dictionary<string, double>> ServedCountsAsync()
-    {
-        using var client = new HttpClient();
-        var counts = new Dictionary<string, double>();
-        foreach (var name in stack.ReplicaNames)
-        {
-            var text = await client.GetStringAsync(new Uri(stack.GetEndpoint(name, "http"), "/metrics")).WaitAsync(StackFixture.RequestTimeout);
-            counts[name] = text.Split('\n')
-                .Where(l => l.StartsWith("vllm:request_success_total", StringComparison.Ordinal))
-                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-        }
-
-        return counts;
-    }
-
-    private static Dictionary<string, double> Delta(Dictionary<string, double> before, Dictionary<string, double> after) =>
-        after.ToDictionary(pair => pair.Key, pair => pair.Value - before.GetValueOrDefault(pair.Key));
-
-    /// <summary>Deterministic text of real-looking words, distinct per seed from the first characters on.</summary>
-    private static string Words(int seed, int characters)
-    {
-        var random = new Random(seed);
-        var text = new StringBuilder($"Document {seed}. ");
-        while (text.Length < characters)
-        {
-            var length = random.Next(2, 9);
-            for (var i = 0; i < length; i++)
+            await flood.CancelAsync();
+            await Task.WhenAll(load).WaitAsync(StackFixture.RequestTimeout);
+            foreach (var client in direct)
             {
-                text.Append((char)('a' + random.Next(26)));
+                client.Dispose();
             }
 
-            text.Append(random.Next(12) == 0 ? ". " : " ");
+            foreach (var name in stack.ReplicaNames)
+            {
+                await Eventually.HoldsAsync(async () => await InFlightAsync(name) == 0, StackFixture.RequestTimeout, $"{name} drains after the flood");
+            }
+        }
+    }
+
+    private static HttpRequestMessage ChatRequest(params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { model = StackFixture.Model, messages = new[] { new { role = "user", content = "Say one word." } }, max_tokens = 1 }),
+        };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
         }
 
-        return text.ToString();
+        return request;
     }
+
+    /// <summary>Requests the scheduler routed (<c>inference_objective_request_total</c>, all models).</summary>
+    private async Task<double> ScheduledCountAsync() =>
+        (await ReplicaProbes.SchedulerMetricsAsync(stack)).Split('\n')
+            .Where(line => line.StartsWith("inference_objective_request_total{", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
+    private Task<Dictionary<string, double>> ServedCountsAsync() => ReplicaProbes.ServedCountsAsync(stack);
+
+    private Task<double> InFlightAsync(string replica) => ReplicaProbes.QueuedOrRunningAsync(stack, replica);
+
+    private Task<double> SchedulerQueueAsync(string replica) => ReplicaProbes.SchedulerQueueAsync(stack, replica);
 }

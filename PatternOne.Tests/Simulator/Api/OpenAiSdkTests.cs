@@ -34,7 +34,7 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         return message;
     }
 
-    private OpenAIClientOptions ClientOptions => new() { Endpoint = new Uri(_server.BaseAddress, "/v1"), NetworkTimeout = SimulatorServer.Timeout };
+    private OpenAIClientOptions ClientOptions => new() { Endpoint = new Uri(_server.BaseAddress, "/v1"), NetworkTimeout = SimulatorServer.Timeout, RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) };
 
     [Fact]
     public async Task Chat_ReturnsContentAndUsage()

@@ -1,0 +1,105 @@
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Objectives;
+using PatternOne.Tests.Infrastructure;
+using PatternOne.Tests.Scheduler.Discovery;
+using static PatternOne.Tests.Scheduler.Discovery.FakeKubernetesApi;
+
+namespace PatternOne.Tests.Scheduler.Objectives;
+
+public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private const string Pool = "qwen2-3b-pattern1";
+    private FakeKubernetesApi _api = null!;
+    private Kubernetes _client = null!;
+
+    private readonly InferencePoolOptions _options = new()
+    {
+        Name = Pool,
+        Namespace = "llm-d-inference-scheduling",
+        Discovery = DiscoveryMode.Kubernetes,
+        Objectives = new(StringComparer.Ordinal) { ["batch"] = new InferenceObjectiveSpec { Priority = 0 }, ["interactive"] = new InferenceObjectiveSpec { Priority = 5 } },
+    };
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeKubernetesApi.StartAsync(Timeout);
+        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.BaseAddress.ToString() });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _api.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClusterObjectivesOfThisPool_SetPriorities_AsTheWatchReports()
+    {
+        _api.Objectives = [Objective("batch", Pool, -1), Objective("other-pools", "another-pool", -9), Objective("unset", Pool, null)];
+        var registry = new ObjectiveRegistry(Options.Create(_options));
+        using var watcher = Watcher(registry);
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        var watch = await _api.NextObjectiveWatchAsync(Timeout);
+        Assert.Equal("100", watch.ResourceVersion);
+        Assert.Equal(-1, registry.PriorityOf("batch"));          // the cluster's object wins over configuration
+        Assert.Equal(5, registry.PriorityOf("interactive"));     // configured, not in the cluster
+        Assert.False(registry.Priorities.ContainsKey("other-pools"));
+        Assert.Equal(0, registry.PriorityOf("unset"));
+        Assert.True(registry.Priorities.ContainsKey("unset"));
+
+        await watch.SendJsonAsync("ADDED", Objective("bulk", Pool, -3));
+        await Eventually.HoldsAsync(() => registry.PriorityOf("bulk") == -3, Timeout, "an added objective applies");
+
+        await watch.SendJsonAsync("MODIFIED", Objective("batch", Pool, 2));
+        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 2, Timeout, "a changed priority applies");
+
+        await watch.SendJsonAsync("DELETED", Objective("batch", Pool, 2));
+        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 0 && registry.Priorities.ContainsKey("batch"), Timeout,
+            "a deleted objective falls back to its configured priority");
+
+        await watch.SendJsonAsync("MODIFIED", Objective("bulk", "another-pool", -3));
+        await Eventually.HoldsAsync(() => !registry.Priorities.ContainsKey("bulk"), Timeout, "an objective moved to another pool leaves");
+
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task AfterTheWatchEnds_ObjectivesAreListedAgain()
+    {
+        _api.Objectives = [Objective("batch", Pool, -1)];
+        var registry = new ObjectiveRegistry(Options.Create(_options));
+        using var watcher = Watcher(registry);
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        var first = await _api.NextObjectiveWatchAsync(Timeout);
+
+        _api.Objectives = [Objective("batch", Pool, -4)];
+        first.Close();
+        await _api.NextObjectiveWatchAsync(Timeout);
+
+        Assert.Equal(-4, registry.PriorityOf("batch"));
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task WithoutTheCrd_ConfiguredObjectivesKeepWorking()
+    {
+        _api.Objectives = null;
+        var registry = new ObjectiveRegistry(Options.Create(_options));
+        using var watcher = Watcher(registry);
+
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        await Eventually.HoldsAsync(() => _api.ObjectiveRequests >= 1, Timeout, "the watcher asks for InferenceObjectives");
+
+        Assert.Equal(5, registry.PriorityOf("interactive"));
+        Assert.Equal(0, registry.PriorityOf(null));
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    private KubernetesObjectiveWatcher Watcher(ObjectiveRegistry registry) =>
+        new(_client, registry, Options.Create(_options), TimeProvider.System, NullLogger<KubernetesObjectiveWatcher>.Instance);
+}
