@@ -31,8 +31,11 @@ public sealed record BenchmarkOptions
     /// <summary>Scheduling scenario: QPS per replica to run instead of the plan's ramp (e.g. <c>--qps 1,4,8</c>).</summary>
     public double[]? QpsPerReplica { get; init; }
 
-    /// <summary>Scheduling scenario: arrival window in seconds of virtual time instead of the plan's.</summary>
-    public double? WindowSeconds { get; init; }
+    /// <summary>Scheduling scenario: only these sweeps (workload names), e.g. <c>--sweeps prefix-affinity</c>.</summary>
+    public string[]? Sweeps { get; init; }
+
+    /// <summary>Scheduling scenario: measured requests per load point instead of the plan's (warm-up unchanged).</summary>
+    public int? Requests { get; init; }
 
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
@@ -40,7 +43,7 @@ public sealed record BenchmarkOptions
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
 
-          scheduling  scheduling quality in virtual time: simulator engines x real scheduler plugins, shared-prefix workload
+          scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
           datapath    added latency of gateway + scheduler vs a direct call and nginx (HTTP/HTTPS, small and 220 KB prompts)
           hotpaths    BenchmarkDotNet: pick, prefix index, Prometheus parsing, ext_proc round trip
@@ -49,7 +52,7 @@ public sealed record BenchmarkOptions
           --quick     small sizes (seconds to a minute per scenario)
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
-          --replicas 4,8 / --qps 1,2,4 (per replica) / --window 60   override the scheduling plan
+          --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
         """;
 
     /// <summary>Parses <paramref name="args"/>; returns null with <paramref name="error"/> set when they are invalid.</summary>
@@ -63,7 +66,8 @@ public sealed record BenchmarkOptions
         string? configuration = null;
         int[]? replicas = null;
         double[]? qps = null;
-        double? window = null;
+        int? requests = null;
+        string[]? sweeps = null;
         (int, int)? ports = null;
         for (var i = 0; i < args.Count; i++)
         {
@@ -123,14 +127,23 @@ public sealed record BenchmarkOptions
                     }
 
                     break;
-                case "--window":
-                    if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var w) || !(w > 0))
+                case "--sweeps":
+                    sweeps = Value()?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    if (sweeps is not { Length: > 0 })
                     {
-                        error = "--window needs a positive number of seconds";
+                        error = "--sweeps needs workload names, e.g. prefix-affinity,low-cache";
                         return null;
                     }
 
-                    window = w;
+                    break;
+                case "--requests":
+                    if (!int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
+                    {
+                        error = "--requests needs a positive number of measured requests";
+                        return null;
+                    }
+
+                    requests = n;
                     break;
                 case "--ports":
                     var range = Value()?.Split('-', 2);
@@ -189,7 +202,8 @@ public sealed record BenchmarkOptions
             Configuration = configuration,
             Replicas = replicas,
             QpsPerReplica = qps,
-            WindowSeconds = window,
+            Requests = requests,
+            Sweeps = sweeps,
             Ports = ports,
         };
     }

@@ -22,6 +22,9 @@ namespace PatternOne.Benchmarks.EndToEnd;
 /// </summary>
 public sealed class EndToEndScenario : IScenario
 {
+    /// <summary>The mode of rows computed in virtual time beside the HTTP ones.</summary>
+    private const string Simulated = "simulated (virtual time)";
+
     public string Name => "e2e";
 
     private sealed record Plan(int Replicas, string[] Policies, double[] QpsPerReplica, double TimeScale, TimeSpan Window, TimeSpan Warmup,
@@ -45,6 +48,7 @@ public sealed class EndToEndScenario : IScenario
         p["window_s_simulated"] = plan.Window.TotalSeconds;
         p["workload"] = $"high-cache: {plan.GroupsPerReplica * plan.Replicas} groups × {plan.PromptsPerGroup}, system {plan.SystemTokens}, question {plan.QuestionTokens}, output {plan.OutputTokens} tokens";
         p["kv_blocks_per_replica"] = plan.KvBlocks;
+        p["kv"] = "KV-constrained: --num-gpu-blocks-override, far below the simulator's default (the TPU v6e sizing), so the small workload still fills the caches";
         p["max_num_seqs"] = plan.MaxNumSeqs;
 
         var engine = new EngineOptions { MaxModelLen = 2048, NumGpuBlocks = plan.KvBlocks, MaxNumSeqs = plan.MaxNumSeqs };
@@ -84,18 +88,18 @@ public sealed class EndToEndScenario : IScenario
                     Seed = context.Options.Seed,
                 }, cancellationToken);
                 var http = await RunHttpPointAsync(context, plan, policy, qps, prompts, texts, work, cert, key, probe, cancellationToken);
-                report.Rows.Add(Row("virtual", policy, qps, virt.TtftP50Ms, virt.TtftP90Ms, virt.TtftP99Ms, virt.ItlP50Ms, virt.ItlP90Ms, virt.OutputTokensPerS, virt.PrefixHitRate, virt.MaxQueue, virt.Rejections, 0));
+                report.Rows.Add(Row(Simulated, policy, qps, virt.TtftP50Ms, virt.TtftP90Ms, virt.TtftP99Ms, virt.ItlP50Ms, virt.ItlP90Ms, virt.OutputTokensPerS, virt.PrefixHitRate, virt.MaxQueue, virt.Rejections, 0));
                 report.Rows.Add(http);
                 task.Increment(1);
             }
         });
 
-        report.Tables.Add(new TableView("Virtual time vs HTTP (simulated-clock ms)",
+        report.Tables.Add(new TableView("Simulated (virtual time) vs measured over HTTP (ms of the model's clock)",
             ["policy", "qps", "mode", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429", "errors"], _ => true));
-        var chart = new LineChart("e2e-ttft-p90.svg", "p90 TTFT: virtual time (dashed legend 'virtual') vs HTTP", "QPS", "p90 TTFT (ms, log)") { LogY = true };
+        var chart = new LineChart("e2e-ttft-p90.svg", "p90 TTFT: simulated (virtual time) vs measured over HTTP", "QPS", "p90 TTFT (ms, log)") { LogY = true };
         foreach (var policy in plan.Policies)
         {
-            foreach (var mode in new[] { "virtual", "http" })
+            foreach (var mode in new[] { Simulated, "http" })
             {
                 chart.Add($"{policy} ({mode})", report.Rows.Where(r => (string?)r["policy"] == policy && (string?)r["mode"] == mode)
                     .Select(r => ((double)r["qps"]!, (double?)r["ttft_p90_ms"] ?? double.NaN)));
@@ -268,7 +272,7 @@ public sealed class EndToEndScenario : IScenario
         {
             foreach (var qps in plan.QpsPerReplica.Select(q => q * plan.Replicas))
             {
-                var v = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == "virtual");
+                var v = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == Simulated);
                 var h = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == "http");
                 if (v is null || h is null)
                 {
@@ -285,7 +289,7 @@ public sealed class EndToEndScenario : IScenario
         {
             foreach (var qps in plan.QpsPerReplica.Select(q => q * plan.Replicas))
             {
-                var v = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == "virtual");
+                var v = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == Simulated);
                 var h = report.Rows.FirstOrDefault(r => (string?)r["policy"] == policy && (double?)r["qps"] == qps && (string?)r["mode"] == "http");
                 if (v is null || h is null)
                 {
@@ -296,7 +300,7 @@ public sealed class EndToEndScenario : IScenario
                 var hh = (double?)h["prefix_hit_rate"] ?? 0;
                 var gap = Math.Abs(hv - hh);
                 var rejected = (int?)h["rejections_429"] ?? 0;
-                report.Targets.Add(new TargetCheck($"{policy} hit rate at {qps} QPS", "HTTP within 10 points of virtual time",
+                report.Targets.Add(new TargetCheck($"{policy} hit rate at {qps} QPS", "HTTP within 10 points of simulated (virtual time)",
                     string.Create(CultureInfo.InvariantCulture, $"virtual {hv:P0}, HTTP {hh:P0}"), gap <= 0.10,
                     gap <= 0.10 ? null : rejected > 0
                         ? string.Create(CultureInfo.InvariantCulture, $"off by {gap * 100:0} points; the scheduler shed {rejected} attempts with 429 over HTTP (stale or saturated metrics), and retried requests land wherever there is room")
@@ -319,10 +323,10 @@ public sealed class EndToEndScenario : IScenario
                 return aware.Length == 0 || blind.Length == 0 ? null : aware.Max() < blind.Min();
             }
 
-            var virt = AwareWins("virtual");
+            var virt = AwareWins(Simulated);
             var http = AwareWins("http");
-            report.Targets.Add(new TargetCheck($"prefix-aware beats cache-blind on p90 TTFT at {qps} QPS", "in virtual time and over HTTP alike",
-                $"virtual: {Order("virtual")}; HTTP: {Order("http")}",
+            report.Targets.Add(new TargetCheck($"prefix-aware beats cache-blind on p90 TTFT at {qps} QPS", "simulated (virtual time) and measured over HTTP alike",
+                $"simulated (virtual time): {Order(Simulated)}; HTTP: {Order("http")}",
                 virt is null || http is null ? null : virt == true && http == true,
                 virt == true && http == true ? null : "the two modes disagree (see the table and the load average)"));
         }

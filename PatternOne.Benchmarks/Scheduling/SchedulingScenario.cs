@@ -10,60 +10,109 @@ using Spectre.Console;
 namespace PatternOne.Benchmarks.Scheduling;
 
 /// <summary>
-/// Scheduling quality in virtual time: the simulator's engine × N replicas, the real scheduler profiles picking, a
-/// shared-prefix workload shaped like GAIE's high-cache benchmark plus the low-cache control, Poisson arrivals on a
-/// QPS ramp to saturation. Every (workload, replicas, QPS) point sees the same arrivals under every policy.
+/// Scheduling quality, simulated (virtual time): the simulator's engine × N replicas, the real scheduler profiles
+/// picking, Poisson arrivals on a QPS ramp past saturation. Three sweeps:
+/// <list type="bullet">
+/// <item><c>prefix-affinity</c> (the main sweep): replicas with the KV cache vLLM would size on the seed's hardware
+/// (<see cref="KvCacheSizing.Seed"/>), and system prompts whose working set is twice one replica's cache but half the
+/// pool's, so only a scheduler that keeps each prefix on one replica can keep them all cached;</item>
+/// <item><c>low-cache</c>: the control with little to share (a short system prompt, a long question), realistic KV;</item>
+/// <item><c>prefix-affinity-kv-constrained</c>: the same shape on the shrunken 4,096-block cache earlier results used,
+/// labelled as such — KV pressure (preemption, eviction) dominates there.</item>
+/// </list>
+/// Every (sweep, QPS) point sees the same arrivals and scrape timing under every policy.
 /// </summary>
 public sealed class SchedulingScenario : IScenario
 {
+    public const string TimeBase = "simulated (virtual time)";
+
     public string Name => "scheduling";
 
     public static readonly IReadOnlyList<string> Policies =
-        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default, ProfileCatalog.DefaultNoShedding];
+        [BuiltInProfiles.Random, BuiltInProfiles.RoundRobin, BuiltInProfiles.LeastQueue, BuiltInProfiles.PrefixOnly, BuiltInProfiles.Default];
+
+    /// <summary>Today's shrunken cache, kept only as the labelled KV-constrained variant: 4,096 blocks of 16 = 65,520 tokens.</summary>
+    public const int KvConstrainedBlocks = 4096;
+
+    /// <summary>One workload on one pool over a QPS ramp.</summary>
+    public sealed record Sweep
+    {
+        public required SharedPrefixWorkload Workload { get; init; }
+
+        /// <summary>How the replicas' KV cache is sized, for labels: "realistic" or "KV-constrained".</summary>
+        public required string Kv { get; init; }
+        public required EngineOptions Engine { get; init; }
+        public required int Replicas { get; init; }
+        public required double[] QpsPerReplica { get; init; }
+
+        /// <summary>Arrivals simulated before measuring (they warm the caches).</summary>
+        public required int WarmupRequests { get; init; }
+        public required int MeasuredRequests { get; init; }
+    }
 
     /// <summary>Sizes of a run.</summary>
     public sealed record Plan
     {
-        public required int[] Replicas { get; init; }
-
-        /// <summary>Groups per replica (so the prefixes need the same share of the pool at 4 and 8 replicas).</summary>
-        public required int GroupsPerReplica { get; init; }
-        public required int PromptsPerGroup { get; init; }
-        public required int LongTokens { get; init; }
-        public required int ShortTokens { get; init; }
-        public required int OutputTokens { get; init; }
-        public required double[] QpsPerReplica { get; init; }
-        public required TimeSpan Window { get; init; }
-        public required TimeSpan Warmup { get; init; }
-        public required EngineOptions Engine { get; init; }
+        public required Sweep[] Sweeps { get; init; }
     }
+
+    private const int SystemTokens = 1536;
+    private const int QuestionTokens = 256;
+    private const int OutputTokens = 128;
+
+    /// <summary>Prompts stay within the seed's --max-model-len=2048: 1,536 + 256 prompt tokens + 128 output = 1,920.</summary>
+    private static readonly EngineOptions Realistic = new() { MaxModelLen = 2048 };
+    private static readonly EngineOptions KvConstrained = new() { MaxModelLen = 2048, NumGpuBlocks = KvConstrainedBlocks };
+
+    /// <summary>Groups whose system prompts fill <paramref name="share"/> × one replica's KV cache.</summary>
+    private static int GroupsFor(EngineOptions engine, double share, int systemTokens) =>
+        (int)Math.Ceiling(share * engine.KvCapacityTokens / systemTokens);
 
     public static Plan FullPlan { get; } = new()
     {
-        Replicas = [4, 8],
-        GroupsPerReplica = 16,
-        PromptsPerGroup = 16,
-        LongTokens = 2048,
-        ShortTokens = 256,
-        OutputTokens = 256,
-        QpsPerReplica = [2, 4, 6, 8, 10, 12, 15],
-        Window = TimeSpan.FromSeconds(40),
-        Warmup = TimeSpan.FromSeconds(10),
-        Engine = new EngineOptions { MaxModelLen = 4096 },
+        Sweeps =
+        [
+            new Sweep
+            {
+                Workload = new SharedPrefixWorkload("prefix-affinity", GroupsFor(Realistic, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens),
+                Kv = "realistic",
+                Engine = Realistic,
+                Replicas = 4,
+                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
+                WarmupRequests = 4000,
+                MeasuredRequests = 3000,
+            },
+            new Sweep
+            {
+                Workload = new SharedPrefixWorkload("low-cache", 64, 1024, QuestionTokens, SystemTokens, OutputTokens),
+                Kv = "realistic",
+                Engine = Realistic,
+                Replicas = 4,
+                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45],
+                WarmupRequests = 1000,
+                MeasuredRequests = 3000,
+            },
+            new Sweep
+            {
+                Workload = new SharedPrefixWorkload("prefix-affinity-kv-constrained", GroupsFor(KvConstrained, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens),
+                Kv = "KV-constrained",
+                Engine = KvConstrained,
+                Replicas = 4,
+                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45],
+                WarmupRequests = 1000,
+                MeasuredRequests = 3000,
+            },
+        ],
     };
 
     public static Plan QuickPlan { get; } = new()
     {
-        Replicas = [4],
-        GroupsPerReplica = 4,
-        PromptsPerGroup = 4,
-        LongTokens = 512,
-        ShortTokens = 64,
-        OutputTokens = 32,
-        QpsPerReplica = [4, 16],
-        Window = TimeSpan.FromSeconds(8),
-        Warmup = TimeSpan.FromSeconds(2),
-        Engine = new EngineOptions { MaxModelLen = 2048, NumGpuBlocks = 512 },
+        Sweeps =
+        [
+            FullPlan.Sweeps[0] with { QpsPerReplica = [10, 60], WarmupRequests = 100, MeasuredRequests = 200 },
+            FullPlan.Sweeps[1] with { QpsPerReplica = [10, 45], WarmupRequests = 100, MeasuredRequests = 200 },
+            FullPlan.Sweeps[2] with { QpsPerReplica = [10, 50], WarmupRequests = 100, MeasuredRequests = 200 },
+        ],
     };
 
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
@@ -72,53 +121,61 @@ public sealed class SchedulingScenario : IScenario
         var o = context.Options;
         plan = plan with
         {
-            Replicas = o.Replicas ?? plan.Replicas,
-            QpsPerReplica = o.QpsPerReplica ?? plan.QpsPerReplica,
-            Window = o.WindowSeconds is { } w ? TimeSpan.FromSeconds(w) : plan.Window,
-            Warmup = o.WindowSeconds is { } w2 ? TimeSpan.FromSeconds(w2 / 4) : plan.Warmup,
+            Sweeps = [.. plan.Sweeps.Where(s => o.Sweeps is null || o.Sweeps.Contains(s.Workload.Name)).Select(s => s with
+            {
+                Replicas = o.Replicas?[0] ?? s.Replicas,
+                QpsPerReplica = o.QpsPerReplica ?? s.QpsPerReplica,
+                MeasuredRequests = o.Requests ?? s.MeasuredRequests,
+            })],
         };
-        var report = new ScenarioReport(Name, "Scheduling quality in virtual time (simulator engines × real scheduler profiles)");
-        var p = report.Parameters;
-        p["replicas"] = string.Join("/", plan.Replicas);
-        p["groups"] = $"{plan.GroupsPerReplica} per replica";
-        p["prompts_per_group"] = plan.PromptsPerGroup;
-        p["high_cache"] = $"system {plan.LongTokens}, question {plan.ShortTokens}, output {plan.OutputTokens} tokens";
-        p["low_cache"] = $"system {plan.ShortTokens}, question {plan.LongTokens}, output {plan.OutputTokens} tokens";
-        p["kv_pool_tokens_per_replica"] = plan.Engine.KvCapacityTokens;
-        p["window_s"] = plan.Window.TotalSeconds;
-        p["warmup_s"] = plan.Warmup.TotalSeconds;
-        p["step_model"] = $"{plan.Engine.StepTime.BaseMs} ms + {plan.Engine.StepTime.PrefillMsPerToken} ms/prefill token + {plan.Engine.StepTime.DecodeMsPerSeq} ms/decode seq";
-        p["max_num_seqs"] = plan.Engine.MaxNumSeqs;
-        p["max_num_batched_tokens"] = plan.Engine.MaxNumBatchedTokens;
-
-        var points = new List<PointSpec>();
-        foreach (var replicas in plan.Replicas)
+        if (plan.Sweeps.Length == 0)
         {
-            var groups = plan.GroupsPerReplica * replicas;
-            foreach (var workload in new[]
+            throw new ArgumentException("--sweeps names no sweep of the plan: " + string.Join(", ", FullPlan.Sweeps.Select(s => s.Workload.Name)));
+        }
+
+        // The main sweep (realistic KV) sets the scenario's parameters even when --sweeps leaves it out.
+        var main = (context.Quick ? QuickPlan : FullPlan).Sweeps[0];
+        var report = new ScenarioReport(Name, $"Scheduling quality, {TimeBase}: simulator engines × real scheduler profiles");
+        var p = report.Parameters;
+        p["time_base"] = TimeBase;
+        p["kv_tokens_per_replica"] = main.Engine.KvCapacityTokens;
+        p["kv_sizing"] = KvCacheSizing.Seed.Describe(main.Engine.BlockSize);
+        p["kv_constrained_tokens_per_replica"] = KvConstrained.KvCapacityTokens;
+        foreach (var sweep in plan.Sweeps)
+        {
+            var w = sweep.Workload;
+            p[w.Name] = string.Create(CultureInfo.InvariantCulture,
+                $"{sweep.Replicas} replicas, KV {sweep.Kv} ({sweep.Engine.KvCapacityTokens:N0} tokens each); {w.Groups:N0} groups × system {w.SystemTokens} + question {w.QuestionTokens} tokens, output {w.OutputTokens}; " +
+                $"prefix working set {w.PrefixWorkingSetTokens:N0} tokens = {w.PrefixWorkingSetTokens / (double)sweep.Engine.KvCapacityTokens:0.##}× one replica's KV; " +
+                $"{sweep.WarmupRequests:N0} warm-up + {sweep.MeasuredRequests:N0} measured requests per point");
+        }
+
+        p["max_model_len"] = main.Engine.MaxModelLen;
+        p["scrape"] = "each replica every 50 ms of virtual time; 5% of scrapes 300 ms late (metrics then older than the 200 ms staleness threshold)";
+        p["step_model"] = $"{main.Engine.StepTime.BaseMs} ms + {main.Engine.StepTime.PrefillMsPerToken} ms/prefill token + {main.Engine.StepTime.DecodeMsPerSeq} ms/decode seq";
+        p["max_num_seqs"] = main.Engine.MaxNumSeqs;
+        p["max_num_batched_tokens"] = main.Engine.MaxNumBatchedTokens;
+
+        var points = new List<(Sweep Sweep, PointSpec Spec)>();
+        foreach (var sweep in plan.Sweeps)
+        {
+            var prompts = sweep.Workload.Build(StableSeed.Of(context.Options.Seed, sweep.Workload.Name, sweep.Replicas));
+            foreach (var qpr in sweep.QpsPerReplica)
             {
-                new SharedPrefixWorkload("high-cache", groups, plan.PromptsPerGroup, plan.LongTokens, plan.ShortTokens, plan.OutputTokens),
-                new SharedPrefixWorkload("low-cache", groups, plan.PromptsPerGroup, plan.ShortTokens, plan.LongTokens, plan.OutputTokens),
-            })
-            {
-                var prompts = workload.Build(StableSeed.Of(context.Options.Seed, workload.Name, replicas));
-                foreach (var qpr in plan.QpsPerReplica)
+                foreach (var policy in Policies)
                 {
-                    foreach (var policy in Policies)
+                    points.Add((sweep, new PointSpec
                     {
-                        points.Add(new PointSpec
-                        {
-                            Workload = workload,
-                            Prompts = prompts,
-                            Replicas = replicas,
-                            Policy = policy,
-                            Qps = qpr * replicas,
-                            ArrivalWindow = plan.Window,
-                            Warmup = plan.Warmup,
-                            Engine = plan.Engine,
-                            Seed = context.Options.Seed,
-                        });
-                    }
+                        Workload = sweep.Workload,
+                        Prompts = prompts,
+                        Replicas = sweep.Replicas,
+                        Policy = policy,
+                        Qps = qpr * sweep.Replicas,
+                        WarmupRequests = sweep.WarmupRequests,
+                        MeasuredRequests = sweep.MeasuredRequests,
+                        Engine = sweep.Engine,
+                        Seed = context.Options.Seed,
+                    }));
                 }
             }
         }
@@ -126,10 +183,10 @@ public sealed class SchedulingScenario : IScenario
         var results = new ConcurrentDictionary<PointSpec, PointResult>();
         await AnsiConsole.Progress().AutoClear(false).StartAsync(async ctx =>
         {
-            var task = ctx.AddTask($"{points.Count} points (workload × replicas × QPS × policy)", maxValue: points.Count);
+            var task = ctx.AddTask($"{points.Count} points (sweep × QPS × policy), {TimeBase}", maxValue: points.Count);
 
             // Points are independent simulations; run as many at once as there are cores. Heaviest first.
-            await Parallel.ForEachAsync(points.OrderByDescending(x => x.Qps), new ParallelOptions
+            await Parallel.ForEachAsync(points.Select(x => x.Spec).OrderByDescending(x => x.WarmupRequests + (x.MeasuredRequests ?? 0)).ThenByDescending(x => x.Qps), new ParallelOptions
             {
                 MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount),
                 CancellationToken = cancellationToken,
@@ -141,7 +198,7 @@ public sealed class SchedulingScenario : IScenario
             });
         });
 
-        foreach (var point in points)
+        foreach (var (sweep, point) in points)
         {
             var r = results[point];
             report.Rows.Add(new JsonObject
@@ -150,6 +207,8 @@ public sealed class SchedulingScenario : IScenario
                 ["replicas"] = point.Replicas,
                 ["policy"] = point.Policy,
                 ["qps"] = point.Qps,
+                ["kv"] = sweep.Kv,
+                ["kv_tokens_per_replica"] = sweep.Engine.KvCapacityTokens,
                 ["ttft_p50_ms"] = Stats.Round(r.TtftP50Ms, 1),
                 ["ttft_p90_ms"] = Stats.Round(r.TtftP90Ms, 1),
                 ["ttft_p99_ms"] = Stats.Round(r.TtftP99Ms, 1),
@@ -162,40 +221,41 @@ public sealed class SchedulingScenario : IScenario
                 ["measured"] = r.Measured,
                 ["rejections_429"] = r.Rejections,
                 ["preemptions"] = r.Preemptions,
+                ["stale_pick_share"] = Stats.Round(r.StalePickShare, 3),
             });
         }
 
-        var columns = new[] { "qps", "policy", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429" };
-        foreach (var replicas in plan.Replicas)
+        var columns = new[] { "qps", "policy", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429", "preemptions", "stale_pick_share" };
+        foreach (var sweep in plan.Sweeps)
         {
-            foreach (var workload in new[] { "high-cache", "low-cache" })
-            {
-                report.Tables.Add(new TableView($"{workload}, {replicas} replicas", columns,
-                    r => (string?)r["workload"] == workload && (int?)r["replicas"] == replicas));
-                AddCharts(report, workload, replicas);
-            }
+            var name = sweep.Workload.Name;
+            report.Tables.Add(new TableView($"{name}, {sweep.Replicas} replicas, KV {sweep.Kv} — {TimeBase}", columns,
+                r => (string?)r["workload"] == name && (int?)r["replicas"] == sweep.Replicas));
+            AddCharts(report, sweep);
         }
 
         SchedulingTargets.Evaluate(report, plan);
+        report.Notes.Add($"Every latency and throughput here is {TimeBase}: the simulator's step-time model of Qwen2.5-3B on TPU v6e, not a measurement of this machine.");
+        report.Notes.Add("KV cache per replica (realistic): " + KvCacheSizing.Seed.Describe(main.Engine.BlockSize) + ". vLLM's profiled activation peak is not subtracted, so this is an upper bound.");
         report.Notes.Add("TTFT is measured from the request's first arrival: a request rejected with 429 (only profiles with a saturation detector reject) retries after 1 s and keeps its original arrival time.");
-        report.Notes.Add("The scheduler sees engine gauges as a scrape would (snapshots every 50 ms of virtual time, judged stale after 200 ms) plus its own exact in-flight counts; the snapshot can lead real time by at most one engine step.");
-        report.Notes.Add("ITL pools every 4th inter-token gap of every measured request; output tokens/s counts tokens leaving in the measured part of the arrival window; prefix hit rate = cached prompt tokens ÷ prompt tokens (vLLM's counters).");
+        report.Notes.Add("The scheduler sees engine gauges as a scrape would (each replica's snapshot every 50 ms of virtual time; 5% of scrapes come 300 ms late, so that replica's metrics pass the 200 ms staleness threshold; stale_pick_share = picks that saw at least one stale replica) plus its own exact in-flight counts; a snapshot can lead real time by at most one engine step.");
+        report.Notes.Add("ITL pools every 4th inter-token gap of every measured request; output tokens/s counts tokens leaving between the first and last measured arrival; prefix hit rate = cached prompt tokens ÷ prompt tokens (vLLM's counters) of measured requests.");
         return report;
     }
 
-    private static void AddCharts(ScenarioReport report, string workload, int replicas)
+    private static void AddCharts(ScenarioReport report, Sweep sweep)
     {
+        var workload = sweep.Workload.Name;
+        var replicas = sweep.Replicas;
         var rows = report.Rows.Where(r => (string?)r["workload"] == workload && (int?)r["replicas"] == replicas).ToList();
-        var ttft = new LineChart($"scheduling-{workload}-{replicas}r-ttft-p90.svg", $"p90 TTFT vs QPS — {workload}, {replicas} replicas", "QPS", "p90 TTFT (ms, log)")
+        var where = string.Create(CultureInfo.InvariantCulture, $"{workload}, {replicas} replicas, KV {sweep.Kv}");
+        var ttft = new LineChart($"scheduling-{workload}-{replicas}r-ttft-p90.svg", $"Simulated (virtual time): p90 TTFT vs QPS — {where}", "QPS", "p90 TTFT (ms, log), simulated")
         {
             LogY = true,
             Reference = (2000, "2 s"),
         };
-        var hit = new LineChart($"scheduling-{workload}-{replicas}r-hit-rate.svg", $"Prefix-cache hit rate vs QPS — {workload}, {replicas} replicas", "QPS", "hit rate")
-        {
-            Reference = workload == "high-cache" ? (0.8, "80% target") : null,
-        };
-        var tput = new LineChart($"scheduling-{workload}-{replicas}r-throughput.svg", $"Output tokens/s vs QPS — {workload}, {replicas} replicas", "QPS", "output tokens/s");
+        var hit = new LineChart($"scheduling-{workload}-{replicas}r-hit-rate.svg", $"Simulated (virtual time): prefix-cache hit rate vs QPS — {where}", "QPS", "hit rate");
+        var tput = new LineChart($"scheduling-{workload}-{replicas}r-throughput.svg", $"Simulated (virtual time): output tokens/s vs QPS — {where}", "QPS", "output tokens/s, simulated");
         foreach (var policy in Policies)
         {
             var mine = rows.Where(r => (string?)r["policy"] == policy).ToList();

@@ -1,4 +1,5 @@
 using System.Text;
+using PatternOne.Benchmarks.Reporting;
 
 namespace PatternOne.Benchmarks.Scheduling;
 
@@ -6,25 +7,47 @@ namespace PatternOne.Benchmarks.Scheduling;
 /// The shape of inference-perf's <c>shared_prefix</c> data (GAIE <c>high-cache-values.yaml</c>, style-perf §B.5):
 /// <c>Groups</c> system prompts of <c>SystemTokens</c> random tokens, each with <c>PromptsPerGroup</c> questions of
 /// <c>QuestionTokens</c> random tokens; every request is one of the Groups × PromptsPerGroup prompts, drawn uniformly,
-/// generating exactly <c>OutputTokens</c> (ignore_eos). The low-cache control swaps the two lengths.
+/// generating exactly <c>OutputTokens</c> (ignore_eos). The low-cache control swaps the two lengths. The prefix working
+/// set (what prefix affinity can keep cached) is Groups × SystemTokens.
 /// </summary>
 public sealed record SharedPrefixWorkload(string Name, int Groups, int PromptsPerGroup, int SystemTokens, int QuestionTokens, int OutputTokens)
 {
     /// <summary>One prompt: token ids for the engine, and the same tokens as chat text for the scheduler's prefix index.</summary>
     public sealed record Prompt(int Group, int[] TokenIds, string RenderedText);
 
-    /// <summary>Builds every prompt deterministically from <paramref name="seed"/>.</summary>
+    /// <summary>Tokens of all system prompts: the most the prefix cache of the pool could usefully hold.</summary>
+    public long PrefixWorkingSetTokens => (long)Groups * SystemTokens;
+
+    /// <summary>
+    /// Every prompt, deterministic from <paramref name="seed"/>. System prompts are built now; a question is built each
+    /// time its prompt is read (a large workload would not fit in memory as whole prompts), always the same for one index.
+    /// </summary>
     public IReadOnlyList<Prompt> Build(int seed)
     {
         var rng = new Random(seed);
-        var prompts = new List<Prompt>(Groups * PromptsPerGroup);
+        var systems = new (int[] Ids, string Text)[Groups];
         for (var g = 0; g < Groups; g++)
         {
-            var system = RandomTokens(rng, SystemTokens);
-            var systemText = Render(system);
-            for (var q = 0; q < PromptsPerGroup; q++)
+            var ids = RandomTokens(rng, SystemTokens);
+            systems[g] = (ids, Render(ids));
+        }
+
+        return new PromptList(this, seed, systems);
+    }
+
+    private sealed class PromptList(SharedPrefixWorkload workload, int seed, (int[] Ids, string Text)[] systems) : IReadOnlyList<Prompt>
+    {
+        public int Count => workload.Groups * workload.PromptsPerGroup;
+
+        public Prompt this[int index]
+        {
+            get
             {
-                var question = RandomTokens(rng, QuestionTokens);
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+                var group = index / workload.PromptsPerGroup;
+                var (system, systemText) = systems[group];
+                var question = RandomTokens(new Random(StableSeed.Of(seed, "question", index)), workload.QuestionTokens);
                 var ids = new int[system.Length + question.Length];
                 system.CopyTo(ids, 0);
                 question.CopyTo(ids, system.Length);
@@ -33,11 +56,19 @@ public sealed record SharedPrefixWorkload(string Name, int Groups, int PromptsPe
                 var text = new StringBuilder(systemText.Length + (question.Length * 4) + 64);
                 Scheduler.Scheduling.PromptRenderer.AppendChatMessage(text, "system", systemText);
                 Scheduler.Scheduling.PromptRenderer.AppendChatMessage(text, "user", Render(question));
-                prompts.Add(new Prompt(g, ids, text.ToString()));
+                return new Prompt(group, ids, text.ToString());
             }
         }
 
-        return prompts;
+        public IEnumerator<Prompt> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     // Token ids → a 3-letter "word" each (≈4 characters per token with the space, the usual ratio for English BPE),

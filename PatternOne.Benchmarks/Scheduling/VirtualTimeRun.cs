@@ -20,6 +20,9 @@ public sealed record PointResult
     public required int Rejections { get; init; }
     public required long Preemptions { get; init; }
     public required double VirtualSeconds { get; init; }
+
+    /// <summary>Share of picks that saw at least one endpoint whose metrics were older than the staleness threshold.</summary>
+    public required double StalePickShare { get; init; }
 }
 
 /// <summary>Sizes and knobs of one virtual-time point.</summary>
@@ -30,15 +33,42 @@ public sealed record PointSpec
     public required int Replicas { get; init; }
     public required string Policy { get; init; }
     public required double Qps { get; init; }
-    public required TimeSpan ArrivalWindow { get; init; }
+
+    /// <summary>
+    /// Arrivals by time: Poisson arrivals over this window; those before <see cref="Warmup"/> are not measured. Used
+    /// when <see cref="MeasuredRequests"/> is not set.
+    /// </summary>
+    public TimeSpan ArrivalWindow { get; init; }
 
     /// <summary>Requests arriving before this are simulated (they warm the caches) but not measured.</summary>
-    public required TimeSpan Warmup { get; init; }
+    public TimeSpan Warmup { get; init; }
+
+    /// <summary>
+    /// Arrivals by count: <see cref="WarmupRequests"/> unmeasured arrivals, then this many measured ones, whatever the
+    /// QPS — so every load point warms a large cache equally and measures as many requests.
+    /// </summary>
+    public int? MeasuredRequests { get; init; }
+
+    /// <summary>Unmeasured arrivals before the measured ones (with <see cref="MeasuredRequests"/>).</summary>
+    public int WarmupRequests { get; init; }
+
     public required EngineOptions Engine { get; init; }
     public required int Seed { get; init; }
 
     /// <summary>Scrape period of the scheduler's metrics view. Default 50 ms, as the scheduler scrapes.</summary>
     public TimeSpan ScrapeInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Share of scrapes (per replica, independently) that come late by <see cref="LateScrapeDelay"/>, as on a busy
+    /// machine or network. Default 5%.
+    /// </summary>
+    public double LateScrapeShare { get; init; } = 0.05;
+
+    /// <summary>How late a late scrape is. Default 300 ms: past the scheduler's 200 ms staleness threshold.</summary>
+    public TimeSpan LateScrapeDelay { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Metrics older than this count as stale in <see cref="PointResult.StalePickShare"/> (the scheduler's default).</summary>
+    public TimeSpan StalenessThreshold { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Client back-off after a 429 (the request keeps its original arrival time for TTFT).</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
@@ -51,8 +81,8 @@ public sealed record PointSpec
 /// One point of the scheduling benchmark in virtual time. A discrete-event loop over three event kinds:
 /// <code>
 ///   arrival (Poisson) ─▶ picker.Pick(snapshots) ─▶ engine[chosen].Submit      (429 → retry after RetryAfter)
-///   scrape every 50 ms ─▶ snapshots = engine.Snapshot() + own in-flight counts + routed since the scrape
-///                          (what the scheduler would see)
+///   scrape each replica every 50 ms (5% of scrapes 300 ms late) ─▶ its snapshot  (what the scheduler would see)
+///   picks see the snapshots plus the scheduler's own in-flight counts and requests routed since each scrape
 ///   before each event: every engine AdvanceTo(t); finished requests leave the in-flight counts
 /// </code>
 /// The picker is the real scheduler pipeline (EndpointPickerFactory profiles), the engines the simulator's real
@@ -84,28 +114,43 @@ public static class VirtualTimeRun
         var inFlight = new int[spec.Replicas];
         var routedSinceScrape = new int[spec.Replicas];
         var scraped = new EngineSnapshot[spec.Replicas];
-        var scrapedAt = TimeSpan.Zero;
+        var scrapedAt = new TimeSpan[spec.Replicas];
+        var nextScrape = new TimeSpan[spec.Replicas];
         for (var i = 0; i < engines.Length; i++)
         {
             scraped[i] = engines[i].Snapshot();
         }
 
-        // Arrivals: Poisson at Qps over the window, each a uniformly drawn prompt; identical for every policy (same seed).
+        // Arrivals: Poisson at Qps, each a uniformly drawn prompt; identical for every policy (same seed).
         var rng = new Random(StableSeed.Of(spec.Seed, spec.Qps, spec.Replicas, spec.Workload.Name));
         var arrivals = new List<Tracked>();
-        for (var t = NextGap(rng, spec.Qps); t < spec.ArrivalWindow.TotalSeconds; t += NextGap(rng, spec.Qps))
+        var t0 = NextGap(rng, spec.Qps);
+        if (spec.MeasuredRequests is { } count)
         {
-            arrivals.Add(new Tracked(arrivals.Count, rng.Next(spec.Prompts.Count), TimeSpan.FromSeconds(t)));
+            for (var t = t0; arrivals.Count < spec.WarmupRequests + count; t += NextGap(rng, spec.Qps))
+            {
+                arrivals.Add(new Tracked(arrivals.Count, rng.Next(spec.Prompts.Count), TimeSpan.FromSeconds(t)));
+            }
+        }
+        else
+        {
+            for (var t = t0; t < spec.ArrivalWindow.TotalSeconds; t += NextGap(rng, spec.Qps))
+            {
+                arrivals.Add(new Tracked(arrivals.Count, rng.Next(spec.Prompts.Count), TimeSpan.FromSeconds(t)));
+            }
         }
 
+        // Scrape timing is drawn from its own stream so that it is the same for every policy too.
+        var scrapeRng = new Random(StableSeed.Of(spec.Seed, "scrape", spec.Qps, spec.Replicas, spec.Workload.Name));
         var retries = new PriorityQueue<Tracked, TimeSpan>();
         var bySequence = new Dictionary<EngineSequence, Tracked>(ReferenceEqualityComparer.Instance);
         var nextArrival = 0;
-        var nextScrape = TimeSpan.Zero;
         var maxQueue = 0;
         var rejections = 0;
+        var picks = 0;
+        var stalePicks = 0;
         var live = 0;
-        var end = spec.ArrivalWindow + spec.MaxDrain;
+        var end = (arrivals.Count > 0 ? arrivals[^1].Arrival : TimeSpan.Zero) + spec.MaxDrain;
 
         void Advance(TimeSpan t)
         {
@@ -127,8 +172,10 @@ public static class VirtualTimeRun
         {
             var prompt = spec.Prompts[request.PromptIndex];
             var snapshots = new EndpointSnapshot[engines.Length];
+            var stale = false;
             for (var i = 0; i < engines.Length; i++)
             {
+                stale |= now - scrapedAt[i] > spec.StalenessThreshold;
                 snapshots[i] = new EndpointSnapshot
                 {
                     Address = addresses[i],
@@ -137,12 +184,14 @@ public static class VirtualTimeRun
                     KvCacheUsage = scraped[i].KvCacheUsage,
                     InFlightRequests = inFlight[i],
                     RoutedSinceScrape = routedSinceScrape[i],
-                    MetricsUpdatedAt = clock.At(scrapedAt),
+                    MetricsUpdatedAt = clock.At(scrapedAt[i]),
                     KvBlockSize = scraped[i].BlockSize,
                     KvTotalBlocks = scraped[i].NumGpuBlocks,
                 };
             }
 
+            picks++;
+            stalePicks += stale ? 1 : 0;
             request.Attempts++;
             var result = picker.Pick(new SchedulingRequest { RequestId = "r", Model = "Qwen/Qwen2.5-3B-Instruct", Prompt = prompt.RenderedText }, snapshots);
             if (result.Outcome != SchedulingOutcome.Scheduled)
@@ -173,28 +222,36 @@ public static class VirtualTimeRun
             cancellationToken.ThrowIfCancellationRequested();
             var tArrival = nextArrival < arrivals.Count ? arrivals[nextArrival].Arrival : TimeSpan.MaxValue;
             var tRetry = retries.TryPeek(out _, out var rt) ? rt : TimeSpan.MaxValue;
+            var scrapeOf = 0;
+            for (var i = 1; i < nextScrape.Length; i++)
+            {
+                scrapeOf = nextScrape[i] < nextScrape[scrapeOf] ? i : scrapeOf;
+            }
+
             var pending = nextArrival < arrivals.Count || retries.Count > 0 || live > 0;
             if (!pending || now > end)
             {
                 break;
             }
 
-            var t = Min(tArrival, tRetry, nextScrape);
+            var tScrape = nextScrape[scrapeOf];
+            var t = Min(tArrival, tRetry, tScrape);
             now = t;
             clock.Now = t;
             Advance(t);
-            if (t == nextScrape)
+            if (t == tScrape)
             {
-                for (var i = 0; i < engines.Length; i++)
-                {
-                    scraped[i] = engines[i].Snapshot();
-                    maxQueue = Math.Max(maxQueue, scraped[i].Waiting);
-                }
+                // Each replica is scraped on its own loop; some scrapes come late, so their metrics age past the
+                // staleness threshold while the others stay fresh.
+                scraped[scrapeOf] = engines[scrapeOf].Snapshot();
+                maxQueue = Math.Max(maxQueue, scraped[scrapeOf].Waiting);
+                scrapedAt[scrapeOf] = t;
 
-                // The virtual scrape is instantaneous: everything routed so far is in its figures.
-                Array.Clear(routedSinceScrape);
-                scrapedAt = t;
-                nextScrape = t + spec.ScrapeInterval;
+                // The virtual scrape is instantaneous (a late one just happens later): everything routed to this
+                // replica so far is in its figures.
+                routedSinceScrape[scrapeOf] = 0;
+                var late = scrapeRng.NextDouble() < spec.LateScrapeShare;
+                nextScrape[scrapeOf] = t + spec.ScrapeInterval + (late ? spec.LateScrapeDelay : TimeSpan.Zero);
             }
             else if (t == tRetry)
             {
@@ -207,12 +264,17 @@ public static class VirtualTimeRun
             }
         }
 
-        return Measure(spec, arrivals, rejections, maxQueue, engines, now);
+        return Measure(spec, arrivals, rejections, maxQueue, engines, now, picks == 0 ? 0 : (double)stalePicks / picks);
     }
 
-    private static PointResult Measure(PointSpec spec, List<Tracked> arrivals, int rejections, int maxQueue, IEngineCore[] engines, TimeSpan end)
+    private static PointResult Measure(PointSpec spec, List<Tracked> arrivals, int rejections, int maxQueue, IEngineCore[] engines, TimeSpan end, double stalePickShare)
     {
-        var measured = arrivals.Where(a => a.Arrival >= spec.Warmup).ToList();
+        // Measured: arrivals after the warm-up (by count or by time); throughput over their arrival span.
+        var measured = spec.MeasuredRequests is not null
+            ? arrivals.Skip(spec.WarmupRequests).ToList()
+            : arrivals.Where(a => a.Arrival >= spec.Warmup).ToList();
+        var from = spec.MeasuredRequests is not null ? (measured.Count > 0 ? measured[0].Arrival : TimeSpan.Zero) : spec.Warmup;
+        var to = spec.MeasuredRequests is not null ? (measured.Count > 0 ? measured[^1].Arrival : TimeSpan.Zero) : spec.ArrivalWindow;
         var ttft = new List<double>(measured.Count);
         var itl = new List<double>(measured.Count * 8);
         long prompt = 0, cached = 0;
@@ -245,9 +307,7 @@ public static class VirtualTimeRun
             cached += seq.CachedTokens ?? 0;
         }
 
-        // Output tokens per second over the measured part of the arrival window (steady state, not the drain).
-        var from = spec.Warmup;
-        var to = spec.ArrivalWindow;
+        // Output tokens per second over the measured part of the arrivals (steady state, not the drain).
         long tokens = 0;
         foreach (var a in arrivals)
         {
@@ -276,7 +336,7 @@ public static class VirtualTimeRun
             TtftP99Ms = Stats.PercentileSorted(ttftSorted, 99),
             ItlP50Ms = Stats.PercentileSorted(itlSorted, 50),
             ItlP90Ms = Stats.PercentileSorted(itlSorted, 90),
-            OutputTokensPerS = tokens / (to - from).TotalSeconds,
+            OutputTokensPerS = to > from ? tokens / (to - from).TotalSeconds : 0,
             PrefixHitRate = prompt == 0 ? 0 : (double)cached / prompt,
             MaxQueue = maxQueue,
             Requests = arrivals.Count,
@@ -284,6 +344,7 @@ public static class VirtualTimeRun
             Rejections = rejections,
             Preemptions = engines.Sum(e => e.Snapshot().Preemptions),
             VirtualSeconds = end.TotalSeconds,
+            StalePickShare = stalePickShare,
         };
     }
 

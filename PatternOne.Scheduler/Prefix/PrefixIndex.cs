@@ -22,13 +22,55 @@ internal sealed class PrefixIndex
     // Copy-on-write arrays: almost every hash has one or two holders, so an array beats a set in memory.
     private readonly Dictionary<ulong, EndpointBlocks[]> _holders = [];
 
+    // Capacities learned from the endpoints' own KV-cache size (autoTune); absent endpoints use CapacityPerEndpoint.
+    private readonly Dictionary<string, int> _tunedCapacity = new(StringComparer.Ordinal);
+
     public PrefixIndex(int capacityPerEndpoint = DefaultCapacityPerEndpoint)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityPerEndpoint, 1);
         CapacityPerEndpoint = capacityPerEndpoint;
     }
 
+    /// <summary>The LRU capacity of an endpoint whose own size is not known (upstream's <c>lruCapacityPerServer</c>).</summary>
     public int CapacityPerEndpoint { get; }
+
+    /// <summary>The LRU capacity used for <paramref name="address"/>: tuned from its KV cache, else <see cref="CapacityPerEndpoint"/>.</summary>
+    public int CapacityFor(string address)
+    {
+        lock (_gate)
+        {
+            return _tunedCapacity.TryGetValue(address, out var tuned) ? tuned : CapacityPerEndpoint;
+        }
+    }
+
+    /// <summary>
+    /// Sizes each candidate's LRU from what it reports about itself (upstream's <c>autoTune</c>: the index should
+    /// remember as much as the endpoint's KV cache can hold). Candidates for which <paramref name="capacityOf"/> has no
+    /// answer keep their current capacity; a shrunk capacity evicts the least recent blocks at once.
+    /// </summary>
+    public void Tune(IReadOnlyList<EndpointSnapshot> candidates, Func<EndpointSnapshot, int?> capacityOf)
+    {
+        lock (_gate)
+        {
+            foreach (var candidate in candidates)
+            {
+                if (capacityOf(candidate) is not { } capacity || capacity < 1
+                    || (_tunedCapacity.TryGetValue(candidate.Address, out var current) && current == capacity))
+                {
+                    continue;
+                }
+
+                _tunedCapacity[candidate.Address] = capacity;
+                if (_endpoints.TryGetValue(candidate.Address, out var endpoint))
+                {
+                    while (endpoint.Count > capacity)
+                    {
+                        RemoveHolder(endpoint.RemoveLeastRecent(), endpoint);
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary>Total block entries over all endpoints (upstream's <c>prefix_indexer_size</c>).</summary>
     public int Size
@@ -149,6 +191,8 @@ internal sealed class PrefixIndex
                 _endpoints.Add(address, endpoint);
             }
 
+            var capacity = _tunedCapacity.TryGetValue(address, out var tuned) ? tuned : CapacityPerEndpoint;
+
             // Walk backwards so the head of the prompt ends up most recent: eviction then trims the tail of a
             // chain first, which keeps the surviving blocks matchable (a missing head block would orphan them all).
             for (var i = hashes.Length - 1; i >= 0; i--)
@@ -161,7 +205,7 @@ internal sealed class PrefixIndex
 
                 endpoint.AddMostRecent(hash);
                 AddHolder(hash, endpoint);
-                if (endpoint.Count > CapacityPerEndpoint)
+                if (endpoint.Count > capacity)
                 {
                     RemoveHolder(endpoint.RemoveLeastRecent(), endpoint);
                 }
@@ -174,6 +218,7 @@ internal sealed class PrefixIndex
     {
         lock (_gate)
         {
+            _tunedCapacity.Remove(address);
             if (!_endpoints.Remove(address, out var endpoint))
             {
                 return;

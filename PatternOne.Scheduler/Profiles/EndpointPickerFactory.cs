@@ -137,7 +137,8 @@ public static class EndpointPickerFactory
                 // v1.0 called it hashBlockSize, v1.1–1.3 blockSize; both mean characters per block here.
                 parameters.GetInt("blockSize", parameters.GetInt("hashBlockSize", PrefixHasher.DefaultBlockSize, min: 1), min: 1),
                 parameters.GetInt("maxPrefixBlocksToMatch", PrefixHasher.DefaultMaxBlocks, min: 1),
-                parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1)),
+                parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1),
+                parameters.GetBool("autoTune", true)),
             PluginTypes.MaxScorePicker => new MaxScorePicker(name, MaxEndpoints(parameters)),
             PluginTypes.RandomPicker => new RandomPicker(name, MaxEndpoints(parameters)),
             PluginTypes.WeightedRandomPicker => new WeightedRandomPicker(name, MaxEndpoints(parameters)),

@@ -7,17 +7,28 @@ namespace PatternOne.Scheduler.Scorers;
 /// <c>prefix-cache-scorer</c> (approximate, GIE v1.0 semantics): <c>matchedBlocks / totalBlocks</c>, where a block is
 /// 64 characters of the rendered prompt and matched blocks are the leading ones the endpoint is believed to hold.
 /// Learns after each pick: the primary endpoint is assumed to cache the request's blocks from now on.
+/// With <see cref="AutoTune"/> (upstream's default since GIE v1.2) an endpoint's index capacity follows the KV cache it
+/// reports in <c>vllm:cache_config_info</c> — num_gpu_blocks × block_size tokens at ~4 characters per token — rather
+/// than the fixed <c>lruCapacityPerServer</c>, which was sized for an 8B model on an 80 GB GPU (500k tokens) and
+/// forgets prefixes a larger cache still holds.
 /// </summary>
 internal sealed class PrefixCacheScorer : IScorer, IPickLearner
 {
-    public PrefixCacheScorer(string name, int blockSize, int maxBlocks, int capacityPerEndpoint)
+    /// <summary>Characters per token assumed when converting a KV cache's tokens into prompt blocks (upstream's estimate).</summary>
+    public const int CharactersPerToken = 4;
+
+    private readonly Func<EndpointSnapshot, int?> _capacityOf;
+
+    public PrefixCacheScorer(string name, int blockSize, int maxBlocks, int capacityPerEndpoint, bool autoTune = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBlocks, 1);
         Name = name;
         BlockSize = blockSize;
         MaxBlocks = maxBlocks;
+        AutoTune = autoTune;
         Index = new PrefixIndex(capacityPerEndpoint);
+        _capacityOf = CapacityOf;
     }
 
     public string Type => PluginTypes.PrefixCacheScorer;
@@ -30,8 +41,16 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner
 
     public PrefixIndex Index { get; }
 
+    /// <summary>Size each endpoint's index from its reported KV cache (<c>autoTune</c>, default true).</summary>
+    public bool AutoTune { get; }
+
     public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
     {
+        if (AutoTune)
+        {
+            Index.Tune(candidates, _capacityOf);
+        }
+
         var hashes = HashesOf(context.Request);
         var matched = new int[candidates.Count];
         Index.Match(hashes, candidates, matched);
@@ -54,6 +73,12 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner
     }
 
     public void Forget(string address) => Index.Forget(address);
+
+    /// <summary>The prompt blocks an endpoint's KV cache can hold, when it reports its size.</summary>
+    private int? CapacityOf(EndpointSnapshot endpoint) =>
+        endpoint.KvTotalBlocks is { } blocks and > 1 && endpoint.KvBlockSize is { } blockTokens and > 0
+            ? (int)Math.Clamp((blocks - 1) * blockTokens * CharactersPerToken / BlockSize, 1L, int.MaxValue)
+            : null;
 
     private ulong[] HashesOf(SchedulingRequest request) =>
         PrefixHasher.ComputeHashes(request.Model, request.Prompt, BlockSize, MaxBlocks);

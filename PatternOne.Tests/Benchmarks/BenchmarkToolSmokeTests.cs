@@ -41,9 +41,26 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
             Assert.All(rows, r => Assert.NotNull(r[field]));
         }
 
+        // The fields README and dashboards read, with the three policies the targets compare.
+        foreach (var field in new[] { "workload", "replicas", "policy", "qps", "kv_tokens_per_replica" })
+        {
+            Assert.All(rows, r => Assert.NotNull(r[field]));
+        }
+
         var policies = rows.Select(r => (string?)r["policy"] ?? "").Distinct().ToArray();
-        Assert.Equal(["random", "round-robin", "least-queue", "prefix-only", "default", "default-no-shedding"], policies);
-        Assert.Equal(["high-cache", "low-cache"], rows.Select(r => (string?)r["workload"] ?? "").Distinct().ToArray());
+        Assert.Contains("default", policies);
+        Assert.Contains("round-robin", policies);
+        Assert.Contains("least-queue", policies);
+        Assert.Equal(["prefix-affinity", "low-cache", "prefix-affinity-kv-constrained"], rows.Select(r => (string?)r["workload"] ?? "").Distinct().ToArray());
+
+        // The main sweep's replicas get the KV cache vLLM would size on the seed's TPU v6e 2x2 (~1.59 M tokens), recorded
+        // in the parameters; the labelled KV-constrained variant keeps the shrunken 4,096-block cache.
+        var kvTokens = (long?)scenario["parameters"]?["kv_tokens_per_replica"];
+        Assert.NotNull(kvTokens);
+        Assert.InRange(kvTokens.Value, 1_000_000, 2_000_000);
+        Assert.All(rows.Where(r => (string?)r["workload"] == "prefix-affinity"), r => Assert.Equal(kvTokens, (long?)r["kv_tokens_per_replica"]));
+        Assert.All(rows.Where(r => (string?)r["workload"] == "prefix-affinity-kv-constrained"), r => Assert.Equal(65_520, (long?)r["kv_tokens_per_replica"]));
+        Assert.Contains("simulated (virtual time)", (string?)scenario["parameters"]?["time_base"], StringComparison.Ordinal);
         Assert.All(rows, r => Assert.InRange((double)r["prefix_hit_rate"]!, 0, 1));
         Assert.All(rows, r => Assert.True((double)r["output_tokens_per_s"]! > 0));
         Assert.NotEmpty(Directory.GetFiles(_out, "scheduling-*.svg"));

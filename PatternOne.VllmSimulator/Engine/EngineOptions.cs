@@ -26,14 +26,17 @@ public sealed record EngineOptions
     public int? NumGpuBlocks { get; init; }
 
     /// <summary>
-    /// Memory given to the KV cache when <see cref="NumGpuBlocks"/> is not set. Default 2.25 GiB = 65,536 tokens of
-    /// Qwen2.5-3B (4,096 blocks of 16): a real v6e-4 holds ~1.2 M tokens, so real KV pressure only shows at hundreds of
-    /// concurrent requests; scaled down ~18× so cache usage and eviction show under local load.
+    /// KV-cache memory on one chip (tensor-parallel rank) when <see cref="NumGpuBlocks"/> is not set. Default: what vLLM
+    /// leaves on a TPU v6e chip serving Qwen2.5-3B at TP=4 (<see cref="KvCacheSizing.Seed"/>: 0.9 × 32 GiB − weights ÷ 4
+    /// ≈ 27.4 GiB), which with <see cref="KvBytesPerToken"/> gives ≈ 99.6k blocks of 16 = 1.59 M tokens per replica.
     /// </summary>
-    public long KvCacheMemoryBytes { get; init; } = 2_415_919_104L;
+    public long KvCacheMemoryBytes { get; init; } = KvCacheSizing.Seed.KvMemoryBytesPerChip;
 
-    /// <summary>KV bytes per token: 2 (K,V) × 36 layers × 2 KV heads × 128 dims × 2 bytes = 36,864 for Qwen2.5-3B bf16.</summary>
-    public int KvBytesPerToken { get; init; } = 36_864;
+    /// <summary>
+    /// KV bytes per token on one chip: 2 (K,V) × 36 layers × 1 KV head per chip (Qwen2.5-3B's 2 KV heads replicated over
+    /// TP=4) × 128 dims × 2 bytes = 18,432 (<see cref="KvCacheSizing.Seed"/>).
+    /// </summary>
+    public int KvBytesPerToken { get; init; } = (int)KvCacheSizing.Seed.KvBytesPerTokenPerChip;
 
     /// <summary>The step-time model.</summary>
     public StepTimeModel StepTime { get; init; } = new();

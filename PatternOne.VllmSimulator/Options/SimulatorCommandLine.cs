@@ -29,7 +29,7 @@ public static class SimulatorCommandLine
           --max-num-seqs N                 sequences per step (default 256)
           --max-num-batched-tokens N       token budget per step (default 1024, TPU v6e)
           --block-size N                   tokens per KV block (default 16)
-          --num-gpu-blocks-override N      KV blocks (default: --sim-kv-cache-gib / block bytes)
+          --num-gpu-blocks-override N      KV blocks (default: --sim-kv-cache-gib / block bytes = 99,618)
           --enable-prompt-tokens-details   report usage.prompt_tokens_details.cached_tokens
           --seed N                         seed for fault injection
           other vLLM flags (--dtype, --tensor-parallel-size, ...) are accepted and ignored
@@ -39,8 +39,9 @@ public static class SimulatorCommandLine
           --sim-step-base-ms X             step time base (default 9.0)
           --sim-prefill-ms-per-token X     step time per prefill token, a_p (default 0.008)
           --sim-decode-ms-per-seq X        step time per decoding sequence, a_d (default 0.08)
-          --sim-kv-cache-gib X             KV memory when --num-gpu-blocks-override is absent (default 2.25)
-          --sim-kv-bytes-per-token N       KV bytes per token (default 36864, Qwen2.5-3B bf16)
+          --sim-kv-cache-gib X             KV memory per chip when --num-gpu-blocks-override is absent
+                                           (default 27.36: 0.9 x 32 GiB TPU v6e HBM - Qwen2.5-3B weights / TP 4)
+          --sim-kv-bytes-per-token N       KV bytes per token per chip (default 18432: Qwen2.5-3B bf16, 1 KV head per chip)
           --sim-failure-rate P             percent of requests that get a fault (default 0)
           --sim-failure-kinds K[,K]        error, disconnect, slow-start (default all)
           --sim-failure-status N           status of injected errors (default 503)

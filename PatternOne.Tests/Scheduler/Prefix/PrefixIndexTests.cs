@@ -93,6 +93,30 @@ public class PrefixIndexTests
     }
 
     [Fact]
+    public void Tune_GivesEachEndpointItsOwnCapacity_AndShrinkingEvictsAtOnce()
+    {
+        var index = new PrefixIndex(capacityPerEndpoint: 4);
+        var hashes = PrefixHasher.ComputeHashes("m", Prompt(10));
+        var candidates = Endpoints(2);
+        var capacities = new Dictionary<string, int?> { [candidates[0].Address] = 8, [candidates[1].Address] = null };
+
+        index.Tune(candidates, c => capacities[c.Address]);
+        index.Learn(candidates[0].Address, hashes);
+        index.Learn(candidates[1].Address, hashes);
+
+        Assert.Equal(8, index.CountFor(candidates[0].Address));
+        Assert.Equal(4, index.CountFor(candidates[1].Address)); // reports nothing: the configured capacity
+
+        capacities[candidates[0].Address] = 3;
+        index.Tune(candidates, c => capacities[c.Address]);
+        var matched = new int[2];
+        index.Match(hashes, candidates, matched);
+
+        Assert.Equal(3, index.CapacityFor(candidates[0].Address));
+        Assert.Equal([3, 4], matched);
+    }
+
+    [Fact]
     public void Learn_EvictsTheLeastRecentlyUsedPrompt()
     {
         var index = new PrefixIndex(capacityPerEndpoint: 6);

@@ -83,6 +83,23 @@ public class ScorerFormulaTests
         Assert.Equal(0.0, scores[1]);
     }
 
+    [Theory]
+    [InlineData(true, 40)]
+    [InlineData(false, 1000)]
+    public void PrefixCacheScorer_AutoTune_SizesTheIndexFromTheEndpointsKvCache(bool autoTune, int expectedCapacity)
+    {
+        // 41 blocks of 16 tokens, one reserved: 640 tokens × 4 characters ÷ 64-character blocks = 40 prompt blocks.
+        var scorer = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, 64, 256, 1000, autoTune);
+        var endpoint = Endpoint("10.0.0.1:8000") with { KvBlockSize = 16, KvTotalBlocks = 41 };
+        var request = new SchedulingRequest { Model = "m", Prompt = Prompt(100, "a") };
+
+        Score(scorer, [endpoint], request);
+        scorer.Learn(Context(request), endpoint.Address);
+
+        Assert.Equal(expectedCapacity, scorer.Index.CapacityFor(endpoint.Address));
+        Assert.Equal(Math.Min(100, expectedCapacity), scorer.Index.CountFor(endpoint.Address));
+    }
+
     [Fact]
     public void PrefixCacheScorer_ScoresZeroForPromptShorterThanOneBlock()
     {

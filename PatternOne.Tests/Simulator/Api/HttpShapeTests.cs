@@ -225,7 +225,7 @@ public sealed class HttpShapeTests : IAsyncLifetime
         }
 
         Assert.Contains("vllm:request_success_total{engine=\"0\",model_name=\"Qwen/Qwen2.5-3B-Instruct\",finished_reason=\"length\"} 1.0", text, StringComparison.Ordinal);
-        Assert.Matches("vllm:cache_config_info\\{[^}]*block_size=\"16\"[^}]*num_gpu_blocks=\"4096\"[^}]*\\} 1.0", text);
+        Assert.Matches("vllm:cache_config_info\\{[^}]*block_size=\"16\"[^}]*num_gpu_blocks=\"99618\"[^}]*\\} 1.0", text);
         Assert.Contains("vllm:time_to_first_token_seconds_bucket{engine=\"0\",model_name=\"Qwen/Qwen2.5-3B-Instruct\",le=\"0.001\"}", text, StringComparison.Ordinal);
         Assert.Contains("vllm:time_to_first_token_seconds_bucket{engine=\"0\",model_name=\"Qwen/Qwen2.5-3B-Instruct\",le=\"2560.0\"}", text, StringComparison.Ordinal);
         Assert.Contains("vllm:inter_token_latency_seconds_bucket{engine=\"0\",model_name=\"Qwen/Qwen2.5-3B-Instruct\",le=\"+Inf\"} 1.0", text, StringComparison.Ordinal);
