@@ -65,6 +65,16 @@ internal sealed class InferencePoolOptionsValidator : IValidateOptions<Inference
     public ValidateOptionsResult Validate(string? name, InferencePoolOptions options)
     {
         List<string> failures = [];
+        if (string.IsNullOrWhiteSpace(options.Name))
+        {
+            failures.Add("InferencePool:Name is required.");
+        }
+
+        if (options.TargetPort is < 1 or > 65535)
+        {
+            failures.Add($"InferencePool:TargetPort must be a port number (1-65535); it is {options.TargetPort}.");
+        }
+
         if (options.Discovery == DiscoveryMode.Static)
         {
             foreach (var endpoint in options.Endpoints.Where(e => !EndpointAddress.IsValid(e.Trim())))

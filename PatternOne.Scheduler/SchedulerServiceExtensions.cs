@@ -1,6 +1,6 @@
-using System.Security.Cryptography.X509Certificates;
 using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
@@ -19,17 +19,18 @@ public static class SchedulerServiceExtensions
     private const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
-    public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
+    public static TBuilder AddScheduler<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.SectionName).ValidateOnStart();
-        services.AddOptions<InferencePoolOptions>().BindConfiguration(InferencePoolOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InferencePoolOptions>().BindConfiguration(InferencePoolOptions.SectionName).ValidateOnStart();
         services.AddOptions<MetricsScrapeOptions>().BindConfiguration(MetricsScrapeOptions.SectionName).ValidateOnStart();
         services.AddOptions<ExtProcOptions>().BindConfiguration(ExtProcOptions.SectionName);
-        services.AddSingleton<IValidateOptions<SchedulerOptions>, SchedulerOptionsValidator>();
-        services.AddSingleton<IValidateOptions<InferencePoolOptions>, InferencePoolOptionsValidator>();
-        services.AddSingleton<IValidateOptions<MetricsScrapeOptions>, MetricsScrapeOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerOptions>, SchedulerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferencePoolOptions>, InferencePoolOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetricsScrapeOptions>, MetricsScrapeOptionsValidator>());
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>, SchedulerKestrelSetup>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(Random.Shared);
@@ -44,7 +45,7 @@ public static class SchedulerServiceExtensions
         services.AddSingleton(CreatePicker);
         services.AddSingleton<IEndpointPicker>(sp => sp.GetRequiredService<SwitchableEndpointPicker>());
 
-        var discovery = builder.Configuration.GetValue($"{InferencePoolOptions.SectionName}:Discovery", DiscoveryMode.Static);
+        var discovery = builder.Configuration.GetValue(SchedulerSettings.Keys.PoolDiscovery, DiscoveryMode.Static);
         if (discovery == DiscoveryMode.Kubernetes)
         {
             services.TryAddSingleton(_ => new Kubernetes(KubernetesClientConfiguration.IsInCluster()
@@ -81,7 +82,6 @@ public static class SchedulerServiceExtensions
         .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
         .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag]);
 
-        ConfigureListeners(builder);
         return builder;
     }
 
@@ -122,36 +122,6 @@ public static class SchedulerServiceExtensions
         services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => picker.ForgetEndpoint(endpoint.Address);
         return picker;
     }
-
-    private static void ConfigureListeners(WebApplicationBuilder builder)
-    {
-        var options = new SchedulerOptions();
-        builder.Configuration.GetSection(SchedulerOptions.SectionName).Bind(options);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.ListenAnyIP(options.ExtProcPort, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                if (options.Tls.Enabled)
-                {
-                    var certificate = X509Certificate2.CreateFromPemFile(options.Tls.CertificatePath!, options.Tls.KeyPath);
-                    listen.UseHttps(certificate);
-                }
-            });
-            kestrel.ListenAnyIP(options.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
-            if (options.AdminPort != 0)
-            {
-                kestrel.Listen(System.Net.IPAddress.Loopback, options.AdminPort, listen => listen.Protocols = HttpProtocols.Http1);
-            }
-        });
-    }
-
-    private static void TryAddSingleton<T>(this IServiceCollection services, T instance) where T : class =>
-        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, instance);
-
-    private static void TryAddSingleton<T>(this IServiceCollection services, Func<IServiceProvider, T> factory) where T : class =>
-        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, factory);
 }
 
 /// <summary>Ready once discovery has delivered the pool (upstream: "datastore synced").</summary>

@@ -20,6 +20,6 @@ if (parsed.Errors.Count > 0)
 }
 
 var app = SimulatorHost.CreateBuilder(parsed.Options).Build();
-app.UseVllmSimulator();
+app.MapVllmSimulator();
 await app.RunAsync();
 return 0;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PatternOne.VllmSimulator.Api;
@@ -24,36 +25,19 @@ public static partial class SimulatorHost
             ApplicationName = typeof(SimulatorHost).Assembly.GetName().Name,
         });
         builder.AddBasicServiceDefaults();
-        builder.Services.AddVllmSimulator(options);
-
-        // Per-request hosting logs at Information would cost more than the simulated engine at load, and the
-        // scheduler's 50 ms scrapes would drown everything else; traces still carry every request.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddVllmSimulator(options);
 
         // Listen exactly where the flags say, whatever ASPNETCORE_URLS or launch settings say.
         builder.WebHost.UseUrls();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            if (options.Host is "localhost")
-            {
-                kestrel.ListenLocalhost(options.Port);
-            }
-            else if (options.Host is "" or "*")
-            {
-                kestrel.ListenAnyIP(options.Port);
-            }
-            else
-            {
-                kestrel.Listen(IPAddress.Parse(options.Host), options.Port);
-            }
-        });
         configure?.Invoke(builder);
         return builder;
     }
 
-    /// <summary>Registers the engine driver, tokenizer, fault injector and endpoints.</summary>
-    public static IServiceCollection AddVllmSimulator(this IServiceCollection services, SimulatorOptions options)
+    /// <summary>Registers the engine driver, tokenizer, fault injector, endpoints and the listener of <paramref name="options"/>.</summary>
+    public static TBuilder AddVllmSimulator<TBuilder>(this TBuilder builder, SimulatorOptions options) where TBuilder : IHostApplicationBuilder
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ITokenizer, ApproximateTokenizer>();
@@ -63,11 +47,16 @@ public static partial class SimulatorHost
         services.AddHostedService(sp => sp.GetRequiredService<EngineDriver>());
         services.AddSingleton<InferenceEndpoint>();
         services.AddSingleton<ServerEndpoints>();
-        return services;
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>, SimulatorKestrelSetup>();
+
+        // Per-request hosting logs at Information would cost more than the simulated engine at load, and the
+        // scheduler's 50 ms scrapes would drown everything else; traces still carry every request.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return builder;
     }
 
     /// <summary>Maps the API and logs the flags that were accepted but not modelled.</summary>
-    public static WebApplication UseVllmSimulator(this WebApplication app)
+    public static WebApplication MapVllmSimulator(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<SimulatorOptions>>().Value;
@@ -88,4 +77,25 @@ public static partial class SimulatorHost
     [LoggerMessage(EventId = 2, Level = LogLevel.Information,
         Message = "Simulating vLLM serving {Model} as '{ServedModelNames}' on {Host}:{Port} (max-model-len {MaxModelLen})")]
     private static partial void LogServing(ILogger logger, string model, string servedModelNames, string host, int port, int maxModelLen);
+
+    /// <summary>One listener, exactly where <c>--host</c>/<c>--port</c> say.</summary>
+    private sealed class SimulatorKestrelSetup(IOptions<SimulatorOptions> options) : IConfigureOptions<KestrelServerOptions>
+    {
+        public void Configure(KestrelServerOptions kestrel)
+        {
+            var simulator = options.Value;
+            if (simulator.Host is "localhost")
+            {
+                kestrel.ListenLocalhost(simulator.Port);
+            }
+            else if (simulator.Host is "" or "*")
+            {
+                kestrel.ListenAnyIP(simulator.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(simulator.Host), simulator.Port);
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
+using PatternOne.Gateway;
+using Keys = PatternOne.Gateway.GatewaySettings.Keys;
 
 namespace PatternOne.AppHost.Gateway;
 
@@ -35,12 +37,12 @@ public static class GatewayBuilderExtensions
         builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthReport,
             _ => new GatewayHealthReportCheck(builder.GetEndpoint(StatusEndpointName)), failureStatus: null, tags: null));
         return builder
-            .WithHttpEndpoint(port: configuration.GetValue("Gateway:HttpPort", HttpPort), targetPort: publishing ? HttpPort : null,
-                name: HttpEndpointName, env: "Gateway__HttpPort")
-            .WithHttpsEndpoint(port: configuration.GetValue("Gateway:HttpsPort", HttpsPort), targetPort: publishing ? HttpsPort : null,
-                name: HttpsEndpointName, env: "Gateway__HttpsPort")
-            .WithHttpEndpoint(targetPort: publishing ? StatusPort : null, name: StatusEndpointName, env: "Gateway__StatusPort", isProxied: false)
-            .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: "Gateway__MetricsPort", isProxied: false)
+            .WithHttpEndpoint(port: configuration.GetValue(Keys.HttpPort, HttpPort), targetPort: publishing ? HttpPort : null,
+                name: HttpEndpointName, env: Keys.ToEnvironment(Keys.HttpPort))
+            .WithHttpsEndpoint(port: configuration.GetValue(Keys.HttpsPort, HttpsPort), targetPort: publishing ? HttpsPort : null,
+                name: HttpsEndpointName, env: Keys.ToEnvironment(Keys.HttpsPort))
+            .WithHttpEndpoint(targetPort: publishing ? StatusPort : null, name: StatusEndpointName, env: Keys.ToEnvironment(Keys.StatusPort), isProxied: false)
+            .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: Keys.ToEnvironment(Keys.MetricsPort), isProxied: false)
             .WithEndpointsInEnvironment(_ => false)
             .WithExternalHttpEndpoints()
             // Readiness (as the load balancer sees it) and the gateway's full verdict (Degraded when its picker is down).
@@ -56,10 +58,13 @@ public static class GatewayBuilderExtensions
         builder.WithAnnotation(new GatewayCertificateAnnotation(certificate.Resource));
         if (certificate.Resource.LocalAuthority is { } authority)
         {
-            builder
-                .WithEnvironment("Gateway__Tls__CertificatePath", authority.CertificatePath)
-                .WithEnvironment("Gateway__Tls__KeyPath", authority.KeyPath)
-                .WithReferenceRelationship(certificate);
+            var settings = new GatewaySettings { TlsCertificatePath = authority.CertificatePath, TlsKeyPath = authority.KeyPath };
+            foreach (var (name, value) in settings.ToEnvironment())
+            {
+                builder.WithEnvironment(name, value);
+            }
+
+            builder.WithReferenceRelationship(certificate);
         }
 
         return builder;
@@ -78,8 +83,8 @@ public static class GatewayBuilderExtensions
         this IResourceBuilder<ProjectResource> builder, string pathPrefix, IResourceBuilder<VllmPoolResource> pool,
         IResourceBuilder<ProjectResource> endpointPicker, string? failureMode = null)
     {
-        failureMode ??= builder.ApplicationBuilder.Configuration[FailureModeConfigurationKey] ?? "FailOpen";
-        if (failureMode is not ("FailOpen" or "FailClose"))
+        failureMode ??= builder.ApplicationBuilder.Configuration[FailureModeConfigurationKey] ?? nameof(FailureMode.FailOpen);
+        if (failureMode is not (nameof(FailureMode.FailOpen) or nameof(FailureMode.FailClose)))
         {
             throw new ArgumentException($"Failure mode '{failureMode}' is neither FailOpen nor FailClose.", nameof(failureMode));
         }
@@ -91,18 +96,18 @@ public static class GatewayBuilderExtensions
 
         var extProc = endpointPicker.GetEndpoint(SchedulerBuilderExtensions.ExtProcEndpointName);
         return builder
-            .WithEnvironment($"Gateway__Routes__{index}__PathPrefix", pathPrefix)
-            .WithEnvironment($"Gateway__Routes__{index}__Pool", pool.Resource.Name)
-            .WithEnvironment($"Gateway__Pools__{poolIndex}__Name", pool.Resource.Name)
-            .WithEnvironment($"Gateway__Pools__{poolIndex}__FailureMode", failureMode)
-            .WithEnvironment($"Gateway__Pools__{poolIndex}__EndpointPicker",
+            .WithEnvironment(Keys.ToEnvironment(Keys.RoutePathPrefix(index)), pathPrefix)
+            .WithEnvironment(Keys.ToEnvironment(Keys.RoutePool(index)), pool.Resource.Name)
+            .WithEnvironment(Keys.ToEnvironment(Keys.PoolName(poolIndex)), pool.Resource.Name)
+            .WithEnvironment(Keys.ToEnvironment(Keys.PoolFailureMode(poolIndex)), failureMode)
+            .WithEnvironment(Keys.ToEnvironment(Keys.PoolEndpointPicker(poolIndex)),
                 ReferenceExpression.Create($"http://{extProc.Property(EndpointProperty.IPV4Host)}:{extProc.Property(EndpointProperty.Port)}"))
             .WithEnvironment(context =>
             {
                 var replica = 0;
                 foreach (var address in pool.Resource.GetReplicaAddresses())
                 {
-                    context.EnvironmentVariables[$"Gateway__Pools__{poolIndex}__Endpoints__{replica++}"] = address;
+                    context.EnvironmentVariables[Keys.ToEnvironment(Keys.PoolEndpoint(poolIndex, replica++))] = address;
                 }
             })
             .WithReferenceRelationship(endpointPicker)

@@ -1,4 +1,6 @@
 using PatternOne.AppHost.Inference;
+using PatternOne.Scheduler.Discovery;
+using Keys = PatternOne.Scheduler.SchedulerSettings.Keys;
 
 namespace PatternOne.AppHost.Scheduling;
 
@@ -37,18 +39,18 @@ public static class SchedulerBuilderExtensions
         // Not proxied: the gateway opens one ext_proc stream per request, and a local proxy hop would add to every one.
         builder
             .WithAnnotation(new EndpointPickerAnnotation(pool.Resource))
-            .WithEndpoint(name: ExtProcEndpointName, scheme: "http", env: "Scheduler__ExtProcPort", targetPort: publishing ? ExtProcPort : null, isProxied: false)
-            .WithEndpoint(name: HealthEndpointName, scheme: "http", env: "Scheduler__HealthPort", targetPort: publishing ? HealthPort : null, isProxied: false)
-            .WithHttpEndpoint(name: MetricsEndpointName, env: "Scheduler__MetricsPort", targetPort: publishing ? MetricsPort : null, isProxied: false)
+            .WithEndpoint(name: ExtProcEndpointName, scheme: "http", env: Keys.ToEnvironment(Keys.ExtProcPort), targetPort: publishing ? ExtProcPort : null, isProxied: false)
+            .WithEndpoint(name: HealthEndpointName, scheme: "http", env: Keys.ToEnvironment(Keys.HealthPort), targetPort: publishing ? HealthPort : null, isProxied: false)
+            .WithHttpEndpoint(name: MetricsEndpointName, env: Keys.ToEnvironment(Keys.MetricsPort), targetPort: publishing ? MetricsPort : null, isProxied: false)
             .WithEndpointsInEnvironment(_ => false)
-            .WithEnvironment("InferencePool__Name", pool.Resource.Name)
-            .WithEnvironment("InferencePool__Discovery", "Static")
+            .WithEnvironment(Keys.ToEnvironment(Keys.PoolName), pool.Resource.Name)
+            .WithEnvironment(Keys.ToEnvironment(Keys.PoolDiscovery), nameof(DiscoveryMode.Static))
             .WithEnvironment(context =>
             {
                 var index = 0;
                 foreach (var address in pool.Resource.GetReplicaAddresses())
                 {
-                    context.EnvironmentVariables[$"InferencePool__Endpoints__{index++}"] = address;
+                    context.EnvironmentVariables[Keys.ToEnvironment(Keys.PoolEndpoint(index++))] = address;
                 }
             })
             .WithHttpHealthCheck("/health", endpointName: MetricsEndpointName)

@@ -1,5 +1,8 @@
 using System.Globalization;
 using PatternOne.Benchmarks.Cli;
+using PatternOne.Gateway;
+using PatternOne.Scheduler;
+using PatternOne.Scheduler.Discovery;
 
 namespace PatternOne.Benchmarks.Hosting;
 
@@ -98,47 +101,44 @@ public sealed class LocalCluster : IAsyncDisposable
             }
 
             var extProcPort = ServiceProcess.FreePort();
-            var schedulerEnv = new Dictionary<string, string>
+            var schedulerConfig = spec.SchedulerConfigYaml is null ? null : Path.Combine(spec.WorkDirectory, "epp-config.yaml");
+            if (schedulerConfig is not null)
             {
-                ["Scheduler__ExtProcPort"] = extProcPort.ToString(CultureInfo.InvariantCulture),
-                ["Scheduler__HealthPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-                ["Scheduler__MetricsPort"] = cluster.SchedulerMetricsPort.ToString(CultureInfo.InvariantCulture),
-                ["InferencePool__Name"] = PoolName,
-                ["InferencePool__Discovery"] = "Static",
-            };
-            for (var i = 0; i < ports.Length; i++)
-            {
-                schedulerEnv[$"InferencePool__Endpoints__{i}"] = $"127.0.0.1:{ports[i]}";
+                await File.WriteAllTextAsync(schedulerConfig, spec.SchedulerConfigYaml, cancellationToken);
             }
 
-            if (spec.SchedulerConfigYaml is { } yaml)
+            var schedulerEnv = new SchedulerSettings
             {
-                var path = Path.Combine(spec.WorkDirectory, "epp-config.yaml");
-                await File.WriteAllTextAsync(path, yaml, cancellationToken);
-                schedulerEnv["Scheduler__ConfigFile"] = path;
-            }
-
+                ExtProcPort = extProcPort,
+                HealthPort = ServiceProcess.FreePort(),
+                MetricsPort = cluster.SchedulerMetricsPort,
+                PoolName = PoolName,
+                Discovery = DiscoveryMode.Static,
+                Endpoints = [.. ports.Select(port => $"127.0.0.1:{port}")],
+                ConfigFile = schedulerConfig,
+            }.ToEnvironment();
             cluster._processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll], schedulerEnv, spec.WorkDirectory));
 
             var statusPort = ServiceProcess.FreePort();
-            var gatewayEnv = new Dictionary<string, string>
+            var gatewayEnv = new GatewaySettings
             {
-                ["Gateway__HttpPort"] = cluster.GatewayHttpPort.ToString(CultureInfo.InvariantCulture),
-                ["Gateway__HttpsPort"] = cluster.GatewayHttpsPort.ToString(CultureInfo.InvariantCulture),
-                ["Gateway__StatusPort"] = statusPort.ToString(CultureInfo.InvariantCulture),
-                ["Gateway__MetricsPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-                ["Gateway__Tls__CertificatePath"] = spec.CertPath,
-                ["Gateway__Tls__KeyPath"] = spec.KeyPath,
-                ["Gateway__Routes__0__PathPrefix"] = RoutePrefix,
-                ["Gateway__Routes__0__Pool"] = PoolName,
-                ["Gateway__Pools__0__Name"] = PoolName,
-                ["Gateway__Pools__0__EndpointPicker"] = $"http://127.0.0.1:{extProcPort}",
-                ["Gateway__Pools__0__FailureMode"] = "FailClose",
-            };
-            for (var i = 0; i < ports.Length; i++)
-            {
-                gatewayEnv[$"Gateway__Pools__0__Endpoints__{i}"] = $"127.0.0.1:{ports[i]}";
-            }
+                HttpPort = cluster.GatewayHttpPort,
+                HttpsPort = cluster.GatewayHttpsPort,
+                StatusPort = statusPort,
+                MetricsPort = ServiceProcess.FreePort(),
+                TlsCertificatePath = spec.CertPath,
+                TlsKeyPath = spec.KeyPath,
+                Routes = [new GatewayRouteSettings(RoutePrefix, PoolName)],
+                Pools =
+                [
+                    new GatewayPoolSettings(PoolName)
+                    {
+                        EndpointPicker = $"http://127.0.0.1:{extProcPort}",
+                        Endpoints = [.. ports.Select(port => $"127.0.0.1:{port}")],
+                        FailureMode = FailureMode.FailClose,
+                    },
+                ],
+            }.ToEnvironment();
 
             cluster._processes.Add(ServiceProcess.Start("gateway", "dotnet", [gatewayDll], gatewayEnv, spec.WorkDirectory));
 

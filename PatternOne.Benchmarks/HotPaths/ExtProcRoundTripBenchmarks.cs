@@ -59,16 +59,17 @@ public class ExtProcRoundTripBenchmarks
 
         var extProcPort = ServiceProcess.FreePort();
         var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new SchedulerSettings
         {
-            ["Scheduler:ExtProcPort"] = extProcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Scheduler:HealthPort"] = ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Scheduler:MetricsPort"] = ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["InferencePool:Name"] = "qwen2-3b-pattern1",
-            ["InferencePool:Discovery"] = "Static",
-            ["InferencePool:Endpoints:0"] = $"127.0.0.1:{replicaPort}",
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
+            ExtProcPort = extProcPort,
+            HealthPort = ServiceProcess.FreePort(),
+            MetricsPort = ServiceProcess.FreePort(),
+            PoolName = "qwen2-3b-pattern1",
+            Discovery = PatternOne.Scheduler.Discovery.DiscoveryMode.Static,
+            Endpoints = [$"127.0.0.1:{replicaPort}"],
+        }.ToConfiguration();
+        settings["Logging:LogLevel:Default"] = "Warning";
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.AddBasicServiceDefaults();
         builder.AddScheduler();

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace PatternOne.Benchmarks.Reporting;
 
-/// <summary>The machine a result was measured on: results only compare under the same conditions (style-perf §B).</summary>
+/// <summary>The machine a result was measured on: results only compare under the same conditions (see benchmarks/README.md).</summary>
 public static class MachineInfo
 {
     public static JsonObject Describe()

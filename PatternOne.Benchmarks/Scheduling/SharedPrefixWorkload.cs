@@ -4,7 +4,7 @@ using PatternOne.Benchmarks.Reporting;
 namespace PatternOne.Benchmarks.Scheduling;
 
 /// <summary>
-/// The shape of inference-perf's <c>shared_prefix</c> data (GAIE <c>high-cache-values.yaml</c>, style-perf §B.5):
+/// The shape of inference-perf's <c>shared_prefix</c> data (GAIE <c>benchmarking/prefix-cache-aware/high-cache-values.yaml</c>, v1.2.0):
 /// <c>Groups</c> system prompts of <c>SystemTokens</c> random tokens, each with <c>PromptsPerGroup</c> questions of
 /// <c>QuestionTokens</c> random tokens; every request is one of the Groups × PromptsPerGroup prompts, drawn uniformly,
 /// generating exactly <c>OutputTokens</c> (ignore_eos). The low-cache control swaps the two lengths. The prefix working

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using PatternOne.Scheduler.Objectives;
 
 namespace PatternOne.Scheduler.Discovery;
@@ -19,7 +18,6 @@ public sealed class InferencePoolOptions
     public const string SectionName = "InferencePool";
 
     /// <summary>Pool name, used as the <c>name</c> label of the pool metrics. Default <c>qwen2-3b-pattern1</c>.</summary>
-    [Required]
     public string Name { get; set; } = "qwen2-3b-pattern1";
 
     /// <summary><see cref="DiscoveryMode.Static"/> (default) or <see cref="DiscoveryMode.Kubernetes"/>.</summary>
@@ -43,7 +41,6 @@ public sealed class InferencePoolOptions
     public Dictionary<string, string> Selector { get; set; } = [];
 
     /// <summary>The model server port on each pod (InferencePool <c>targetPorts[0]</c>). Default 8000.</summary>
-    [Range(1, 65535)]
     public int TargetPort { get; set; } = 8000;
 
     /// <summary>

@@ -165,7 +165,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         return legacy + current;
     }
 
-    /// <summary>GIE v1.x name → llm-d-router canonical name (reference/epp.md §5).</summary>
+    /// <summary>GIE v1.x name → llm-d-router canonical name (llm-d-inference-scheduler, <c>pkg/epp/metrics/metrics.go</c>).</summary>
     private static readonly (string Legacy, string Current)[] CurrentNames =
     [
         ("inference_objective_request_total", "llm_d_epp_request_total"),

@@ -39,7 +39,7 @@ public sealed class AppModelTests : IDisposable
     public async Task ReplicaCount_FromConfiguration_StartsOneSimulatorPerReplica(int replicas)
     {
         await using var appHost = await DistributedApplicationTestingBuilder
-            .CreateAsync<Projects.PatternOne_AppHost>(Args($"Pool:Replicas={replicas}")).WaitAsync(s_timeout);
+            .CreateAsync<Projects.PatternOne_AppHost>(Args($"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={replicas}")).WaitAsync(s_timeout);
 
         var names = appHost.Resources.OfType<ProjectResource>().Select(r => r.Name)
             .Where(n => n.StartsWith("qwen2-3b-pattern1-", StringComparison.Ordinal)).Order().ToList();

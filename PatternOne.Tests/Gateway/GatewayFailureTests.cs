@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PatternOne.AppHost.Gateway;
 using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
@@ -16,7 +17,7 @@ public sealed class FailOpenStack : StackFixture
 /// <summary>One replica, FailClose.</summary>
 public sealed class FailCloseStack : StackFixture
 {
-    protected override IEnumerable<string> ExtraArguments => ["Gateway:FailureMode=FailClose"];
+    protected override IEnumerable<string> ExtraArguments => [$"{GatewayBuilderExtensions.FailureModeConfigurationKey}=FailClose"];
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenAI;
+using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Tls;
 
 namespace PatternOne.Tests.Infrastructure;
@@ -19,7 +20,7 @@ namespace PatternOne.Tests.Infrastructure;
 /// </summary>
 public class StackFixture : IAsyncLifetime
 {
-    /// <summary>The seed's route prefix for the pool (DESIGN.md).</summary>
+    /// <summary>The seed's route prefix for the pool (the HTTPRoute of docs/architecture.md).</summary>
     public const string RoutePrefix = "/llm-d-inference-scheduling/qwen2-3b-pattern1/";
 
     public const string Model = "Qwen/Qwen2.5-3B-Instruct";
@@ -70,7 +71,7 @@ public class StackFixture : IAsyncLifetime
         using var cancellation = new CancellationTokenSource(StartTimeout);
         // A CA of the test run's own: the developer's PatternOne.AppHost/.patternone/tls (which a running F5 session
         // serves from) is never touched by tests.
-        string[] args = [$"Pool:Replicas={Replicas}", $"Tls:Directory={TlsDirectory}", .. ExtraArguments];
+        string[] args = [$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={Replicas}", $"{GatewayCertificateBuilderExtensions.DirectoryConfigurationKey}={TlsDirectory}", .. ExtraArguments];
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(args, cancellation.Token)
             .WaitAsync(StartTimeout, cancellation.Token);
         appHost.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -197,24 +198,9 @@ public class StackFixture : IAsyncLifetime
     /// Validates the gateway's certificate the way a client configured with <c>--cacert ca.crt</c> does:
     /// a chain to the local CA, and the host name — nothing from the machine's trust store, nothing skipped.
     /// </summary>
-    public bool ValidateAgainstLocalCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-        {
-            return false;
-        }
-
-        using var customChain = new X509Chain();
-        customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        customChain.ChainPolicy.CustomTrustStore.Add(CaCertificate);
-        customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            customChain.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
-        }
-
-        return customChain.Build(new X509Certificate2(certificate));
-    }
+    public bool ValidateAgainstLocalCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+        && TestCertificates.ChainsTo(CaCertificate, certificate, chain?.ChainPolicy.ExtraStore);
 
     public async Task DisposeAsync()
     {

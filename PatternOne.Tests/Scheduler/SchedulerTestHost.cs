@@ -39,19 +39,14 @@ internal sealed class SchedulerTestHost : IAsyncDisposable
     public static async Task<SchedulerTestHost> StartAsync(IEnumerable<string> endpoints, IDictionary<string, string?>? extra = null)
     {
         var ports = FreePorts(3);
-        var settings = new Dictionary<string, string?>
+        var settings = new SchedulerSettings
         {
-            ["Scheduler:ExtProcPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Scheduler:HealthPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Scheduler:MetricsPort"] = ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        var i = 0;
-        foreach (var endpoint in endpoints)
-        {
-            settings[$"InferencePool:Endpoints:{i++}"] = endpoint;
-        }
-
+            ExtProcPort = ports[0],
+            HealthPort = ports[1],
+            MetricsPort = ports[2],
+            Endpoints = [.. endpoints],
+        }.ToConfiguration();
+        settings["Logging:LogLevel:Default"] = "Warning";
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

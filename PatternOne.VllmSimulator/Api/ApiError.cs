@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PatternOne.VllmSimulator.Api;
 
 /// <summary>
-/// An error answered in vLLM's current shape (reference/vllm.md §2.4):
+/// An error answered in vLLM's current shape (vLLM's <c>ErrorResponse</c>, vllm/entrypoints/openai/protocol.py):
 /// <c>{"error":{"message":…,"type":"BadRequestError","param":null,"code":400}}</c>.
 /// </summary>
 public sealed class ApiError : Exception

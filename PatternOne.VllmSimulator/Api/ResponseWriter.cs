@@ -11,7 +11,7 @@ namespace PatternOne.VllmSimulator.Api;
 public readonly record struct Usage(int PromptTokens, int CompletionTokens, int CachedTokens);
 
 /// <summary>
-/// Writes vLLM's response and stream-chunk JSON (reference/vllm.md §2.2–2.3) with <see cref="Utf8JsonWriter"/>, so the
+/// Writes vLLM's response and stream-chunk JSON (vLLM's vllm/entrypoints/openai/ serving_chat.py and serving_completion.py) with <see cref="Utf8JsonWriter"/>, so the
 /// field set and order match vLLM's, nulls included where vLLM sends them.
 /// </summary>
 internal static class ResponseWriter

@@ -4,7 +4,7 @@ using PatternOne.VllmSimulator.Metrics;
 namespace PatternOne.VllmSimulator.Engine;
 
 /// <summary>
-/// vLLM V1's scheduler and KV cache manager reduced to what decides timing (reference/vllm.md §4.1–4.2):
+/// vLLM V1's scheduler and KV cache manager reduced to what decides timing (vllm/v1/core/sched/scheduler.py, kv_cache_manager.py, block_pool.py):
 /// <list type="number">
 /// <item>running requests first, in order: one token for a decoding request, the next prompt chunk for one still
 /// prefilling, each taking from the step's token budget; if its KV blocks cannot be allocated the last running

@@ -3,7 +3,7 @@ namespace PatternOne.VllmSimulator.Engine;
 /// <summary>
 /// What one simulated vLLM engine (one replica) is: its scheduler limits, its KV pool and its step-time model.
 /// Defaults describe Qwen/Qwen2.5-3B-Instruct served by vLLM on a TPU v6e 2x2 (4 chips, TP=4); see the project
-/// README for where each figure comes from (reference/vllm.md §4).
+/// README ("Step-time constants") for where each figure comes from.
 /// </summary>
 public sealed record EngineOptions
 {

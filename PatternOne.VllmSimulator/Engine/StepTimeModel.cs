@@ -1,7 +1,7 @@
 namespace PatternOne.VllmSimulator.Engine;
 
 /// <summary>
-/// Duration of one engine step: <c>base + a_p × prefill_tokens + a_d × decode_seqs</c> (reference/vllm.md §4.3).
+/// Duration of one engine step: <c>base + a_p × prefill_tokens + a_d × decode_seqs</c> (derivation and sources: this project's README, "Step-time constants").
 /// Defaults are calibrated to Qwen2.5-3B-Instruct on TPU v6e-4: a third-party run measured ≈477 ms end to end for
 /// 50 tokens at concurrency 1 and ≈554 ms at concurrency 20 (through a gateway), i.e. ≈9.5 ms per decode step
 /// growing ≈0.08 ms per extra sequence; prefill cost is the roofline estimate (6.2 GFLOP/token on 3.67 PFLOPS at

@@ -1,7 +1,7 @@
 namespace PatternOne.VllmSimulator.KvCache;
 
 /// <summary>
-/// The fixed pool of KV blocks of one engine, with vLLM's automatic prefix caching (vllm.md §4.1):
+/// The fixed pool of KV blocks of one engine, with vLLM's automatic prefix caching (vLLM's docs/design/prefix_caching.md and vllm/v1/core/block_pool.py):
 /// <list type="number">
 /// <item>block 0 is the reserved null block, so usable capacity is <c>num_gpu_blocks − 1</c>;</item>
 /// <item>free blocks sit in a doubly linked queue in eviction order; allocation pops the head (LRU) and drops the

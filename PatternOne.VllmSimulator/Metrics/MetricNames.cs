@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace PatternOne.VllmSimulator.Metrics;
 
-/// <summary>vLLM V1's Prometheus names (reference/vllm.md §3), exactly as vLLM exposes them.</summary>
+/// <summary>vLLM V1's Prometheus names (vllm/v1/metrics/loggers.py), exactly as vLLM exposes them.</summary>
 public static class MetricNames
 {
     public const string NumRequestsRunning = "vllm:num_requests_running";

@@ -4,7 +4,7 @@ namespace PatternOne.VllmSimulator.Tokenization;
 
 /// <summary>
 /// A deterministic stand-in for Qwen2.5's byte-level BPE that lands near its ≈4 characters per English token
-/// (reference/vllm.md §6): a word with its leading space is one token up to 6 characters and continues in
+/// (ratios from the Qwen2.5 tokenizer, huggingface.co/Qwen/Qwen2.5-3B-Instruct): a word with its leading space is one token up to 6 characters and continues in
 /// 4-character pieces; punctuation is one token per character; whitespace runs are one token per 4 characters;
 /// ChatML's special tokens are single tokens with Qwen's ids.
 /// </summary>

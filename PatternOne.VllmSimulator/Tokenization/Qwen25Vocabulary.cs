@@ -1,6 +1,6 @@
 namespace PatternOne.VllmSimulator.Tokenization;
 
-/// <summary>Qwen2.5's special tokens and sizes (reference/vllm.md §6).</summary>
+/// <summary>Qwen2.5's special tokens and sizes (huggingface.co/Qwen/Qwen2.5-3B-Instruct, config.json and tokenizer_config.json).</summary>
 public static class Qwen25Vocabulary
 {
     /// <summary>Regular (BPE) tokens; ids below this are ordinary text.</summary>

@@ -4,7 +4,7 @@ using PatternOne.AppHost.Publishing.Plan;
 namespace PatternOne.AppHost.Publishing.Manifests;
 
 /// <summary>
-/// The seed's TLS chain (ODH's self-signed CA bootstrap plus the gateway's leaf certificate, reference k8s.md §3):
+/// The seed's TLS chain (ODH's self-signed CA bootstrap plus the gateway's leaf certificate, as in cert-manager's CA-issuer bootstrap, cert-manager.io/docs/configuration/selfsigned/):
 /// <code>
 ///  ClusterIssuer opendatahub-selfsigned-issuer ─▶ Certificate opendatahub-ca (isCA, ns cert-manager)
 ///  ─▶ ClusterIssuer opendatahub-ca-issuer ─▶ Certificate inference-gateway-tls (ns opendatahub)

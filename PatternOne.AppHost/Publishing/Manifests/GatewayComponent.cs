@@ -1,6 +1,7 @@
 using System.Globalization;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Plan;
+using PatternOne.Gateway;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
 
@@ -43,26 +44,32 @@ internal sealed class GatewayComponent : IManifestComponent
     {
         var g = plan.Gateway;
         var pool = plan.Pool;
-        var data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var settings = new GatewaySettings
         {
-            ["Gateway__HttpPort"] = Str(g.HttpPort),
-            ["Gateway__HttpsPort"] = Str(g.HttpsPort),
-            ["Gateway__StatusPort"] = Str(g.StatusPort),
-            ["Gateway__MetricsPort"] = Str(g.MetricsPort),
-            ["Gateway__Tls__CertificatePath"] = TlsDirectory + "/tls.crt",
-            ["Gateway__Tls__KeyPath"] = TlsDirectory + "/tls.key",
-            ["Gateway__Routes__0__PathPrefix"] = g.RoutePrefix,
-            ["Gateway__Routes__0__Pool"] = pool.Name,
+            HttpPort = g.HttpPort,
+            HttpsPort = g.HttpsPort,
+            StatusPort = g.StatusPort,
+            MetricsPort = g.MetricsPort,
+            TlsCertificatePath = TlsDirectory + "/tls.crt",
+            TlsKeyPath = TlsDirectory + "/tls.key",
+            Routes = [new GatewayRouteSettings(g.RoutePrefix, pool.Name)],
+            Pools =
+            [
+                new GatewayPoolSettings(pool.Name)
+                {
+                    // ext_proc is gRPC over cleartext HTTP/2 (h2c) inside the cluster.
+                    EndpointPicker = $"http://{ServiceHost(ClusterNames.SchedulerService(pool.Name), pool.Namespace)}:{Str(plan.Scheduler.ExtProcPort)}",
+                    // The gateway's own view of the pool (FailOpen, body-less calls): the workload Service.
+                    Endpoints = [$"{ServiceHost(ClusterNames.VllmService(pool.Name), pool.Namespace)}:{Str(pool.Port)}"],
+                    FailureMode = Enum.Parse<FailureMode>(g.FailureMode),
+                },
+            ],
+        };
+        var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
+        {
             // Written out so the knob is visible: the internet gets vLLM's OpenAI API and /health, never /metrics,
             // /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service).
             ["Gateway__Routes__0__ExposeOperationalEndpoints"] = "false",
-            ["Gateway__Pools__0__Name"] = pool.Name,
-            // ext_proc is gRPC over cleartext HTTP/2 (h2c) inside the cluster.
-            ["Gateway__Pools__0__EndpointPicker"] =
-                $"http://{ServiceHost(ClusterNames.SchedulerService(pool.Name), pool.Namespace)}:{Str(plan.Scheduler.ExtProcPort)}",
-            // The gateway's own view of the pool (FailOpen, body-less calls): the workload Service.
-            ["Gateway__Pools__0__Endpoints__0"] = $"{ServiceHost(ClusterNames.VllmService(pool.Name), pool.Namespace)}:{Str(pool.Port)}",
-            ["Gateway__Pools__0__FailureMode"] = g.FailureMode,
             ["HOME"] = Hardening.TmpPath,
             // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
             ["OTEL_SERVICE_NAME"] = plan.Gateway.ResourceName,

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace PatternOne.AppHost.Publishing.Manifests;
 
 /// <summary>
-/// The security posture every pod gets (reference k8s.md §6: the checks kube-score, kube-linter and Polaris run),
+/// The security posture every pod gets (the checks kube-score, kube-linter and Polaris run by default),
 /// and the annotation that records deliberate exceptions on the object they apply to.
 /// </summary>
 internal static class Hardening

@@ -1,18 +1,19 @@
 using System.Net;
+using System.Net.Sockets;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Plan;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
 
 /// <summary>
-/// NetworkPolicies implementing DESIGN.md "Network policy intent" exactly:
+/// NetworkPolicies implementing the "Network policy intent" of docs/architecture.md exactly:
 /// <code>
 ///  internet (public IPv4) ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
 ///  GKE Managed Prometheus collectors (gmp-system) ──8000 / 9090 / 15090──▶ vLLM / scheduler / gateway metrics
 ///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
-/// Corrections to the seed (reference k8s.md §5): no "kubelet" rule (node traffic is always allowed, and the seed's
+/// Corrections to the seed (kubernetes.io/docs/concepts/services-networking/network-policies/): no "kubelet" rule (node traffic is always allowed, and the seed's
 /// <c>namespaceSelector: {}</c> + <c>podSelector: {}</c> opened 8000 to every pod), and public egress is an
 /// <c>ipBlock</c> — <c>namespaceSelector: {}</c> selects pods, never external addresses.
 /// </summary>
@@ -160,48 +161,12 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
     private static V1NetworkPolicyPeer PublicInternet(string? apiServerCidr)
     {
         List<string> except = [.. NonPublicRanges];
-        if (apiServerCidr is not null && Ipv4Cidr.TryParse(apiServerCidr, out var api) && !NonPublicRanges.Any(r => Ipv4Cidr.Parse(r).Contains(api)))
+        if (apiServerCidr is not null && IPNetwork.TryParse(apiServerCidr, out var api) && api.BaseAddress.AddressFamily == AddressFamily.InterNetwork
+            && !NonPublicRanges.Select(IPNetwork.Parse).Any(range => range.PrefixLength <= api.PrefixLength && range.Contains(api.BaseAddress)))
         {
             except.Add(apiServerCidr);
         }
 
         return new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = "0.0.0.0/0", Except = except } };
-    }
-}
-
-/// <summary>An IPv4 CIDR block, enough to tell whether one block lies inside another.</summary>
-public readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
-{
-    public uint Mask => PrefixLength == 0 ? 0u : uint.MaxValue << (32 - PrefixLength);
-
-    public bool Contains(uint address) => (address & Mask) == Network;
-
-    public bool Contains(Ipv4Cidr other) => other.PrefixLength >= PrefixLength && Contains(other.Network);
-
-    public static Ipv4Cidr Parse(string cidr) =>
-        TryParse(cidr, out var result) ? result : throw new FormatException($"'{cidr}' is not an IPv4 CIDR (a.b.c.d/n).");
-
-    public static bool TryParse(string cidr, out Ipv4Cidr result)
-    {
-        result = default;
-        var parts = cidr.Split('/');
-        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var ip) ||
-            ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork ||
-            !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix) ||
-            prefix is < 0 or > 32)
-        {
-            return false;
-        }
-
-        var address = ToUInt32(ip);
-        var candidate = new Ipv4Cidr(0, prefix);
-        result = candidate with { Network = address & candidate.Mask };
-        return true;
-    }
-
-    public static uint ToUInt32(IPAddress ip)
-    {
-        var bytes = ip.GetAddressBytes();
-        return ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
     }
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Plan;
+using PatternOne.Scheduler;
+using PatternOne.Scheduler.Discovery;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
 
@@ -94,12 +96,15 @@ internal sealed class SchedulerComponent : IManifestComponent
     private static V1ConfigMap EnvConfigMap(ClusterPlan plan)
     {
         var s = plan.Scheduler;
-        var data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var settings = new SchedulerSettings
         {
-            ["Scheduler__ExtProcPort"] = Str(s.ExtProcPort),
-            ["Scheduler__HealthPort"] = Str(s.HealthPort),
-            ["Scheduler__MetricsPort"] = Str(s.MetricsPort),
-            ["Scheduler__ConfigFile"] = ConfigDirectory + "/" + ProfileFile,
+            ExtProcPort = s.ExtProcPort,
+            HealthPort = s.HealthPort,
+            MetricsPort = s.MetricsPort,
+            ConfigFile = ConfigDirectory + "/" + ProfileFile,
+        };
+        var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
+        {
             // Read-only root filesystem: .NET and ASP.NET Core write their few files under HOME.
             ["HOME"] = Hardening.TmpPath,
             // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
@@ -137,13 +142,13 @@ internal sealed class SchedulerComponent : IManifestComponent
 
         var root = new JsonObject
         {
-            ["InferencePool"] = new JsonObject
+            [InferencePoolOptions.SectionName] = new JsonObject
             {
-                ["Name"] = plan.Pool.Name,
-                ["Discovery"] = "Kubernetes",
-                ["Namespace"] = plan.Pool.Namespace,
-                ["Selector"] = selector,
-                ["TargetPort"] = plan.Pool.Port,
+                [nameof(InferencePoolOptions.Name)] = plan.Pool.Name,
+                [nameof(InferencePoolOptions.Discovery)] = nameof(DiscoveryMode.Kubernetes),
+                [nameof(InferencePoolOptions.Namespace)] = plan.Pool.Namespace,
+                [nameof(InferencePoolOptions.Selector)] = selector,
+                [nameof(InferencePoolOptions.TargetPort)] = plan.Pool.Port,
             },
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";

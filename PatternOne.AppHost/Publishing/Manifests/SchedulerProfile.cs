@@ -1,7 +1,7 @@
 namespace PatternOne.AppHost.Publishing.Manifests;
 
 /// <summary>
-/// The scheduler's default profile as an <c>EndpointPickerConfig</c> (reference epp.md §2.5): saturation filter,
+/// The scheduler's default profile as an <c>EndpointPickerConfig</c> (upstream's config shape: gateway-api-inference-extension.sigs.k8s.io, "Configuring the EPP"): saturation filter,
 /// queue-depth 2, kv-cache-utilization 2, prefix-cache 3 (64-character blocks, at most 256), max-score picker.
 /// It is the very file the scheduler builds in as its <c>default</c> profile
 /// (<c>PatternOne.Scheduler/Profiles/default-profile.yaml</c>, embedded in both assemblies), published as a ConfigMap so

@@ -5,7 +5,7 @@ using PatternOne.AppHost.Publishing.Manifests;
 namespace PatternOne.AppHost.Publishing.Output;
 
 /// <summary>
-/// Writes manifest folders in Aspirate's kustomize layout (reference aspire.md §1.4):
+/// Writes manifest folders in Aspirate's kustomize layout (what <c>aspirate generate</c> writes, github.com/prom3theu5/aspirational-manifests):
 /// <code>
 ///  &lt;output&gt;/kustomization.yaml            resources: [every folder]
 ///  &lt;output&gt;/&lt;folder&gt;/kustomization.yaml   resources: [its files]

@@ -1,7 +1,7 @@
 namespace PatternOne.AppHost.Publishing.Plan;
 
 /// <summary>
-/// The seed's object names (DESIGN.md "Names and ports in the cluster"); namespaces come from the app model.
+/// The seed's object names (docs/architecture.md, "In a cluster: names and ports"); namespaces come from the app model.
 /// They are a contract with the seed's users: their <c>kubectl</c> commands and dashboards use exactly these.
 /// Names derived from the pool name follow KServe's <c>ChildName(name, suffix)</c> convention.
 /// </summary>

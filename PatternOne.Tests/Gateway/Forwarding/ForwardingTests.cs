@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
 using PatternOne.Tests.Infrastructure;
 
@@ -267,7 +268,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     {
         pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
-            ("Gateway:Limits:MaxRequestBodySize", "10000")));
+            (GatewaySettings.Keys.MaxRequestBodySize, "10000")));
         var json = "{\"prompt\":\"" + new string('x', 20_000) + "\"}";
         HttpContent content = chunked
             ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))

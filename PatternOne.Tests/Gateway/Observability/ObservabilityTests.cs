@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using PatternOne.Tests.Gateway.Support;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Observability;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using PatternOne.Tests.Gateway.Support;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Observability;
 

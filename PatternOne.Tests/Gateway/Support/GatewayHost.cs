@@ -3,7 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatternOne.Gateway;
 using PatternOne.Gateway.Listeners;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Support;
 
@@ -36,27 +38,18 @@ internal sealed class GatewayHost : IAsyncDisposable
     /// <summary>Settings for one pool behind the seed's prefix; <paramref name="extra"/> overrides or adds keys.</summary>
     public static Dictionary<string, string?> Settings(string? picker, IEnumerable<string> endpoints, params (string Key, string? Value)[] extra)
     {
-        var settings = new Dictionary<string, string?>
+        var settings = new GatewaySettings
         {
-            ["Gateway:HttpPort"] = "0",
-            ["Gateway:HttpsPort"] = "0",
-            ["Gateway:StatusPort"] = "0",
-            ["Gateway:MetricsPort"] = "0",
-            ["Gateway:BindAddress"] = "127.0.0.1",
-            ["Gateway:Routes:0:PathPrefix"] = Prefix + "/",
-            ["Gateway:Routes:0:Pool"] = Pool,
-            ["Gateway:Pools:0:Name"] = Pool,
-            ["Gateway:Pools:0:EndpointPicker"] = picker,
-            ["Gateway:Pools:0:PickerTimeout"] = "00:00:10",
+            HttpPort = 0,
+            HttpsPort = 0,
+            StatusPort = 0,
+            MetricsPort = 0,
+            BindAddress = "127.0.0.1",
+            Routes = [new GatewayRouteSettings(Prefix + "/", Pool)],
+            Pools = [new GatewayPoolSettings(Pool) { EndpointPicker = picker, Endpoints = [.. endpoints], PickerTimeout = TimeSpan.FromSeconds(10) }],
             // Tests drive health by what they do; the periodic probe would race them.
-            ["Gateway:Forwarding:HealthCheckInterval"] = "00:00:00",
-        };
-        var i = 0;
-        foreach (var endpoint in endpoints)
-        {
-            settings[$"Gateway:Pools:0:Endpoints:{i++}"] = endpoint;
-        }
-
+            HealthCheckInterval = TimeSpan.Zero,
+        }.ToConfiguration();
         foreach (var (key, value) in extra)
         {
             settings[key] = value;

@@ -5,7 +5,9 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using PatternOne.Gateway.Tls;
+using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
+using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Tls;
 
@@ -21,8 +23,8 @@ public sealed class TlsTests : IAsyncLifetime
         _leaf = _certificates.WriteLeaf("gateway-one");
         _replica = await FakeReplica.StartAsync("tls");
         _gateway = await GatewayHost.StartAsync(GatewayHost.Settings(picker: null, [_replica.Authority],
-            ("Gateway:Tls:CertificatePath", _certificates.CertificatePath),
-            ("Gateway:Tls:KeyPath", _certificates.KeyPath)));
+            (GatewaySettings.Keys.TlsCertificatePath, _certificates.CertificatePath),
+            (GatewaySettings.Keys.TlsKeyPath, _certificates.KeyPath)));
     }
 
     public async Task DisposeAsync()
@@ -80,25 +82,25 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.Equal(SslApplicationProtocol.Http11, ssl.NegotiatedApplicationProtocol);
     }
 
-#pragma warning disable SYSLIB0039 // TLS 1.0/1.1 are obsolete: offering them is the point of this test.
-    [Theory]
-    [InlineData(SslProtocols.Tls11)]
-    [InlineData(SslProtocols.Tls)]
-    public async Task Handshake_RefusesTls10And11(SslProtocols protocol)
+[Theory]
+    [InlineData(TlsClientHello.Tls10)]
+    [InlineData(TlsClientHello.Tls11)]
+    public async Task Handshake_RefusesTls10And11(ushort version)
     {
-        // Two layers refuse these: the gateway enables only 1.2 and 1.3, and this machine's OpenSSL may not even let the
-        // client offer 1.0/1.1. Either way the handshake must fail; it must never negotiate the old version.
-        using var tcp = await ConnectAsync();
-        await using var ssl = new SslStream(tcp.GetStream());
+        var answer = await TlsClientHello.SendAsync(IPAddress.Loopback.ToString(), _gateway.HttpsPort!.Value, version, TestTimeouts.Request);
 
-        var failure = await Record.ExceptionAsync(() => ssl.AuthenticateAsClientAsync(ClientOptions(protocol, "http/1.1")).WaitAsync(TestTimeouts.Request));
-
-        Assert.True(failure is AuthenticationException or IOException, $"expected a failed handshake, got {failure?.GetType().Name ?? "success"}");
-        Assert.False(ssl.IsAuthenticated);
-        // The client's own OpenSSL may be what refused above; the server side must refuse too, whatever the client allows.
-        Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, PatternOne.Gateway.Listeners.GatewayKestrelSetup.AllowedProtocols);
+        Assert.False(answer.IsServerHello, $"the gateway answered a TLS {version:x4} hello with a ServerHello for {answer.ServerVersion:x4}");
     }
-#pragma warning restore SYSLIB0039
+
+    [Fact]
+    public async Task HandBuiltHello_OfferingTls12_GetsAServerHello()
+    {
+        // The refusals above mean something only if the same hello, offering 1.2, is one the gateway accepts.
+        var answer = await TlsClientHello.SendAsync(IPAddress.Loopback.ToString(), _gateway.HttpsPort!.Value, TlsClientHello.Tls12, TestTimeouts.Request);
+
+        Assert.True(answer.IsServerHello, $"alert {answer.AlertDescription}");
+        Assert.Equal(TlsClientHello.Tls12, answer.ServerVersion);
+    }
 
     [Fact]
     public async Task Alpn_OffersHttp2AndHttp11()

@@ -35,7 +35,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         Assert.Empty(parsed.Errors);
         var options = parsed.Options with { Port = 0 };
         var app = SimulatorHost.CreateBuilder(options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning)).Build();
-        app.UseVllmSimulator();
+        app.MapVllmSimulator();
         await app.StartAsync().WaitAsync(Timeout);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SimulatorServer(app, new Uri(address));

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Aspire.Hosting.Testing;
+using PatternOne.Tests.Infrastructure;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// Aspire's own manifest (<c>--publisher manifest</c>, what the real aspirate tool reads) keeps working beside our
@@ -9,8 +10,6 @@ namespace PatternOne.Tests.Publishing;
 /// </summary>
 public sealed class AspireManifestTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
-
     [Fact]
     public async Task ManifestPublisher_WritesEveryResourceWithAType_AndNoKubernetesFiles()
     {
@@ -19,10 +18,10 @@ public sealed class AspireManifestTests
         {
             var manifestPath = Path.Combine(directory, "manifest.json");
             var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(
-                ["AppHost:Operation=publish", "Publishing:Publisher=manifest", $"Pipeline:OutputPath={manifestPath}"]).WaitAsync(s_timeout);
-            await using (var app = await builder.BuildAsync().WaitAsync(s_timeout))
+                ["AppHost:Operation=publish", "Publishing:Publisher=manifest", $"Pipeline:OutputPath={manifestPath}"]).WaitAsync(TestTimeouts.Publish);
+            await using (var app = await builder.BuildAsync().WaitAsync(TestTimeouts.Publish))
             {
-                await app.RunAsync().WaitAsync(s_timeout);
+                await app.RunAsync().WaitAsync(TestTimeouts.Publish);
             }
 
             using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(manifestPath));

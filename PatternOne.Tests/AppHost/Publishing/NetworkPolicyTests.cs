@@ -1,9 +1,9 @@
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
-/// Every flow of DESIGN.md "Network policy intent", allowed and denied, evaluated against the committed
+/// Every flow of the "Network policy intent" in docs/architecture.md, allowed and denied, evaluated against the committed
 /// NetworkPolicies and the published pods' labels and ports.
 /// </summary>
 public sealed class NetworkPolicyTests
@@ -159,7 +159,7 @@ public sealed class NetworkPolicyTests
     [Fact]
     public void SeedsKubeletRule_WouldAdmitEveryPod_AndTheEvaluatorSeesIt()
     {
-        // The seed's allow-gateway-to-vllm (reference k8s.md §5): the evaluator must flag its hole, or the denied
+        // The seed's allow-gateway-to-vllm (namespaceSelector: {} + podSelector: {}): the evaluator must flag its hole, or the denied
         // flows above prove nothing.
         var (_, endpoints) = s_world.Value;
         var seed = new V1NetworkPolicy

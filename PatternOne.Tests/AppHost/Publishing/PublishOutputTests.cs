@@ -1,7 +1,7 @@
 using k8s.Models;
 using PatternOne.AppHost.Inference;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>The publish step run in-process against the real AppHost: no drift, and the app model drives the output.</summary>
 public sealed class PublishOutputTests
@@ -36,13 +36,13 @@ public sealed class PublishOutputTests
     [Fact]
     public async Task Publish_OverwritesAnOldPublishInTheSameFolder()
     {
-        using var run = await PublishRun.PublishAsync(["Pool:Replicas=2"]);
+        using var run = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}=2"]);
         var stale = Path.Combine(run.Directory, "removed-resource");
         Directory.CreateDirectory(stale);
         File.WriteAllText(Path.Combine(stale, "kustomization.yaml"), "resources: []\n");
         File.WriteAllText(Path.Combine(run.Directory, "NOTES.md"), "kept\n");
 
-        using var again = await PublishRun.PublishAsync([$"Pool:Replicas=1"], outputDirectory: run.Directory);
+        using var again = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}=1"], outputDirectory: run.Directory);
 
         Assert.False(Directory.Exists(stale));
         Assert.True(File.Exists(Path.Combine(run.Directory, "NOTES.md")));
@@ -71,7 +71,7 @@ public sealed class PublishOutputTests
     [InlineData(3)]
     public async Task ReplicaCount_FromConfiguration_IsTheDeploymentsReplicas(int replicas)
     {
-        using var run = await PublishRun.PublishAsync([$"Pool:Replicas={replicas}"]);
+        using var run = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={replicas}"]);
 
         Assert.Equal(replicas, run.Single<V1Deployment>(VllmDeployment).Spec.Replicas);
     }
@@ -139,5 +139,18 @@ public sealed class PublishOutputTests
         Assert.Contains(eppEgress.Spec.Egress, r => r.To.Any(p => p.IpBlock?.Cidr == "34.90.1.2/32"));
         // A public API server address is not "internet" for vLLM.
         Assert.Contains("34.90.1.2/32", run.Single<V1NetworkPolicy>("allow-vllm-egress").Spec.Egress.SelectMany(r => r.To).Single(p => p.IpBlock is not null).IpBlock.Except);
+    }
+
+    [Theory]
+    [InlineData("10.28.0.2/32")]
+    [InlineData("172.16.0.0/28")]
+    [InlineData("fd00::1/128")]
+    public async Task ApiServerCidr_NotInsideThePublicInternet_IsNotExceptFromIt(string cidr)
+    {
+        // A private one already lies in an excepted range; an IPv6 one is not inside 0.0.0.0/0 at all.
+        using var run = await PublishRun.PublishAsync([$"Parameters:kube-api-server-cidr={cidr}"]);
+
+        var internet = run.Single<V1NetworkPolicy>("allow-vllm-egress").Spec.Egress.SelectMany(r => r.To).Single(p => p.IpBlock is not null).IpBlock;
+        Assert.Equal(["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"], internet.Except);
     }
 }

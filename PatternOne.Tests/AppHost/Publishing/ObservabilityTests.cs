@@ -5,7 +5,7 @@ using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.Tests.Scheduler;
 using PatternOne.Tests.Simulator.Api;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// The published monitoring: GKE Managed Prometheus scrapes the pods and ports that serve metrics, and the Grafana

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace PatternOne.Tests.Gateway.Support;
+namespace PatternOne.Tests.Infrastructure;
 
 /// <summary>A throwaway CA and leaves it issues, written as PEM files the way cert-manager mounts them.</summary>
 internal sealed class TestCertificates : IDisposable
@@ -49,7 +49,13 @@ internal sealed class TestCertificates : IDisposable
     }
 
     /// <summary>Chain validation against this CA only — never "accept any certificate".</summary>
-    public bool Validates(X509Certificate? certificate)
+    public bool Validates(X509Certificate? certificate) => ChainsTo(Authority, certificate);
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> chains to <paramref name="authority"/> with nothing from the machine's
+    /// trust store, as a client configured with <c>--cacert</c> checks it.
+    /// </summary>
+    public static bool ChainsTo(X509Certificate2 authority, X509Certificate? certificate, X509Certificate2Collection? intermediates = null)
     {
         if (certificate is null)
         {
@@ -58,8 +64,13 @@ internal sealed class TestCertificates : IDisposable
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (intermediates is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(intermediates);
+        }
+
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         return chain.Build(leaf);
     }

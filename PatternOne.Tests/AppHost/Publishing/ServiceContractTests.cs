@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Configuration;
-using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.Gateway;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Profiles;
+using PatternOne.Scheduler.Scheduling;
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// The published configuration is configuration the services accept: it binds to their options classes and passes
@@ -21,13 +21,17 @@ public sealed class ServiceContractTests : IDisposable
     public ServiceContractTests() => Directory.CreateDirectory(_files);
 
     [Fact]
-    public void ProfileConfigMap_IsTheSchedulersBuiltInDefault()
+    public void ProfileConfigMap_LoadsAsUpstreamsDefaultPipeline()
     {
-        var published = _configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"];
+        // What the scheduler builds from the mounted file, not the file's text against its own embedded copy.
+        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml(_configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
 
-        Assert.Equal(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).TrimEnd(), published.TrimEnd());
-        Assert.Equal(SchedulerProfile.DefaultYaml, published);
-        Assert.NotNull(EndpointPickerFactory.FromYaml(published));
+        Assert.Equal(
+            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0)],
+            picker.Scorers.Select(s => (s.Scorer.Type, s.Weight)));
+        Assert.Equal("max-score-picker", picker.Picker.Type);
+        Assert.NotNull(picker.Admission);
+        Assert.Equal((5, 0.8), (picker.Admission.QueueDepthThreshold, picker.Admission.KvCacheUtilThreshold));
     }
 
     [Fact]
@@ -39,7 +43,7 @@ public sealed class ServiceContractTests : IDisposable
             .AddJsonStream(Stream(_configMaps["qwen2-3b-pattern1-epp-config"].Data["appsettings.Production.json"]))
             .AddInMemoryCollection(Environment(_configMaps["qwen2-3b-pattern1-kserve-router-scheduler-env"]))
             // The file is mounted there in the pod; here it is a temporary copy.
-            .AddInMemoryCollection([new("Scheduler:ConfigFile", profile)])
+            .AddInMemoryCollection([new(SchedulerSettings.Keys.ConfigFile, profile)])
             .Build();
 
         var scheduler = configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>()!;
@@ -58,7 +62,7 @@ public sealed class ServiceContractTests : IDisposable
     {
         var env = Environment(_configMaps["inference-gateway-istio-env"]);
         // cert-manager's Secret is mounted there in the pod; the validator only needs the files to exist.
-        foreach (var key in new[] { "Gateway:Tls:CertificatePath", "Gateway:Tls:KeyPath" })
+        foreach (var key in new[] { GatewaySettings.Keys.TlsCertificatePath, GatewaySettings.Keys.TlsKeyPath })
         {
             var copy = Path.Combine(_files, Path.GetFileName(env[key]!));
             File.WriteAllText(copy, "");

@@ -1,8 +1,8 @@
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
-/// <summary>The hardening baseline (reference k8s.md §6) on every committed workload, and the contract's configuration.</summary>
+/// <summary>The hardening baseline (kube-score, kube-linter and Polaris defaults) on every committed workload, and the contract's configuration.</summary>
 public sealed class HardeningTests
 {
     private static readonly Lazy<IReadOnlyList<object>> s_objects = new(() => [.. PublishRun.LoadObjects(PublishRun.CommittedOutput).Select(o => o.Object)]);

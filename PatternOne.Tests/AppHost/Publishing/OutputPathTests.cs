@@ -1,6 +1,6 @@
 using PatternOne.AppHost.Publishing;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 public sealed class OutputPathTests
 {

@@ -2,8 +2,9 @@ using Aspire.Hosting.Testing;
 using k8s;
 using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Publishing.Manifests;
+using PatternOne.Tests.Infrastructure;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// Runs the real AppHost's publish pipeline in-process into a temporary folder (publish mode starts no DCP, no
@@ -11,8 +12,6 @@ namespace PatternOne.Tests.Publishing;
 /// </summary>
 public sealed class PublishRun : IDisposable
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
-
     /// <summary>Types of the custom resources we write; built-in kinds resolve to KubernetesClient's models.</summary>
     public static readonly IDictionary<string, Type> CustomTypes = new Dictionary<string, Type>(StringComparer.Ordinal)
     {
@@ -35,11 +34,11 @@ public sealed class PublishRun : IDisposable
     {
         var directory = outputDirectory ?? Path.Combine(Path.GetTempPath(), "patternone-publish-" + Guid.NewGuid().ToString("N"));
         string[] all = ["AppHost:Operation=publish", "Pipeline:Step=publish", $"Pipeline:OutputPath={directory}", .. args ?? []];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(all).WaitAsync(s_timeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(all).WaitAsync(TestTimeouts.Publish);
         changeModel?.Invoke(builder.Resources.OfType<VllmPoolResource>().Single());
-        await using var app = await builder.BuildAsync().WaitAsync(s_timeout);
+        await using var app = await builder.BuildAsync().WaitAsync(TestTimeouts.Publish);
         // In publish mode the pipeline runs and then stops the application.
-        await app.RunAsync().WaitAsync(s_timeout);
+        await app.RunAsync().WaitAsync(TestTimeouts.Publish);
         return new PublishRun(directory);
     }
 

@@ -1,7 +1,7 @@
 using k8s;
 using YamlDotNet.RepresentationModel;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>
 /// Every committed manifest deserializes into KubernetesClient's typed models (our typed models for cert-manager)

@@ -1,7 +1,7 @@
 using System.Net;
 using k8s.Models;
 
-namespace PatternOne.Tests.Publishing;
+namespace PatternOne.Tests.AppHost.Publishing;
 
 /// <summary>Something that sends or receives a connection: a pod (namespace, labels, ports) or an external address.</summary>
 public sealed record NetworkEndpoint(

@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace PatternOne.Gateway;
+
+/// <summary>
+/// The gateway's configuration as the other parts write it — the AppHost's wiring, the Kubernetes publisher, the
+/// benchmarks' local cluster, the tests' hosts. Every key is built from <see cref="GatewayOptions"/>' own property
+/// names, so renaming an option is a compile error in every writer. A value left null is not written: the option's
+/// default applies.
+/// </summary>
+public sealed record GatewaySettings
+{
+    public int? HttpPort { get; init; }
+
+    public int? HttpsPort { get; init; }
+
+    public int? StatusPort { get; init; }
+
+    public int? MetricsPort { get; init; }
+
+    public string? BindAddress { get; init; }
+
+    public string? TlsCertificatePath { get; init; }
+
+    public string? TlsKeyPath { get; init; }
+
+    public IReadOnlyList<GatewayRouteSettings> Routes { get; init; } = [];
+
+    public IReadOnlyList<GatewayPoolSettings> Pools { get; init; } = [];
+
+    public long? MaxRequestBodySize { get; init; }
+
+    /// <summary>Zero turns the periodic health probe of the pools' endpoints off.</summary>
+    public TimeSpan? HealthCheckInterval { get; init; }
+
+    /// <summary>The settings as configuration keys (<c>Gateway:Pools:0:Name</c>) and invariant-culture values.</summary>
+    public Dictionary<string, string?> ToConfiguration()
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            [Keys.HttpPort] = Format(HttpPort),
+            [Keys.HttpsPort] = Format(HttpsPort),
+            [Keys.StatusPort] = Format(StatusPort),
+            [Keys.MetricsPort] = Format(MetricsPort),
+            [Keys.BindAddress] = BindAddress,
+            [Keys.TlsCertificatePath] = TlsCertificatePath,
+            [Keys.TlsKeyPath] = TlsKeyPath,
+            [Keys.MaxRequestBodySize] = Format(MaxRequestBodySize),
+            [Keys.HealthCheckInterval] = Format(HealthCheckInterval),
+        };
+        for (var i = 0; i < Routes.Count; i++)
+        {
+            settings[Keys.RoutePathPrefix(i)] = Routes[i].PathPrefix;
+            settings[Keys.RoutePool(i)] = Routes[i].Pool;
+        }
+
+        for (var i = 0; i < Pools.Count; i++)
+        {
+            var pool = Pools[i];
+            settings[Keys.PoolName(i)] = pool.Name;
+            settings[Keys.PoolEndpointPicker(i)] = pool.EndpointPicker;
+            settings[Keys.PoolFailureMode(i)] = pool.FailureMode?.ToString();
+            settings[Keys.PoolPickerTimeout(i)] = Format(pool.PickerTimeout);
+            for (var e = 0; e < pool.Endpoints.Count; e++)
+            {
+                settings[Keys.PoolEndpoint(i, e)] = pool.Endpoints[e];
+            }
+        }
+
+        return settings.Where(p => p.Value is not null).ToDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The settings as environment variables (<c>Gateway__Pools__0__Name</c>).</summary>
+    public Dictionary<string, string> ToEnvironment() => ToConfiguration().ToDictionary(p => Keys.ToEnvironment(p.Key), p => p.Value!, StringComparer.Ordinal);
+
+    private static string? Format<T>(T? value) where T : struct, IFormattable => value?.ToString(null, CultureInfo.InvariantCulture);
+
+    /// <summary>The configuration keys, for writers that know a value only later (Aspire endpoints, references).</summary>
+    public static class Keys
+    {
+        public const string Section = GatewayOptions.SectionName;
+        public const string HttpPort = Section + ":" + nameof(GatewayOptions.HttpPort);
+        public const string HttpsPort = Section + ":" + nameof(GatewayOptions.HttpsPort);
+        public const string StatusPort = Section + ":" + nameof(GatewayOptions.StatusPort);
+        public const string MetricsPort = Section + ":" + nameof(GatewayOptions.MetricsPort);
+        public const string BindAddress = Section + ":" + nameof(GatewayOptions.BindAddress);
+        public const string TlsCertificatePath = Section + ":" + nameof(GatewayOptions.Tls) + ":" + nameof(GatewayTlsOptions.CertificatePath);
+        public const string TlsKeyPath = Section + ":" + nameof(GatewayOptions.Tls) + ":" + nameof(GatewayTlsOptions.KeyPath);
+        public const string MaxRequestBodySize = Section + ":" + nameof(GatewayOptions.Limits) + ":" + nameof(GatewayLimitsOptions.MaxRequestBodySize);
+        public const string HealthCheckInterval = Section + ":" + nameof(GatewayOptions.Forwarding) + ":" + nameof(GatewayForwardingOptions.HealthCheckInterval);
+
+        public static string RoutePathPrefix(int route) => Route(route) + nameof(GatewayRouteOptions.PathPrefix);
+
+        public static string RoutePool(int route) => Route(route) + nameof(GatewayRouteOptions.Pool);
+
+        public static string PoolName(int pool) => Pool(pool) + nameof(GatewayPoolOptions.Name);
+
+        public static string PoolEndpointPicker(int pool) => Pool(pool) + nameof(GatewayPoolOptions.EndpointPicker);
+
+        public static string PoolEndpoint(int pool, int endpoint) =>
+            Pool(pool) + nameof(GatewayPoolOptions.Endpoints) + ":" + endpoint.ToString(CultureInfo.InvariantCulture);
+
+        public static string PoolFailureMode(int pool) => Pool(pool) + nameof(GatewayPoolOptions.FailureMode);
+
+        public static string PoolPickerTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.PickerTimeout);
+
+        /// <summary>A key's environment-variable form: <c>:</c> becomes <c>__</c>, as .NET's environment provider reads it.</summary>
+        public static string ToEnvironment(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+        private static string Route(int index) => $"{Section}:{nameof(GatewayOptions.Routes)}:{index.ToString(CultureInfo.InvariantCulture)}:";
+
+        private static string Pool(int index) => $"{Section}:{nameof(GatewayOptions.Pools)}:{index.ToString(CultureInfo.InvariantCulture)}:";
+    }
+}
+
+/// <summary>A path-prefix route of <see cref="GatewaySettings"/>.</summary>
+public sealed record GatewayRouteSettings(string PathPrefix, string Pool);
+
+/// <summary>A pool of <see cref="GatewaySettings"/>: its endpoint picker, its own view of the endpoints, its failure mode.</summary>
+public sealed record GatewayPoolSettings(string Name)
+{
+    public string? EndpointPicker { get; init; }
+
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    public FailureMode? FailureMode { get; init; }
+
+    public TimeSpan? PickerTimeout { get; init; }
+}
