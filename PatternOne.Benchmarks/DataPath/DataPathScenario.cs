@@ -384,9 +384,9 @@ public sealed class DataPathScenario : IScenario
         var l99 = Get(largeHttp, "added_p99_ms");
         report.Targets.Add(new TargetCheck("added p50, fast replica, small, HTTP", "≤ 1 ms",
             F(s50), double.IsNaN(s50) ? null : s50 <= 1.0, s50 > 1.0 ? $"missed by {F(s50 - 1.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming, §B.3)",
+        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming)",
             F(l50), double.IsNaN(l50) ? null : l50 <= 10.0, l50 > 10.0 ? $"missed by {F(l50 - 10.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (prototype B.6 +3.7 ms)",
+        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms",
             $"{F(l99)} (direct p99 {F(Get(largeHttp, "direct_p99_ms"))})", double.IsNaN(l99) ? null : l99 <= 10.0, l99 > 10.0 ? $"missed by {F(l99 - 10.0)}" : null));
 
         foreach (var error in report.Rows.Select(r => (string?)r["first_error"]).Where(e => e is not null).Distinct())
