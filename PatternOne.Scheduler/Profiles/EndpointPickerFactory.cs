@@ -18,7 +18,7 @@ public static class EndpointPickerFactory
     public static IReadOnlyList<string> KnownPluginTypes { get; } =
     [
         PluginTypes.UtilizationDetector, PluginTypes.QueueScorer, PluginTypes.KvCacheUtilizationScorer,
-        PluginTypes.PrefixCacheScorer, PluginTypes.LoadAwareScorer, PluginTypes.ActiveRequestScorer,
+        PluginTypes.PrefixCacheScorer, PluginTypes.LoadAwareScorer, PluginTypes.ActiveRequestScorer, PluginTypes.PrefillLoadScorer,
         PluginTypes.MaxScorePicker, PluginTypes.RandomPicker, PluginTypes.WeightedRandomPicker, PluginTypes.RoundRobinPicker,
     ];
 
@@ -132,6 +132,10 @@ public static class EndpointPickerFactory
             PluginTypes.LoadAwareScorer => new LoadAwareScorer(name, parameters.GetInt("threshold", LoadAwareScorer.DefaultThreshold, min: 1)),
             PluginTypes.ActiveRequestScorer => new ActiveRequestScorer(
                 name, parameters.GetInt("idleThreshold", 0, min: 0), parameters.GetDouble("maxBusyScore", 1.0, min: 0, max: 1)),
+            PluginTypes.PrefillLoadScorer => new PrefillLoadScorer(
+                name,
+                parameters.GetDouble("prefillTokensPerSecond", PrefillLoadScorer.DefaultPrefillTokensPerSecond, min: double.Epsilon),
+                parameters.GetInt("thresholdTokens", PrefillLoadScorer.DefaultThresholdTokens, min: 1)),
             PluginTypes.PrefixCacheScorer => new PrefixCacheScorer(
                 name,
                 // v1.0 called it hashBlockSize, v1.1–1.3 blockSize; both mean characters per block here.

@@ -8,6 +8,7 @@ public static class PluginTypes
     public const string PrefixCacheScorer = "prefix-cache-scorer";
     public const string LoadAwareScorer = "load-aware-scorer";
     public const string ActiveRequestScorer = "active-request-scorer";
+    public const string PrefillLoadScorer = "prefill-load-scorer";
 
     public const string MaxScorePicker = "max-score-picker";
     public const string RandomPicker = "random-picker";
