@@ -89,7 +89,7 @@ public class ScorerFormulaTests
     public void PrefixCacheScorer_AutoTune_SizesTheIndexFromTheEndpointsKvCache(bool autoTune, int expectedCapacity)
     {
         // 41 blocks of 16 tokens, one reserved: 640 tokens × 4 characters ÷ 64-character blocks = 40 prompt blocks.
-        var scorer = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, 64, 256, 1000, autoTune);
+        var scorer = new PrefixCacheScorer(PrefixCacheScorer.PluginType, 64, 256, 1000, autoTune);
         var endpoint = Endpoint("10.0.0.1:8000") with { KvBlockSize = 16, KvTotalBlocks = 41 };
         var request = new SchedulingRequest { Model = "m", Prompt = Prompt(100, "a") };
 
