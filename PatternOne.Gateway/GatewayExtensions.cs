@@ -39,6 +39,7 @@ public static class GatewayExtensions
         services.AddSingleton<PoolViews>();
         services.AddHostedService<PoolHealthProber>();
         services.AddSingleton<IEndpointPicker, ExtProcEndpointPicker>();
+        services.AddHealthChecks().AddCheck<PickerHealthCheck>(PickerHealthCheck.Name, tags: [PickerHealthCheck.Tag]);
         services.AddSingleton<UpstreamHttpClient>();
         services.AddHttpForwarder();
         services.AddSingleton<GatewayRequestHandler>();

@@ -65,6 +65,13 @@ public sealed class GatewayRouteOptions
 
     /// <summary>Name of the pool in <see cref="GatewayOptions.Pools"/>. Required.</summary>
     public string Pool { get; set; } = "";
+
+    /// <summary>
+    /// Also pass the replicas' operational endpoints (<c>/metrics</c>, <c>/tokenize</c>, <c>/load</c>, <c>/version</c>,
+    /// <c>/reset_prefix_cache</c>, fault injection, …) through this route. Default false: only the OpenAI API
+    /// (<c>/v1/*</c>) and <c>/health</c> are public; the rest answers 404 (see <see cref="Routing.PublicSurface"/>).
+    /// </summary>
+    public bool ExposeOperationalEndpoints { get; set; }
 }
 
 /// <summary>What the gateway does when the endpoint picker cannot answer (InferencePool <c>failureMode</c>).</summary>

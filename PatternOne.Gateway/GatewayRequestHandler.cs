@@ -14,7 +14,8 @@ namespace PatternOne.Gateway;
 /// <summary>
 /// One client request's journey through the gateway:
 /// <code>
-///  (1) route       path prefix → pool; else 404                     Routing/
+///  (1) route       path prefix → pool; else, or an operational path,
+///                  404                                              Routing/
 ///  (2) read body   once, in ≤ 62,000-byte pooled segments; 413, 400  Forwarding/BufferedBody
 ///  (3) pick        ext_proc stream to the pool's endpoint picker     Picking/
 ///                  → endpoints | immediate response | unavailable (FailOpen: own view, FailClose: 503)
@@ -101,8 +102,9 @@ internal sealed class GatewayRequestHandler(
     {
         var request = context.Request;
 
-        // (1)
-        if (!routes.TryMatch(request.Path, out var match))
+        // (1) A route's operational paths answer exactly as a path outside every route does.
+        if (!routes.TryMatch(request.Path, out var match)
+            || (!match.Route.ExposeOperationalEndpoints && !PublicSurface.IsPublic(match.RewrittenPath)))
         {
             await OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound,
                 $"Invalid URL ({request.Method} {request.Path}): no route of this gateway matches it.", OpenAiError.InvalidRequest, "not_found");

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using PatternOne.Scheduler.Hosting;
 
 namespace PatternOne.Scheduler;
 
@@ -19,8 +19,7 @@ internal sealed class SchedulerKestrelSetup(IOptions<SchedulerOptions> options) 
             listen.Protocols = HttpProtocols.Http2;
             if (scheduler.Tls.Enabled)
             {
-                var certificate = X509Certificate2.CreateFromPemFile(scheduler.Tls.CertificatePath!, scheduler.Tls.KeyPath);
-                listen.UseHttps(certificate);
+                listen.UseHttps(ServingCertificate.Load(scheduler.Tls));
             }
         });
         kestrel.ListenAnyIP(scheduler.HealthPort, listen => listen.Protocols = HttpProtocols.Http2);

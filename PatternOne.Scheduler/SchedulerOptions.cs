@@ -23,8 +23,17 @@ public sealed class SchedulerOptions
     /// </summary>
     public int AdminPort { get; set; }
 
-    /// <summary>Optional path of an EndpointPickerConfig YAML file; when set it wins over <see cref="Profile"/>.</summary>
+    /// <summary>Optional path of an EndpointPickerConfig YAML file (<c>--config-file</c>); wins over the others.</summary>
     public string? ConfigFile { get; set; }
+
+    /// <summary>An EndpointPickerConfig as text (<c>--config-text</c>); wins over <see cref="Profile"/>.</summary>
+    public string? ConfigText { get; set; }
+
+    /// <summary>
+    /// On SIGTERM, how long readiness reports NOT_SERVING while ext_proc keeps serving before the listeners close
+    /// (<c>--drain-timeout</c>). Default zero; upstream's 30 s when started with upstream's command line.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.Zero;
 
     /// <summary>Built-in profile used without a config file: default, load-only, least-queue, prefix-only, random, round-robin. Default <c>default</c>.</summary>
     public string Profile { get; set; } = BuiltInProfiles.Default;
@@ -36,16 +45,29 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan InFlightTtl { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Serve ext_proc over TLS (upstream serves a self-signed certificate by default; we default to h2c).</summary>
+    /// <summary>
+    /// Serve ext_proc over TLS. Configured the .NET way the default is plaintext h2c (what the local stack uses);
+    /// started with upstream's command line, <c>--secure-serving</c> defaults to true as upstream's.
+    /// </summary>
     public SchedulerTlsOptions Tls { get; set; } = new();
 }
 
-/// <summary>PEM certificate (may hold the chain) and key for the ext_proc listener; both empty = plaintext h2c.</summary>
+/// <summary>
+/// The ext_proc listener's certificate: PEM files (<see cref="CertificatePath"/>, <see cref="KeyPath"/>), or
+/// <c>tls.crt</c>/<c>tls.key</c> in <see cref="CertPath"/>, or self-signed when <see cref="SecureServing"/> alone.
+/// </summary>
 public sealed class SchedulerTlsOptions
 {
+    /// <summary>PEM certificate (may hold the chain).</summary>
     public string? CertificatePath { get; set; }
 
     public string? KeyPath { get; set; }
 
-    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+    /// <summary>Serve TLS (<c>--secure-serving</c>); self-signed unless a certificate is given. Default false.</summary>
+    public bool SecureServing { get; set; }
+
+    /// <summary>Directory holding <c>tls.crt</c> and <c>tls.key</c> (<c>--cert-path</c>), e.g. a mounted Secret.</summary>
+    public string? CertPath { get; set; }
+
+    public bool Enabled => SecureServing || !string.IsNullOrWhiteSpace(CertificatePath) || !string.IsNullOrWhiteSpace(CertPath);
 }

@@ -51,9 +51,32 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
             failures.Add($"Scheduler:InFlightTtl must be positive; it is {options.InFlightTtl}.");
         }
 
-        if (options.Tls.Enabled && !File.Exists(options.Tls.CertificatePath))
+        if (string.IsNullOrWhiteSpace(options.ConfigFile) && !string.IsNullOrWhiteSpace(options.ConfigText))
+        {
+            try
+            {
+                EndpointPickerFactory.FromYaml(options.ConfigText);
+            }
+            catch (InvalidOperationException ex)
+            {
+                failures.Add($"Scheduler:ConfigText: {ex.Message}");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Tls.CertificatePath) && !File.Exists(options.Tls.CertificatePath))
         {
             failures.Add($"Scheduler:Tls:CertificatePath '{options.Tls.CertificatePath}' does not exist.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Tls.CertPath) &&
+            !(File.Exists(Path.Combine(options.Tls.CertPath, "tls.crt")) && File.Exists(Path.Combine(options.Tls.CertPath, "tls.key"))))
+        {
+            failures.Add($"Scheduler:Tls:CertPath (--cert-path) '{options.Tls.CertPath}' holds no tls.crt and tls.key.");
+        }
+
+        if (options.DrainTimeout < TimeSpan.Zero)
+        {
+            failures.Add("Scheduler:DrainTimeout (--drain-timeout) cannot be negative.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -80,6 +103,13 @@ internal sealed class InferencePoolOptionsValidator : IValidateOptions<Inference
             foreach (var endpoint in options.Endpoints.Where(e => !EndpointAddress.IsValid(e.Trim())))
             {
                 failures.Add($"InferencePool:Endpoints entry '{endpoint}' is not host:port.");
+            }
+        }
+        else if (options.Discovery == DiscoveryMode.InferencePool)
+        {
+            if (options.Group is not (InferencePoolOptions.GroupV1 or InferencePoolOptions.GroupV1Alpha2))
+            {
+                failures.Add($"InferencePool:Group (--pool-group) '{options.Group}' is neither {InferencePoolOptions.GroupV1} nor {InferencePoolOptions.GroupV1Alpha2}.");
             }
         }
         else if (options.Selector.Count == 0)

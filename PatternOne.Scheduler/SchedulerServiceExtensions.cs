@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.ExtProc;
+using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
@@ -46,11 +47,22 @@ public static class SchedulerServiceExtensions
         services.AddSingleton<IEndpointPicker>(sp => sp.GetRequiredService<SwitchableEndpointPicker>());
 
         var discovery = builder.Configuration.GetValue(SchedulerSettings.Keys.PoolDiscovery, DiscoveryMode.Static);
-        if (discovery == DiscoveryMode.Kubernetes)
+        if (discovery is DiscoveryMode.Kubernetes or DiscoveryMode.InferencePool)
         {
             services.TryAddSingleton(_ => new Kubernetes(KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
+            if (discovery == DiscoveryMode.InferencePool)
+            {
+                // The InferencePool object chooses the pods; the watcher follows it.
+                services.AddSingleton<PoolSelectionSource>();
+                services.AddHostedService<InferencePoolWatcher>();
+            }
+            else
+            {
+                services.AddSingleton(sp => new PoolSelectionSource(sp.GetRequiredService<IOptions<InferencePoolOptions>>().Value.ConfiguredSelection()));
+            }
+
             services.AddHostedService<KubernetesDiscovery>();
             services.AddHostedService<KubernetesObjectiveWatcher>();
         }
@@ -65,12 +77,23 @@ public static class SchedulerServiceExtensions
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(1),
+            // With --model-server-metrics-scheme https the model servers present self-signed certificates (KServe's);
+            // upstream skips verification by default (--model-server-metrics-https-insecure-skip-verify=true).
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
         }).RemoveAllLoggers(); // 20 scrapes a second per endpoint would drown every other log line
         services.AddHostedService<MetricsScraper>();
         services.AddHostedService<ScrapeIntervalCheck>();
 
         services.AddSingleton<MetricsScrapedHealthCheck>(); // one instance, so "ready" stays sticky
         services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
+        // Graceful drain: readiness NOT_SERVING, ext_proc still serving, for the drain timeout; the host must wait.
+        services.AddSingleton<DrainState>();
+        services.AddHostedService<GracefulDrain>();
+        var drainTimeout = builder.Configuration.GetValue($"{SchedulerOptions.SectionName}:{nameof(SchedulerOptions.DrainTimeout)}", TimeSpan.Zero);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = host.ShutdownTimeout > drainTimeout + TimeSpan.FromSeconds(5)
+            ? host.ShutdownTimeout
+            : drainTimeout + TimeSpan.FromSeconds(5));
+
         services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", _ => true);
@@ -80,7 +103,8 @@ public static class SchedulerServiceExtensions
         })
         .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
         .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
-        .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag]);
+        .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag])
+        .AddCheck<DrainingHealthCheck>("draining", tags: [ReadyTag]);
 
         return builder;
     }
@@ -113,9 +137,11 @@ public static class SchedulerServiceExtensions
             Observer = services.GetRequiredService<SchedulerMetrics>(),
         };
         var picker = new SwitchableEndpointPicker(
-            string.IsNullOrWhiteSpace(options.ConfigFile)
-                ? EndpointPickerFactory.Create(options.Profile, pickerOptions)
-                : EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions),
+            !string.IsNullOrWhiteSpace(options.ConfigFile)
+                ? EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions)
+                : !string.IsNullOrWhiteSpace(options.ConfigText)
+                    ? EndpointPickerFactory.FromYaml(options.ConfigText, pickerOptions)
+                    : EndpointPickerFactory.Create(options.Profile, pickerOptions),
             name => EndpointPickerFactory.Create(name, pickerOptions));
 
         // Endpoints that leave are forgotten, so a pod re-using an IP later starts with a clean slate.

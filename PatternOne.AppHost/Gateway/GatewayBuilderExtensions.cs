@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
@@ -31,6 +33,9 @@ public static class GatewayBuilderExtensions
     {
         var configuration = builder.ApplicationBuilder.Configuration;
         var publishing = builder.ApplicationBuilder.ExecutionContext.IsPublishMode;
+        var healthReport = builder.Resource.Name + "-health-report";
+        builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthReport,
+            _ => new GatewayHealthReportCheck(builder.GetEndpoint(StatusEndpointName)), failureStatus: null, tags: null));
         return builder
             .WithHttpEndpoint(port: configuration.GetValue(Keys.HttpPort, HttpPort), targetPort: publishing ? HttpPort : null,
                 name: HttpEndpointName, env: Keys.ToEnvironment(Keys.HttpPort))
@@ -40,7 +45,9 @@ public static class GatewayBuilderExtensions
             .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: Keys.ToEnvironment(Keys.MetricsPort), isProxied: false)
             .WithEndpointsInEnvironment(_ => false)
             .WithExternalHttpEndpoints()
+            // Readiness (as the load balancer sees it) and the gateway's full verdict (Degraded when its picker is down).
             .WithHttpHealthCheck("/healthz/ready", endpointName: StatusEndpointName)
+            .WithHealthCheck(healthReport)
             .WithIconName("GlobeArrowForward");
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost.Publishing.Manifests;
+using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Output;
 using PatternOne.AppHost.Publishing.Plan;
 
@@ -64,42 +65,66 @@ public static partial class KubernetesPublisherExtensions
         return builder;
     }
 
-    /// <summary>The output folders in the order of the root kustomization.</summary>
+    /// <summary>The output folders of the plan's topology, in the order of the root kustomization.</summary>
     public static IReadOnlyList<ManifestFolder> BuildManifests(ClusterPlan plan)
     {
-        IManifestComponent[] components =
-        [
-            new NamespacesComponent(),
-            new CertManagerComponent(),
-            new VllmComponent(plan.Pool.Name),
-            new SchedulerComponent(),
-            new GatewayComponent(),
-            new NetworkPoliciesComponent(),
-            new ObservabilityComponent(),
-        ];
+        IManifestComponent[] components = plan.Topology switch
+        {
+            PublishTopology.Istio =>
+            [
+                new NamespacesComponent(),
+                new CertManagerComponent(),
+                new VllmComponent(plan.Pool.Name),
+                new SchedulerComponent(PublishTopology.Istio),
+                new InferencePoolComponent(),
+                new IstioGatewayComponent(),
+                new InferenceRouteComponent(),
+                new NetworkPoliciesComponent(),
+            ],
+            PublishTopology.KServe =>
+            [
+                new NamespacesComponent(),
+                new CertManagerComponent(),
+                new IstioGatewayComponent(),
+                new SchedulerComponent(PublishTopology.KServe),
+                new LlmInferenceServiceComponent(plan.Pool.Name),
+                new NetworkPoliciesComponent(),
+            ],
+            _ =>
+            [
+                new NamespacesComponent(),
+                new CertManagerComponent(),
+                new VllmComponent(plan.Pool.Name),
+                new SchedulerComponent(),
+                new GatewayComponent(),
+                new NetworkPoliciesComponent(),
+                new ObservabilityComponent(),
+            ],
+        };
         return [.. components.Select(c => c.Build(plan))];
     }
 
     /// <summary>
-    /// The folder to write: <c>aspirate-output</c> at the repository root by default, an absolute
-    /// <c>--output-path</c> as given, a relative one under the repository root.
+    /// The folder to write: the topology's default folder (<c>aspirate-output</c>, <c>aspirate-output-istio</c>,
+    /// <c>aspirate-output-kserve</c>) at the repository root, an absolute <c>--output-path</c> as given, a relative one
+    /// under the repository root.
     /// </summary>
-    public static string ResolveOutputDirectory(string? configured, string repositoryRoot) =>
-        Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? DefaultOutputFolder : configured, repositoryRoot);
+    public static string ResolveOutputDirectory(string? configured, string repositoryRoot, PublishTopology topology = PublishTopology.Standalone) =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? PublishTopologyNames.DefaultOutputFolder(topology) : configured, repositoryRoot);
 
     private static async Task PublishAsync(PipelineStepContext context, string repositoryRoot)
     {
         var configured = context.Services.GetRequiredService<IConfiguration>()[OutputPathConfigurationKey];
-        var output = ResolveOutputDirectory(configured, repositoryRoot);
         var plan = await ClusterPlanReader.ReadAsync(context.Model, context.CancellationToken);
+        var output = ResolveOutputDirectory(configured, repositoryRoot, plan.Topology);
         var files = KustomizeWriter.Write(output, BuildManifests(plan));
 
-        LogWritten(context.Logger, files.Count, output, plan.Pool.Name, plan.Pool.Replicas);
+        LogWritten(context.Logger, files.Count, output, plan.Topology, plan.Pool.Name, plan.Pool.Replicas);
         context.Summary.Add("Kubernetes manifests", output);
         context.Summary.Add("Deploy", $"kubectl apply -k {output}");
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information,
-        Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory} (pool {Pool}, {Replicas} replicas)")]
-    private static partial void LogWritten(ILogger logger, int fileCount, string outputDirectory, string pool, int replicas);
+        Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory} (topology {Topology}, pool {Pool}, {Replicas} replicas)")]
+    private static partial void LogWritten(ILogger logger, int fileCount, string outputDirectory, PublishTopology topology, string pool, int replicas);
 }

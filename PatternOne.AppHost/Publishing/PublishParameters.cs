@@ -48,6 +48,22 @@ public static class PublishParameters
     /// </summary>
     public const string KubeApiServerCidr = "kube-api-server-cidr";
 
+    /// <summary>
+    /// Which cluster to write for: <c>standalone</c> (default; our gateway, no Istio or KServe), <c>istio</c> (Istio's
+    /// Gateway API with the Inference Extension, our scheduler as the pool's endpoint picker) or <c>kserve</c>
+    /// (an LLMInferenceService whose scheduler runs our image). Each writes its own folder by default.
+    /// </summary>
+    public const string Topology = "topology";
+
+    /// <summary>
+    /// InferencePool API of the <c>istio</c> topology: <c>v1</c> (default, inference.networking.k8s.io, Istio 1.27+)
+    /// or <c>v1alpha2</c> (inference.networking.x-k8s.io, Istio 1.26 / OSSM 3.1).
+    /// </summary>
+    public const string InferencePoolApi = "inference-pool-api";
+
+    /// <summary>Namespace of istiod, which the Istio gateway pods fetch their configuration from. Default <c>istio-system</c>.</summary>
+    public const string IstioNamespace = "istio-namespace";
+
     internal static readonly IReadOnlyList<(string Name, string Default, string Description)> All =
     [
         (GatewayImage, "ghcr.io/patternone/gateway", "Repository of the gateway image (no tag)."),
@@ -59,5 +75,8 @@ public static class PublishParameters
         (GatewayTlsDnsNames, "inference-gateway.opendatahub.svc.cluster.local,*.llm-d-inference-scheduling.svc.cluster.local", "DNS names of the gateway certificate (comma-separated)."),
         (GatewayTlsIpAddresses, "34.7.208.8", "IP addresses of the gateway certificate (comma-separated)."),
         (KubeApiServerCidr, "172.16.0.2/32", "Kubernetes API server endpoint CIDR (kubectl get endpoints kubernetes -n default)."),
+        (Topology, "standalone", "Cluster topology: standalone, istio or kserve."),
+        (InferencePoolApi, "v1", "InferencePool API of the istio topology: v1 or v1alpha2."),
+        (IstioNamespace, "istio-system", "Namespace of istiod (istio and kserve topologies)."),
     ];
 }

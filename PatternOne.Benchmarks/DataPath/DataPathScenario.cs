@@ -11,7 +11,7 @@ namespace PatternOne.Benchmarks.DataPath;
 
 /// <summary>
 /// Data path: what gateway + scheduler add over a direct call to a replica, with nginx as a plain reverse-proxy peer in
-/// the same run (style-perf §B.4 discipline: the baseline always in the same run, interleaved rounds, medians).
+/// the same run (the baseline always in the same run, interleaved rounds, medians).
 /// Two replica kinds:
 /// <list type="bullet">
 /// <item><b>realistic</b>: one simulator at time scale 1 (a 1-token chat takes ~18 ms, as vLLM would), max_tokens 1–16,
@@ -358,7 +358,7 @@ public sealed class DataPathScenario : IScenario
             var a99 = Get(row, "added_p99_ms");
             var peer = $"nginx {F(Get(row, "nginx_added_p50_ms"))} / {F(Get(row, "nginx_added_p99_ms"))}";
             report.Targets.Add(new TargetCheck($"added p50, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
-                "≤ 1 ms (issue 11; style-perf §B.2 budget)", $"{F(a50)} ({peer} p50/p99)", double.IsNaN(a50) ? null : a50 <= 1.0,
+                "≤ 1 ms (issue 11)", $"{F(a50)} ({peer} p50/p99)", double.IsNaN(a50) ? null : a50 <= 1.0,
                 a50 > 1.0 ? $"missed by {F(a50 - 1.0)}" : null));
             report.Targets.Add(new TargetCheck($"added p99, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
                 "≤ 3 ms (issue 11)", $"{F(a99)} (direct p99 {F(Get(row, "direct_p99_ms"))})", double.IsNaN(a99) ? null : a99 <= 3.0,
@@ -382,11 +382,11 @@ public sealed class DataPathScenario : IScenario
         var s50 = Get(smallHttp, "added_p50_ms");
         var l50 = Get(largeHttp, "added_p50_ms");
         var l99 = Get(largeHttp, "added_p99_ms");
-        report.Targets.Add(new TargetCheck("added p50, fast replica, small, HTTP", "≤ 1 ms (style-perf §B.2 budget)",
+        report.Targets.Add(new TargetCheck("added p50, fast replica, small, HTTP", "≤ 1 ms",
             F(s50), double.IsNaN(s50) ? null : s50 <= 1.0, s50 > 1.0 ? $"missed by {F(s50 - 1.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming, §B.3)",
+        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming)",
             F(l50), double.IsNaN(l50) ? null : l50 <= 10.0, l50 > 10.0 ? $"missed by {F(l50 - 10.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (prototype B.6 +3.7 ms)",
+        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms",
             $"{F(l99)} (direct p99 {F(Get(largeHttp, "direct_p99_ms"))})", double.IsNaN(l99) ? null : l99 <= 10.0, l99 > 10.0 ? $"missed by {F(l99 - 10.0)}" : null));
 
         foreach (var error in report.Rows.Select(r => (string?)r["first_error"]).Where(e => e is not null).Distinct())

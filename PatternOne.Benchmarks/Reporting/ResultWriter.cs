@@ -163,8 +163,8 @@ public static class ResultWriter
             ["quick"] = quick,
             ["skipped"] = report.Skipped,
             ["duration_s"] = Math.Round(elapsed.TotalSeconds, 1),
-            ["parameters"] = report.Parameters.DeepClone(),
-            ["rows"] = new JsonArray(report.Rows.Select(r => (JsonNode)r.DeepClone()).ToArray()),
+            ["parameters"] = FiniteCopy(report.Parameters),
+            ["rows"] = new JsonArray(report.Rows.Select(FiniteCopy).ToArray()),
             ["targets"] = new JsonArray(report.Targets.Select(t => (JsonNode)new JsonObject
             {
                 ["name"] = t.Name,
@@ -178,6 +178,19 @@ public static class ResultWriter
         File.WriteAllText(path, summary.ToJsonString(Indented));
         return summary;
     }
+
+    /// <summary>
+    /// A copy in which non-finite numbers (a ratio over an empty sample, a peer that did not run) become null: JSON has
+    /// no Infinity or NaN, and System.Text.Json refuses to write them.
+    /// </summary>
+    private static JsonNode? FiniteCopy(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, FiniteCopy(p.Value)))),
+        JsonArray array => new JsonArray(array.Select(FiniteCopy).ToArray()),
+        JsonValue value when value.TryGetValue<double>(out var d) && !double.IsFinite(d) => null,
+        JsonValue value when value.TryGetValue<float>(out var f) && !float.IsFinite(f) => null,
+        _ => node?.DeepClone(),
+    };
 
     private static string ToIndex(JsonObject summary)
     {

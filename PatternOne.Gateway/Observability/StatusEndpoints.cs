@@ -1,10 +1,20 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PatternOne.Gateway.Picking;
 
 namespace PatternOne.Gateway.Observability;
 
 /// <summary>
 /// The status port, as Istio's 15021: <c>/healthz/ready</c> for the load balancer and Kubernetes, plus the service
 /// defaults' <c>/health</c> and <c>/alive</c> for Aspire.
+/// <para>
+/// <b>Readiness means "this gateway can take traffic"</b>: started, configured, not draining. It does not follow the
+/// endpoint picker, in either failure mode, as Istio's <c>/healthz/ready</c> does not follow its upstreams or ext_proc
+/// servers (it reports whether Envoy holds its configuration). Every gateway replica shares the same picker, so taking
+/// them out of rotation cannot route around a picker outage: under FailOpen it would turn working requests into
+/// refused connections, and under FailClose it would replace a clear 503 <c>endpoint_picker_unavailable</c> (which
+/// clients retry) by a load balancer with no backends. The picker's state shows in <c>/health</c> instead: Degraded
+/// under FailOpen, Unhealthy (HTTP 503) under FailClose — which the dashboard and monitoring read.
+/// </para>
 /// </summary>
 internal static class StatusEndpoints
 {
@@ -31,7 +41,8 @@ internal static class StatusEndpoints
             var ready = lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested;
             if (ready)
             {
-                var report = await context.RequestServices.GetRequiredService<HealthCheckService>().CheckHealthAsync(context.RequestAborted);
+                var report = await context.RequestServices.GetRequiredService<HealthCheckService>()
+                    .CheckHealthAsync(check => !check.Tags.Contains(PickerHealthCheck.Tag), context.RequestAborted);
                 ready = report.Status != HealthStatus.Unhealthy;
             }
 

@@ -5,6 +5,7 @@ using Envoy.Service.ExtProc.V3;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Grpc.Net.Client;
 using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;
@@ -358,6 +359,32 @@ internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMe
     {
         call.Dispose();
         cancellation.Dispose();
+    }
+
+    public async Task<string?> ProbeAsync(GatewayPoolOptions pool, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(pool.EndpointPicker))
+        {
+            return null;
+        }
+
+        ClientFor(pool);
+        var health = new Health.HealthClient(_clients[pool.EndpointPicker].Value.Channel);
+        try
+        {
+            var reply = await health.CheckAsync(new HealthCheckRequest { Service = ExternalProcessor.Descriptor.FullName },
+                deadline: timeProvider.GetUtcNow().UtcDateTime + pool.PickerTimeout, cancellationToken: cancellationToken);
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving ? null : "not serving (" + reply.Status + ")";
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unimplemented or StatusCode.NotFound)
+        {
+            // It answered: a picker that keeps its health service on another port (ours: 9003) is reachable.
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            return ex.StatusCode == StatusCode.DeadlineExceeded ? "no answer within " + pool.PickerTimeout.TotalSeconds + " s" : "unreachable (" + ex.Status.Detail + ")";
+        }
     }
 
     private ExternalProcessor.ExternalProcessorClient ClientFor(GatewayPoolOptions pool) =>

@@ -10,6 +10,12 @@ public interface IEndpointPicker
 {
     /// <summary>Never throws for a picker failure: that is <see cref="PickStatus.Unavailable"/>.</summary>
     ValueTask<PickResult> PickAsync(PickRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the pool's picker answers at all, as Envoy's active gRPC health check of an ext_proc cluster asks it:
+    /// <c>grpc.health.v1.Health/Check</c> on the ext_proc address. Null when it answers and serves; otherwise why not.
+    /// </summary>
+    Task<string?> ProbeAsync(GatewayPoolOptions pool, CancellationToken cancellationToken);
 }
 
 /// <summary>

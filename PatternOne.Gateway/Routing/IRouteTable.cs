@@ -13,6 +13,9 @@ public sealed record GatewayRoute(string PathPrefix, string Pool)
 {
     /// <summary>The Prometheus <c>route</c> label: the prefix as configured.</summary>
     public required string Label { get; init; }
+
+    /// <summary>Whether paths outside <see cref="PublicSurface"/> pass too.</summary>
+    public bool ExposeOperationalEndpoints { get; init; }
 }
 
 /// <summary>The route a request matched and its path after <c>ReplacePrefixMatch: /</c>.</summary>

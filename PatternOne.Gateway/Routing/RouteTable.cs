@@ -18,7 +18,7 @@ internal sealed class RouteTable : IRouteTable
     internal RouteTable(IEnumerable<GatewayRouteOptions> routes)
     {
         _routes = routes
-            .Select(r => new GatewayRoute(Normalize(r.PathPrefix), r.Pool) { Label = r.PathPrefix })
+            .Select(r => new GatewayRoute(Normalize(r.PathPrefix), r.Pool) { Label = r.PathPrefix, ExposeOperationalEndpoints = r.ExposeOperationalEndpoints })
             .OrderByDescending(r => r.PathPrefix.Length)
             .ToArray();
     }

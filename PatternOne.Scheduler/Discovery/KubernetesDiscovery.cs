@@ -9,16 +9,19 @@ namespace PatternOne.Scheduler.Discovery;
 
 /// <summary>
 /// InferencePool semantics over the Kubernetes API: the pool is every pod in <c>InferencePool:Namespace</c> whose
-/// labels match <c>InferencePool:Selector</c>, that is Ready and has an IP, as <c>podIP:TargetPort</c>.
+/// labels match the current <see cref="PoolSelection"/> (from configuration, or from the InferencePool object), that
+/// is Ready and has an IP, as <c>podIP:port</c> for each target port.
 /// <code>
 ///  list (resourceVersion R) ──▶ watch from R ──▶ ADDED/MODIFIED/DELETED/BOOKMARK advance R
 ///        ▲                        │ disconnect / timeout: watch again from R (no events lost)
 ///        └──── 410 Gone ──────────┘ R too old: list again
+///  selection changed (InferencePool edited): stop, list again with the new selector and ports
 /// </code>
 /// </summary>
 internal sealed partial class KubernetesDiscovery(
     Kubernetes client,
     EndpointPool pool,
+    PoolSelectionSource selections,
     IOptions<InferencePoolOptions> options,
     TimeProvider timeProvider,
     ILogger<KubernetesDiscovery> logger) : BackgroundService
@@ -33,9 +36,42 @@ internal sealed partial class KubernetesDiscovery(
 
     private string Namespace => options.Value.EffectiveNamespace;
 
-    private string LabelSelector => string.Join(',', options.Value.Selector.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+    private PoolSelection _selection = null!;
+
+    private string LabelSelector => _selection.LabelSelector;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var (selection, changed) = selections.Snapshot();
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, changed);
+            try
+            {
+                if (selection is null)
+                {
+                    // The InferencePool has not been read yet: wait for its first selection.
+                    await Task.Delay(Timeout.InfiniteTimeSpan, timeProvider, run.Token);
+                    continue;
+                }
+
+                _selection = selection;
+                await FollowAsync(run.Token);
+            }
+            catch (OperationCanceledException) when (run.IsCancellationRequested)
+            {
+                // Stopping, or the selection changed: the loop decides.
+            }
+
+            if (selection is not null && changed.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+            {
+                LogSelectionChanged(logger, selection.LabelSelector);
+            }
+        }
+    }
+
+    /// <summary>Lists and watches the pods of the current selection until <paramref name="stoppingToken"/> fires.</summary>
+    private async Task FollowAsync(CancellationToken stoppingToken)
     {
         var pods = new ClientSet(client).CoreV1.Pod;
         while (!stoppingToken.IsCancellationRequested)
@@ -144,8 +180,8 @@ internal sealed partial class KubernetesDiscovery(
 
     private void Publish()
     {
-        var port = options.Value.TargetPort;
-        pool.Replace(_pods.Values.Where(IsReady).Select(pod => EndpointAddress.Format(pod.Status.PodIP, port)));
+        var ports = _selection.TargetPorts;
+        pool.Replace(_pods.Values.Where(IsReady).SelectMany(pod => ports.Select(port => EndpointAddress.Format(pod.Status.PodIP, port))));
     }
 
     /// <summary>Ready condition true, an IP assigned, and not being deleted — the pods a Service would route to.</summary>
@@ -162,6 +198,9 @@ internal sealed partial class KubernetesDiscovery(
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Pod watch interrupted at resourceVersion {ResourceVersion} ({Reason}); resuming")]
     private static partial void LogWatchInterrupted(ILogger logger, string? resourceVersion, string reason);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "The pool's selection changed (was '{Selector}'); listing pods again")]
+    private static partial void LogSelectionChanged(ILogger logger, string selector);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
     private static partial void LogGone(ILogger logger, string? resourceVersion);

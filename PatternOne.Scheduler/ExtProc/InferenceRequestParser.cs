@@ -33,7 +33,7 @@ internal static class InferenceRequestParser
             string model = "";
             // Sized for a short prompt at once; a long one grows in StringBuilder's own chunks (≤ 8,000 chars), so no
             // buffer lands on the large-object heap (> 85 KB): one sized for a 220 KB body did, every request, and
-            // drove gen2 collections (style-perf §B.6; issue 11).
+            // drove gen2 collections (docs/performance.md).
             var prompt = new StringBuilder((int)Math.Min(body.Length, PromptChunkChars));
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {

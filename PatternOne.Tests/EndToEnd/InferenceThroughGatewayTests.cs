@@ -117,4 +117,35 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
     }
+
+    [Theory]
+    [InlineData("metrics")]
+    [InlineData("version")]
+    [InlineData("load")]
+    public async Task ReplicaOperationalEndpoint_IsNotReachableThroughTheGateway(string path)
+    {
+        using var gateway = stack.CreateGatewayClient();
+        using var direct = new HttpClient { BaseAddress = stack.GetEndpoint(stack.ReplicaNames[0], "http"), Timeout = StackFixture.RequestTimeout };
+
+        using var throughGateway = await gateway.GetAsync(path).WaitAsync(StackFixture.RequestTimeout);
+        using var atReplica = await direct.GetAsync("/" + path).WaitAsync(StackFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, atReplica.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, throughGateway.StatusCode);
+        Assert.Equal("not_found", (await throughGateway.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("reset_prefix_cache")]
+    [InlineData("sim/faults")]
+    [InlineData("tokenize")]
+    public async Task ReplicaOperationalCommand_IsNotReachableThroughTheGateway(string path)
+    {
+        using var gateway = stack.CreateGatewayClient();
+
+        using var response = await gateway.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json")).WaitAsync(StackFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("not_found", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Gateway;
 using PatternOne.Tests.Infrastructure;
 
@@ -41,6 +42,8 @@ public sealed class FailOpenTests(FailOpenStack stack)
         await stack.StopResourceAsync("scheduler");
         try
         {
+            // The dashboard shows it: requests still succeed, without load or prefix awareness.
+            await stack.WaitForHealthAsync("gateway", HealthStatus.Degraded);
             for (var i = 0; i < 6; i++)
             {
                 using var response = await client.PostAsJsonAsync("v1/completions", Completion(i)).WaitAsync(StackFixture.RequestTimeout);
@@ -160,10 +163,18 @@ public sealed class FailCloseTests(FailCloseStack stack)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
             Assert.Equal("endpoint_picker_unavailable", error.GetProperty("code").GetString());
+            await stack.WaitForHealthAsync("gateway", HealthStatus.Unhealthy);
+
+            // Readiness stays: every gateway shares the picker, so leaving the load balancer would not route around it.
+            using var status = new HttpClient { BaseAddress = stack.GetEndpoint("gateway", "status"), Timeout = StackFixture.RequestTimeout };
+            using var ready = await status.GetAsync("/healthz/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         }
         finally
         {
             await stack.StartResourceAsync("scheduler");
         }
+
+        await stack.WaitForHealthAsync("gateway", HealthStatus.Healthy);
     }
 }

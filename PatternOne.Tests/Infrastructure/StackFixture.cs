@@ -4,6 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenAI;
 using PatternOne.AppHost.Inference;
@@ -139,6 +140,15 @@ public class StackFixture : IAsyncLifetime
         Assert.True(result.Success, $"starting {name}: {result.Message}");
         await App.Services.GetRequiredService<ResourceNotificationService>()
             .WaitForResourceHealthyAsync(name, cancellation.Token).WaitAsync(StartTimeout, cancellation.Token);
+    }
+
+    /// <summary>Waits until the dashboard shows <paramref name="name"/> with this health (its health checks poll every few seconds).</summary>
+    public async Task WaitForHealthAsync(string name, HealthStatus health)
+    {
+        using var cancellation = new CancellationTokenSource(StartTimeout);
+        await App.Services.GetRequiredService<ResourceNotificationService>()
+            .WaitForResourceAsync(name, e => e.Snapshot.HealthStatus == health, cancellation.Token)
+            .WaitAsync(StartTimeout, cancellation.Token);
     }
 
     /// <summary>An endpoint of a resource other than the gateway, e.g. a replica's <c>http</c> (for direct calls in tests).</summary>

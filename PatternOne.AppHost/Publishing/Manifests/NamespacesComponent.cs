@@ -13,9 +13,10 @@ internal sealed class NamespacesComponent : IManifestComponent
 
     public ManifestFolder Build(ClusterPlan plan)
     {
-        // The app namespace holds only our pods, so it enforces "restricted". The gateway namespace is opendatahub,
-        // which in the seed's cluster also hosts the KServe controller: there we only warn and audit.
-        var app = Namespace(plan.Pool.Namespace, enforce: true);
+        // The app namespace holds only our pods, so it enforces "restricted" — unless KServe's controller writes the
+        // pods from its presets, which we do not control. The gateway namespace is opendatahub, which in the seed's
+        // cluster also hosts the KServe controller: there we only warn and audit.
+        var app = Namespace(plan.Pool.Namespace, enforce: plan.Topology != PublishTopology.KServe);
         var gateway = Namespace(plan.Gateway.Namespace, enforce: false);
         return new ManifestFolder(Folder,
         [

@@ -16,6 +16,8 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// Corrections to the seed (kubernetes.io/docs/concepts/services-networking/network-policies/): no "kubelet" rule (node traffic is always allowed, and the seed's
 /// <c>namespaceSelector: {}</c> + <c>podSelector: {}</c> opened 8000 to every pod), and public egress is an
 /// <c>ipBlock</c> — <c>namespaceSelector: {}</c> selects pods, never external addresses.
+/// The Istio and KServe topologies have the same flows; the gateway is then Istio's (selected by its
+/// <c>gateway-name</c> label, serving 80/443/15021 itself) and also reaches istiod for its configuration (xDS 15012).
 /// </summary>
 internal sealed class NetworkPoliciesComponent : IManifestComponent
 {
@@ -54,7 +56,21 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
         var gatewayNs = plan.Gateway.Namespace;
         var vllm = Selector(ClusterLabels.WorkloadSelector(pool.Name));
         var scheduler = Selector(ClusterLabels.Scheduler(pool.Name));
-        var gateway = Selector(ClusterLabels.Gateway());
+        var istio = plan.Topology != PublishTopology.Standalone;
+        var gateway = Selector(istio ? ClusterLabels.IstioGateway() : ClusterLabels.Gateway());
+        int[] gatewayPorts = istio
+            ? [ClusterPorts.GatewayServiceHttp, ClusterPorts.GatewayServiceHttps, Topologies.IstioGatewayComponent.StatusPort]
+            : [plan.Gateway.HttpPort, plan.Gateway.HttpsPort, plan.Gateway.StatusPort];
+        List<V1NetworkPolicyEgressRule> gatewayEgress =
+        [
+            EgressRule([Peer(app, scheduler)], Tcp(plan.Scheduler.ExtProcPort)),
+            EgressRule([Peer(app, vllm)], Tcp(pool.Port)),
+            Dns(),
+        ];
+        if (istio)
+        {
+            gatewayEgress.Add(EgressRule([Peer(plan.IstioNamespace, Selector(ClusterLabels.Istiod()))], Tcp(ClusterPorts.IstiodXds)));
+        }
 
         V1NetworkPolicy[] policies =
         [
@@ -79,14 +95,8 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
             // Internet clients only: the gateway Service keeps client addresses (externalTrafficPolicy Local), so
             // public sources are visible here, and pods or VPC hosts (private ranges) stay out.
             Policy(AllowInternetToGateway, gatewayNs, gateway,
-                ingress: [Rule([PublicInternet(null)], Tcp(plan.Gateway.HttpPort, plan.Gateway.HttpsPort, plan.Gateway.StatusPort))]),
-            Policy(AllowGatewayEgress, gatewayNs, gateway,
-                egress:
-                [
-                    EgressRule([Peer(app, scheduler)], Tcp(plan.Scheduler.ExtProcPort)),
-                    EgressRule([Peer(app, vllm)], Tcp(pool.Port)),
-                    Dns(),
-                ]),
+                ingress: [Rule([PublicInternet(null)], Tcp(gatewayPorts))]),
+            Policy(AllowGatewayEgress, gatewayNs, gateway, egress: gatewayEgress),
             // GKE Managed Prometheus' collectors scrape each component's metrics port and nothing else (vLLM serves
             // /metrics on its API port, so for vLLM that port is 8000).
             Policy(AllowScrapeVllm, app, vllm, ingress: [Rule([GmpCollectors()], Tcp(pool.Port))]),

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s.Models;
+using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
@@ -38,9 +39,24 @@ internal sealed class SchedulerComponent : IManifestComponent
     /// <summary>gRPC health service of the scheduler that reports the process alone.</summary>
     public const string LivenessHealthService = "liveness";
 
+    /// <summary>gRPC health service of upstream's readiness probe (pool synced).</summary>
+    public const string ReadinessHealthService = "readiness";
+
+    private readonly PublishTopology _topology;
+
+    public SchedulerComponent(PublishTopology topology = PublishTopology.Standalone) => _topology = topology;
+
     public string Folder => FolderName;
 
-    public ManifestFolder Build(ClusterPlan plan)
+    public ManifestFolder Build(ClusterPlan plan) => _topology switch
+    {
+        PublishTopology.Istio => BuildEndpointPicker(plan),
+        // KServe creates the scheduler's Deployment, Service and RBAC; we add the profile its template mounts.
+        PublishTopology.KServe => new ManifestFolder(Folder, [new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: false))]),
+        _ => BuildStandalone(plan),
+    };
+
+    private ManifestFolder BuildStandalone(ClusterPlan plan)
     {
         var pool = plan.Pool;
         return new ManifestFolder(Folder,
@@ -49,10 +65,90 @@ internal sealed class SchedulerComponent : IManifestComponent
             new ManifestFile("role.yaml", Role(pool)),
             new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
             new ManifestFile("configmap-env.yaml", EnvConfigMap(plan)),
-            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
+            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: true)),
             new ManifestFile("deployment.yaml", Deployment(plan)),
             new ManifestFile("service.yaml", Service(plan)),
         ]);
+    }
+
+    /// <summary>
+    /// The Istio topology: our scheduler as the InferencePool's endpoint picker, started with upstream's EPP flags;
+    /// it reads the pool (selector, target port) from the API, serves ext_proc over TLS, and Istio's gateway reaches
+    /// it through the DestinationRule.
+    /// </summary>
+    private ManifestFolder BuildEndpointPicker(ClusterPlan plan)
+    {
+        var pool = plan.Pool;
+        return new ManifestFolder(Folder,
+        [
+            new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
+            new ManifestFile("role.yaml", EndpointPickerRole(plan)),
+            new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
+            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: false)),
+            new ManifestFile("deployment.yaml", EndpointPickerDeployment(plan)),
+            new ManifestFile("service.yaml", Service(plan, extProcAppProtocol: "http2")),
+            new ManifestFile("destinationrule.yaml", EndpointPickerDestinationRule(plan)),
+        ]);
+    }
+
+    /// <summary>
+    /// What the endpoint picker reads, and nothing more: its pool's pods, the InferencePool object (in the API group
+    /// it was started with) and InferenceObjectives (request priorities).
+    /// </summary>
+    internal static IReadOnlyList<V1PolicyRule> EndpointPickerRules(InferencePoolApi api) =>
+    [
+        new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] },
+        new V1PolicyRule { ApiGroups = [EndpointPickerArgs.PoolGroupOf(api)], Resources = ["inferencepools"], Verbs = ["get", "list", "watch"] },
+        new V1PolicyRule { ApiGroups = [InferenceObjectiveGroup], Resources = ["inferenceobjectives"], Verbs = ["get", "list", "watch"] },
+    ];
+
+    /// <summary>The InferenceObjective API group llm-d's scheduler watches (<c>llm-d.ai/v1alpha2</c>).</summary>
+    public const string InferenceObjectiveGroup = "llm-d.ai";
+
+    private static V1Role EndpointPickerRole(ClusterPlan plan) => new()
+    {
+        ApiVersion = "rbac.authorization.k8s.io/v1",
+        Kind = V1Role.KubeKind,
+        Metadata = Meta(plan.Pool, ClusterNames.SchedulerRole(plan.Pool.Name)),
+        Rules = [.. EndpointPickerRules(plan.PoolApi)],
+    };
+
+    private static IstioDestinationRule EndpointPickerDestinationRule(ClusterPlan plan) => new()
+    {
+        Metadata = Meta(plan.Pool, ClusterNames.SchedulerDestinationRule(plan.Pool.Name)),
+        Spec = new DestinationRuleSpec
+        {
+            Host = $"{ClusterNames.SchedulerService(plan.Pool.Name)}.{plan.Pool.Namespace}.svc.cluster.local",
+            // The EPP serves a self-signed certificate (upstream's --secure-serving default); Envoy must originate
+            // TLS and cannot verify it (GIE config/manifests/gateway/istio/destination-rule.yaml).
+            TrafficPolicy = new TrafficPolicy { Tls = new ClientTlsSettings { Mode = "SIMPLE", InsecureSkipVerify = true } },
+        },
+    };
+
+    private static V1Deployment EndpointPickerDeployment(ClusterPlan plan)
+    {
+        var deployment = Deployment(plan);
+        var spec = deployment.Spec.Template.Spec;
+        var container = spec.Containers.Single();
+        var s = plan.Scheduler;
+        container.EnvFrom = null;
+        container.Env =
+        [
+            new V1EnvVar { Name = "HOME", Value = Hardening.TmpPath },
+            new V1EnvVar { Name = "OTEL_SERVICE_NAME", Value = s.ResourceName },
+        ];
+        container.Args = [.. EndpointPickerArgs.Istio(plan, ConfigDirectory + "/" + ProfileFile)];
+        container.ReadinessProbe.Grpc.Service = ReadinessHealthService;
+        container.VolumeMounts =
+        [
+            new V1VolumeMount { Name = ConfigVolume, MountPath = ConfigDirectory + "/" + ProfileFile, SubPath = ProfileFile, ReadOnlyProperty = true },
+            new V1VolumeMount { Name = Hardening.TmpVolume, MountPath = Hardening.TmpPath },
+        ];
+        deployment.Metadata.Annotations[Hardening.ExceptionsAnnotation] =
+            "automountServiceAccountToken true: the endpoint picker reads its InferencePool and watches the pool's pods " +
+            "(Role: get/list/watch pods, inferencepools, inferenceobjectives); " +
+            "one replica: the prefix-cache index is in memory, a second replica would split it.";
+        return deployment;
     }
 
     private static V1ObjectMeta Meta(VllmPoolPlan pool, string name) => new()
@@ -119,17 +215,26 @@ internal sealed class SchedulerComponent : IManifestComponent
         };
     }
 
-    private static V1ConfigMap ProfileConfigMap(ClusterPlan plan) => new()
+    /// <summary>
+    /// The profile, and in the standalone topology the pool settings; as an endpoint picker the scheduler reads the
+    /// pool from its InferencePool instead.
+    /// </summary>
+    private static V1ConfigMap ProfileConfigMap(ClusterPlan plan, bool withPoolSettings)
     {
-        ApiVersion = V1ConfigMap.KubeApiVersion,
-        Kind = V1ConfigMap.KubeKind,
-        Metadata = Meta(plan.Pool, ClusterNames.SchedulerProfile(plan.Pool.Name)),
-        Data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ProfileFile] = SchedulerProfile.DefaultYaml };
+        if (withPoolSettings)
         {
-            [ProfileFile] = SchedulerProfile.DefaultYaml,
-            [AppSettingsFile] = PoolSettingsJson(plan),
-        },
-    };
+            data[AppSettingsFile] = PoolSettingsJson(plan);
+        }
+
+        return new V1ConfigMap
+        {
+            ApiVersion = V1ConfigMap.KubeApiVersion,
+            Kind = V1ConfigMap.KubeKind,
+            Metadata = Meta(plan.Pool, ClusterNames.SchedulerProfile(plan.Pool.Name)),
+            Data = data,
+        };
+    }
 
     /// <summary>The <c>InferencePool</c> section: Kubernetes discovery of Ready pods by the workload selector.</summary>
     internal static string PoolSettingsJson(ClusterPlan plan)
@@ -239,7 +344,7 @@ internal sealed class SchedulerComponent : IManifestComponent
         };
     }
 
-    private static V1Service Service(ClusterPlan plan)
+    private static V1Service Service(ClusterPlan plan, string extProcAppProtocol = "kubernetes.io/h2c")
     {
         var s = plan.Scheduler;
         return new V1Service
@@ -253,8 +358,8 @@ internal sealed class SchedulerComponent : IManifestComponent
                 Selector = ClusterLabels.Scheduler(plan.Pool.Name),
                 Ports =
                 [
-                    // ext_proc is gRPC over cleartext HTTP/2.
-                    new V1ServicePort { Name = ExtProcPortName, Port = s.ExtProcPort, TargetPort = ExtProcPortName, Protocol = "TCP", AppProtocol = "kubernetes.io/h2c" },
+                    // ext_proc is gRPC: cleartext HTTP/2 standalone, HTTP/2 over TLS as an endpoint picker.
+                    new V1ServicePort { Name = ExtProcPortName, Port = s.ExtProcPort, TargetPort = ExtProcPortName, Protocol = "TCP", AppProtocol = extProcAppProtocol },
                     new V1ServicePort { Name = HealthPortName, Port = s.HealthPort, TargetPort = HealthPortName, Protocol = "TCP", AppProtocol = "kubernetes.io/h2c" },
                     new V1ServicePort { Name = MetricsPortName, Port = s.MetricsPort, TargetPort = MetricsPortName, Protocol = "TCP", AppProtocol = "http" },
                 ],

@@ -24,7 +24,7 @@ internal sealed class VllmComponent : IManifestComponent
     public const string HomePath = "/home";
 
     /// <summary>Not an app setting: the rhaiis image's entry point for the OpenAI-compatible server.</summary>
-    private static readonly string[] Command = ["python3", "-m", "vllm.entrypoints.openai.api_server"];
+    internal static readonly string[] Command = ["python3", "-m", "vllm.entrypoints.openai.api_server"];
 
     /// <summary>
     /// The vLLM image runs under this UID. Red Hat images are built for OpenShift's arbitrary UIDs with group 0
@@ -105,16 +105,7 @@ internal sealed class VllmComponent : IManifestComponent
                 Hardening.EmptyDir(Hardening.TmpVolume, "4Gi"),
             ],
         };
-        if (pool.Tpu is { } tpu)
-        {
-            spec.NodeSelector = new SortedDictionary<string, string>(StringComparer.Ordinal)
-            {
-                [ClusterLabels.TpuAccelerator] = tpu.Accelerator,
-                [ClusterLabels.TpuTopology] = tpu.Topology,
-            };
-            // GKE taints TPU nodes google.com/tpu=present:NoSchedule; Exists tolerates any value of the taint.
-            spec.Tolerations = [new V1Toleration { Key = ClusterLabels.TpuResource, OperatorProperty = "Exists", Effect = "NoSchedule" }];
-        }
+        (spec.NodeSelector, spec.Tolerations) = TpuPlacement(pool);
 
         return spec;
     }
@@ -148,18 +139,19 @@ internal sealed class VllmComponent : IManifestComponent
         ],
     };
 
-    private static V1Container MainContainerSpec(ClusterPlan plan)
+    /// <summary>vLLM's command line: the downloaded weights, the served name, the port, the app model's engine flags.</summary>
+    internal static List<string> ServeArgs(VllmPoolPlan pool) =>
+    [
+        "--model=" + ModelPath,
+        "--served-model-name=" + pool.ServedModelName,
+        "--host=0.0.0.0",
+        "--port=" + pool.Port.ToString(CultureInfo.InvariantCulture),
+        .. pool.VllmArgs,
+    ];
+
+    /// <summary>TPU topology, writable HOME and caches, offline Hub (the weights are already in /mnt/models).</summary>
+    internal static List<V1EnvVar> MainEnv(VllmPoolPlan pool)
     {
-        var pool = plan.Pool;
-        var port = pool.Port.ToString(CultureInfo.InvariantCulture);
-        List<string> args =
-        [
-            "--model=" + ModelPath,
-            "--served-model-name=" + pool.ServedModelName,
-            "--host=0.0.0.0",
-            "--port=" + port,
-            .. pool.VllmArgs,
-        ];
         List<V1EnvVar> env = [];
         if (pool.Tpu is { } tpu)
         {
@@ -172,15 +164,41 @@ internal sealed class VllmComponent : IManifestComponent
         env.Add(new V1EnvVar { Name = "VLLM_XLA_CACHE_PATH", Value = HomePath + "/.cache/vllm/xla_cache" });
         // The weights are already in /mnt/models: vLLM must not reach for the Hub (its egress allows only 443 anyway).
         env.Add(new V1EnvVar { Name = "HF_HUB_OFFLINE", Value = "1" });
+        return env;
+    }
 
+    /// <summary>CPU and memory, and the whole TPU slice (extended resources: request must equal limit).</summary>
+    internal static V1ResourceRequirements MainResources(VllmPoolPlan pool)
+    {
         var resources = Hardening.Resources("8", "32Gi", "16", "64Gi");
         if (pool.Tpu is { } slice)
         {
-            // Extended resources are integers and not overcommittable: request must equal limit.
             var chips = new ResourceQuantity(slice.Chips.ToString(CultureInfo.InvariantCulture));
             resources.Requests[ClusterLabels.TpuResource] = chips;
             resources.Limits[ClusterLabels.TpuResource] = chips;
         }
+
+        return resources;
+    }
+
+    /// <summary>GKE's TPU node labels and the toleration of its TPU taint; null without a TPU.</summary>
+    internal static (IDictionary<string, string>? NodeSelector, IList<V1Toleration>? Tolerations) TpuPlacement(VllmPoolPlan pool) =>
+        pool.Tpu is { } tpu
+            ? (new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [ClusterLabels.TpuAccelerator] = tpu.Accelerator,
+                [ClusterLabels.TpuTopology] = tpu.Topology,
+            },
+            // GKE taints TPU nodes google.com/tpu=present:NoSchedule; Exists tolerates any value of the taint.
+            [new V1Toleration { Key = ClusterLabels.TpuResource, OperatorProperty = "Exists", Effect = "NoSchedule" }])
+            : (null, null);
+
+    private static V1Container MainContainerSpec(ClusterPlan plan)
+    {
+        var pool = plan.Pool;
+        var args = ServeArgs(pool);
+        var env = MainEnv(pool);
+        var resources = MainResources(pool);
 
         var health = new V1HTTPGetAction { Path = "/health", Port = PortName, Scheme = "HTTP" };
         return new V1Container

@@ -27,6 +27,17 @@ public static class ClusterNames
     public static string SchedulerRole(string pool) => pool + "-epp-role";
     public static string SchedulerRoleBinding(string pool) => pool + "-epp-rb";
     public static string SchedulerProfile(string pool) => pool + "-epp-config";
+    public static string InferencePool(string pool) => pool + "-inference-pool";
+    public static string Route(string pool) => pool + "-kserve-route";
+
+    /// <summary>The DestinationRule KServe's controller names for the scheduler's TLS (<c>&lt;name&gt;-kserve-scheduler</c>).</summary>
+    public static string SchedulerDestinationRule(string pool) => pool + "-kserve-scheduler";
+
+    /// <summary>Istio's overlay ConfigMap for the gateway it deploys (<c>infrastructure.parametersRef</c>).</summary>
+    public const string GatewayOptions = "inference-gateway-options";
+
+    /// <summary>Gateway class of Istio's Gateway API implementation.</summary>
+    public const string IstioGatewayClass = "istio";
 
     /// <summary>Aspirate names a workload's configuration ConfigMap <c>&lt;name&gt;-env</c>.</summary>
     public static string EnvConfigMap(string workload) => workload + "-env";
@@ -83,6 +94,18 @@ public static class ClusterLabels
         [GatewayName] = ClusterNames.GatewayName,
         [Name] = ClusterNames.GatewayName,
     };
+
+    /// <summary>
+    /// The label Istio puts on the pods of the gateway it deploys for a Gateway API <c>Gateway</c>
+    /// (istio <c>kube-gateway.yaml</c>); the only one the Istio topologies can select it by.
+    /// </summary>
+    public static SortedDictionary<string, string> IstioGateway() => new(StringComparer.Ordinal)
+    {
+        [GatewayName] = ClusterNames.GatewayName,
+    };
+
+    /// <summary>istiod's pods (label <c>app: istiod</c>), which serve the gateway's xDS configuration.</summary>
+    public static SortedDictionary<string, string> Istiod() => new(StringComparer.Ordinal) { ["app"] = "istiod" };
 }
 
 /// <summary>
@@ -96,4 +119,7 @@ public static class ClusterPorts
     public const int Dns = 53;
     public const int KubernetesApi = 443;
     public const int PublicHttps = 443;
+
+    /// <summary>istiod's xDS port (mTLS gRPC) that Istio gateway pods connect to.</summary>
+    public const int IstiodXds = 15012;
 }

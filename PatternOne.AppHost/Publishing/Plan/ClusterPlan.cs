@@ -13,6 +13,15 @@ public sealed record ClusterPlan
 
     /// <summary>CIDR the scheduler may reach on 443 to watch pods.</summary>
     public required string KubeApiServerCidr { get; init; }
+
+    /// <summary>Which cluster the manifests are for; <see cref="PublishTopology.Standalone"/> by default.</summary>
+    public PublishTopology Topology { get; init; } = PublishTopology.Standalone;
+
+    /// <summary>The InferencePool API of the <see cref="PublishTopology.Istio"/> topology.</summary>
+    public InferencePoolApi PoolApi { get; init; } = InferencePoolApi.V1;
+
+    /// <summary>Namespace of istiod (Istio topologies).</summary>
+    public string IstioNamespace { get; init; } = "istio-system";
 }
 
 /// <summary>The vLLM pool: model, replicas and the TPU slice each replica needs.</summary>

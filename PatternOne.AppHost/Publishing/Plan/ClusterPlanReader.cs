@@ -96,6 +96,9 @@ public static class ClusterPlanReader
                 PullSecret = await parameters.GetAsync(PublishParameters.ImagePullSecret, cancellationToken),
             },
             KubeApiServerCidr = ValidateCidr(await parameters.GetAsync(PublishParameters.KubeApiServerCidr, cancellationToken)),
+            Topology = PublishTopologyNames.ParseTopology(await parameters.GetAsync(PublishParameters.Topology, cancellationToken)),
+            PoolApi = PublishTopologyNames.ParsePoolApi(await parameters.GetAsync(PublishParameters.InferencePoolApi, cancellationToken)),
+            IstioNamespace = await parameters.GetAsync(PublishParameters.IstioNamespace, cancellationToken),
         };
     }
 

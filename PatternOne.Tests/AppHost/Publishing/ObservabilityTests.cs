@@ -45,6 +45,26 @@ public sealed partial class ObservabilityTests : IAsyncLifetime
     }
 
     [Fact]
+    public void PodMonitorings_AreValidAgainstTheirCrd()
+    {
+        var files = PublishRun.ReadFiles(_run.Directory).Where(f => f.Key.StartsWith("observability/podmonitoring-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, files.Count);
+        foreach (var (file, text) in files)
+        {
+            var document = Assert.Single(Topologies.CrdSchemaValidator.ReadYaml(text));
+            Assert.Empty(Topologies.CrdSchemaValidator.Validate(document).Select(e => $"{file}: {e}"));
+        }
+    }
+
+    [Fact]
+    public void PodMonitoringSchema_RejectsAMisspeltField()
+    {
+        var text = PublishRun.ReadFiles(_run.Directory)["observability/podmonitoring-vllm.yaml"].Replace("  endpoints:", "  endpoint:", StringComparison.Ordinal);
+
+        Assert.NotEmpty(Topologies.CrdSchemaValidator.Validate(Assert.Single(Topologies.CrdSchemaValidator.ReadYaml(text))));
+    }
+
+    [Fact]
     public async Task GrafanaDashboard_ParsesAndQueriesOnlyExportedMetrics()
     {
         var configMap = _run.Objects().Select(o => o.Object).OfType<V1ConfigMap>().Single(c => c.Metadata.Name == ObservabilityComponent.DashboardConfigMap);

@@ -1,8 +1,11 @@
 using Aspire.Hosting.Testing;
 using k8s;
 using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Publishing;
 using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.Tests.Infrastructure;
+using PatternOne.AppHost.Publishing.Manifests.Topologies;
+using PatternOne.AppHost.Publishing.Plan;
 
 namespace PatternOne.Tests.AppHost.Publishing;
 
@@ -17,6 +20,12 @@ public sealed class PublishRun : IDisposable
     {
         [$"{CertManagerCertificate.KubeGroup}/{CertManagerCertificate.KubeApiVersion}/{CertManagerCertificate.KubeKind}"] = typeof(CertManagerCertificate),
         [$"{CertManagerClusterIssuer.KubeGroup}/{CertManagerClusterIssuer.KubeApiVersion}/{CertManagerClusterIssuer.KubeKind}"] = typeof(CertManagerClusterIssuer),
+        [$"{GatewayApiGateway.KubeGroup}/{GatewayApiGateway.KubeApiVersion}/{GatewayApiGateway.KubeKind}"] = typeof(GatewayApiGateway),
+        [$"{GatewayApiHttpRoute.KubeGroup}/{GatewayApiHttpRoute.KubeApiVersion}/{GatewayApiHttpRoute.KubeKind}"] = typeof(GatewayApiHttpRoute),
+        [$"{InferencePoolV1.KubeGroup}/{InferencePoolV1.KubeApiVersion}/{InferencePoolV1.KubeKind}"] = typeof(InferencePoolV1),
+        [$"{InferencePoolV1Alpha2.KubeGroup}/{InferencePoolV1Alpha2.KubeApiVersion}/{InferencePoolV1Alpha2.KubeKind}"] = typeof(InferencePoolV1Alpha2),
+        [$"{IstioDestinationRule.KubeGroup}/{IstioDestinationRule.KubeApiVersion}/{IstioDestinationRule.KubeKind}"] = typeof(IstioDestinationRule),
+        [$"{LlmInferenceService.KubeGroup}/{LlmInferenceService.KubeApiVersion}/{LlmInferenceService.KubeKind}"] = typeof(LlmInferenceService),
         [$"{PodMonitoring.KubeGroup}/{PodMonitoring.KubeApiVersion}/{PodMonitoring.KubeKind}"] = typeof(PodMonitoring),
     };
 
@@ -44,6 +53,14 @@ public sealed class PublishRun : IDisposable
 
     /// <summary>The committed <c>aspirate-output/</c> of this repository.</summary>
     public static string CommittedOutput => Path.Combine(RepositoryRoot(), "aspirate-output");
+
+    /// <summary>The committed output folder of a topology (<c>aspirate-output</c>, <c>aspirate-output-istio</c>, …).</summary>
+    public static string CommittedOutputOf(PublishTopology topology) =>
+        Path.Combine(RepositoryRoot(), PublishTopologyNames.DefaultOutputFolder(topology));
+
+    /// <summary>The publish parameter that selects <paramref name="topology"/>.</summary>
+    public static string TopologyArgument(PublishTopology topology) =>
+        $"Parameters:{PublishParameters.Topology}={topology.ToString().ToLowerInvariant()}";
 
     public static string RepositoryRoot()
     {

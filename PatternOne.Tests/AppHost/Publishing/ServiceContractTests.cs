@@ -77,7 +77,9 @@ public sealed class ServiceContractTests : IDisposable
         Assert.Equal((8080, 8443, 15021, 15090), (options.HttpPort, options.HttpsPort, options.StatusPort, options.MetricsPort));
         var pool = Assert.Single(options.Pools);
         Assert.Equal(FailureMode.FailOpen, pool.FailureMode);
-        Assert.Equal(pool.Name, Assert.Single(options.Routes).Pool);
+        var route = Assert.Single(options.Routes);
+        Assert.Equal(pool.Name, route.Pool);
+        Assert.False(route.ExposeOperationalEndpoints);
     }
 
     /// <summary>ConfigMap data as the environment provider sees it: <c>A__B</c> is key <c>A:B</c>.</summary>

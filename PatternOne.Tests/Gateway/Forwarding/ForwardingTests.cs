@@ -148,6 +148,63 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
             && !l.EndsWith(" 0", StringComparison.Ordinal)), TestTimeouts.Request, "the cut is counted as the replica's failure");
     }
 
+    [Theory]
+    [InlineData("GET", "/metrics")]
+    [InlineData("POST", "/tokenize")]
+    [InlineData("POST", "/detokenize")]
+    [InlineData("GET", "/load")]
+    [InlineData("GET", "/version")]
+    [InlineData("GET", "/ping")]
+    [InlineData("POST", "/reset_prefix_cache")]
+    [InlineData("POST", "/sim/faults")]
+    [InlineData("POST", "/v1/load_lora_adapter")]
+    public async Task OperationalPath_Gets404ThroughThePublicPrefix_AndNeverReachesAReplica(string method, string path)
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
+        var reached = pool.A.Requests.Count;
+        var picks = pool.Picker.Streams.Count;
+        using var request = new HttpRequestMessage(new HttpMethod(method), GatewayHost.Prefix + path);
+        if (method == "POST")
+        {
+            request.Content = new StringContent("""{"model":"Qwen/Qwen2.5-3B-Instruct","prompt":"hi"}""", Encoding.UTF8, "application/json");
+        }
+
+        using var response = await gateway.Client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("not_found", error.GetProperty("code").GetString());
+        Assert.Equal(reached, pool.A.Requests.Count);
+        Assert.Equal(picks, pool.Picker.Streams.Count);
+    }
+
+    [Theory]
+    [InlineData("/v1/models")]
+    [InlineData("/health")]
+    public async Task PublicPath_IsForwarded(string path)
+    {
+        await using var replica = await FakeReplica.StartAsync("public");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [replica.Authority]));
+
+        using var response = await gateway.Client.GetAsync(GatewayHost.Prefix + path).WaitAsync(TestTimeouts.Request);
+
+        // On the public listener the gateway itself only ever answers errors: a 200 is the replica's.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task OperationalPath_IsForwarded_WhenTheRouteExposesIt()
+    {
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
+            ("Gateway:Routes:0:ExposeOperationalEndpoints", "true")));
+
+        using var response = await gateway.Client.GetAsync(GatewayHost.Prefix + "/metrics").WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(pool.A.Requests, r => r.Path == "/metrics");
+    }
+
     [Fact]
     public async Task ClientCancellation_AbortsTheUpstreamRequest()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using k8s;
 using k8s.Models;
@@ -9,15 +10,18 @@ using Microsoft.AspNetCore.Http;
 namespace PatternOne.Tests.Scheduler.Discovery;
 
 /// <summary>
-/// Just enough of the Kubernetes API for pod discovery and objectives: <c>GET /api/v1/namespaces/{ns}/pods</c> and
+/// Just enough of the Kubernetes API for pool discovery and objectives: <c>GET /api/v1/namespaces/{ns}/pods</c> (filtered
+/// by an equality <c>labelSelector</c> as the API server does) and
 /// <c>GET /apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives</c>, each as a list (with the current
-/// resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes. Objectives are
-/// plain JSON, as a custom resource is to the API server.
+/// resourceVersion) or, with <c>watch=true</c>, as a stream of JSON watch events the test pushes; and InferencePool
+/// objects of either API group: <c>GET /apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}</c> and their watch.
+/// Objectives and pools are plain JSON, as a custom resource is to the API server.
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Channel<WatchConnection> _watches = Channel.CreateUnbounded<WatchConnection>();
+    private readonly Channel<WatchConnection> _poolWatches = Channel.CreateUnbounded<WatchConnection>();
     private readonly Channel<WatchConnection> _objectiveWatches = Channel.CreateUnbounded<WatchConnection>();
 
     private FakeKubernetesApi(WebApplication app) => _app = app;
@@ -38,6 +42,12 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Every request: (watch?, resourceVersion, labelSelector, namespace).</summary>
     public ConcurrentQueue<(bool Watch, string? ResourceVersion, string? LabelSelector, string Namespace)> Requests { get; } = new();
 
+    /// <summary>InferencePools by <c>group/version/namespace/name</c>, as JSON objects.</summary>
+    public ConcurrentDictionary<string, string> InferencePools { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every request as <c>GET /path?query</c>, in order (what the client read: the RBAC it needs).</summary>
+    public ConcurrentQueue<string> AllRequests { get; } = new();
+
     public Uri BaseAddress => new(_app.Urls.Single());
 
     public static async Task<FakeKubernetesApi> StartAsync(TimeSpan timeout)
@@ -46,16 +56,71 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var api = new FakeKubernetesApi(app);
+        app.Use((context, next) =>
+        {
+            api.AllRequests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
+            return next(context);
+        });
         app.MapGet("/api/v1/namespaces/{ns}/pods", api.HandleAsync);
+        app.MapGet("/apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}", api.GetPool);
+        app.MapGet("/apis/{group}/{version}/namespaces/{ns}/inferencepools", api.WatchPoolsAsync);
         app.MapGet("/apis/llm-d.ai/v1alpha2/namespaces/{ns}/inferenceobjectives", api.HandleObjectivesAsync);
         await app.StartAsync().WaitAsync(timeout);
         return api;
     }
 
+    /// <summary>Waits for the scheduler to open its next InferencePool watch.</summary>
+    public async Task<WatchConnection> NextPoolWatchAsync(TimeSpan timeout) => await _poolWatches.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+
+    /// <summary>An InferencePool of <paramref name="group"/> (v1 or v1alpha2 field names) selecting <paramref name="selector"/>.</summary>
+    public static string Pool(string group, string name, string resourceVersion, IDictionary<string, string> selector, int port)
+    {
+        var labels = new JsonObject();
+        foreach (var (key, value) in selector)
+        {
+            labels[key] = value;
+        }
+
+        var v1 = group == "inference.networking.k8s.io";
+        var pool = new JsonObject
+        {
+            ["apiVersion"] = group + (v1 ? "/v1" : "/v1alpha2"),
+            ["kind"] = "InferencePool",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = "llm-d-inference-scheduling", ["resourceVersion"] = resourceVersion },
+            ["spec"] = v1
+                ? new JsonObject
+                {
+                    ["selector"] = new JsonObject { ["matchLabels"] = labels },
+                    ["targetPorts"] = new JsonArray(new JsonObject { ["number"] = port }),
+                    ["endpointPickerRef"] = new JsonObject { ["name"] = "epp", ["port"] = new JsonObject { ["number"] = 9002 } },
+                }
+                : new JsonObject { ["selector"] = labels, ["targetPortNumber"] = port, ["extensionRef"] = new JsonObject { ["name"] = "epp" } },
+        };
+        return pool.ToJsonString();
+    }
+
+    private IResult GetPool(string group, string version, string ns, string name) =>
+        InferencePools.TryGetValue($"{group}/{version}/{ns}/{name}", out var json)
+            ? Results.Text(json, "application/json")
+            : Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", reason = "NotFound", code = 404 }, statusCode: 404);
+
+    private async Task WatchPoolsAsync(HttpContext context)
+    {
+        var connection = new WatchConnection(context.Request.Query["resourceVersion"]);
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync();
+        await _poolWatches.Writer.WriteAsync(connection);
+        await foreach (var line in connection.Lines.Reader.ReadAllAsync(context.RequestAborted))
+        {
+            await context.Response.WriteAsync(line + "\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+    }
+
     /// <summary>Waits for the scheduler to open its next watch.</summary>
     public async Task<WatchConnection> NextWatchAsync(TimeSpan timeout) => await _watches.Reader.ReadAsync().AsTask().WaitAsync(timeout);
 
-    public static V1Pod Pod(string name, string ip, bool ready, string resourceVersion) => new()
+    public static V1Pod Pod(string name, string ip, bool ready, string resourceVersion, IDictionary<string, string>? labels = null) => new()
     {
         ApiVersion = "v1",
         Kind = "Pod",
@@ -64,7 +129,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             Name = name,
             NamespaceProperty = "llm-d-inference-scheduling",
             ResourceVersion = resourceVersion,
-            Labels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1" },
+            Labels = labels ?? new Dictionary<string, string> { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1", ["kserve.io/component"] = "workload" },
         },
         Status = new V1PodStatus
         {
@@ -81,7 +146,14 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         Requests.Enqueue((watch, query["resourceVersion"], query["labelSelector"], ns));
         if (!watch)
         {
-            var list = new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta { ResourceVersion = ResourceVersion }, Items = [.. Pods] };
+            var selector = ParseSelector(query["labelSelector"]);
+            var list = new V1PodList
+            {
+                ApiVersion = "v1",
+                Kind = "PodList",
+                Metadata = new V1ListMeta { ResourceVersion = ResourceVersion },
+                Items = [.. Pods.Where(p => selector.All(kv => p.Metadata.Labels?.TryGetValue(kv.Key, out var v) == true && v == kv.Value))],
+            };
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(KubernetesJson.Serialize(list));
             return;
@@ -132,6 +204,11 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private static Dictionary<string, string> ParseSelector(string? selector) =>
+        (selector ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(term => term.Split('=', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
 
     /// <summary>One open watch: events written here reach the scheduler; <see cref="Close"/> ends the response.</summary>
     internal sealed class WatchConnection(string? resourceVersion)

@@ -98,18 +98,18 @@ public sealed class KubernetesDiscoveryTests : IAsyncLifetime
         await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
     }
 
-    private KubernetesDiscovery Discovery() => new(
-        _client,
-        _pool,
-        Options.Create(new InferencePoolOptions
+    private KubernetesDiscovery Discovery()
+    {
+        var options = new InferencePoolOptions
         {
             Discovery = DiscoveryMode.Kubernetes,
             Namespace = "llm-d-inference-scheduling",
             Selector = new() { ["kserve.io/component"] = "workload", ["app.kubernetes.io/name"] = "qwen2-3b-pattern1" },
             TargetPort = 8000,
-        }),
-        TimeProvider.System,
-        NullLogger<KubernetesDiscovery>.Instance);
+        };
+        return new(_client, _pool, new PoolSelectionSource(options.ConfiguredSelection()), Options.Create(options),
+            TimeProvider.System, NullLogger<KubernetesDiscovery>.Instance);
+    }
 
     private void AssertPool(params string[] expected) =>
         Assert.Equal(expected, _pool.Endpoints.Select(e => e.Address));

@@ -27,9 +27,15 @@ internal sealed class EnvoyClient : IAsyncDisposable
     private readonly TimeSpan _timeout;
 
     public EnvoyClient(int port, TimeSpan timeout)
+        : this(GrpcChannel.ForAddress($"http://127.0.0.1:{port}"), timeout)
+    {
+    }
+
+    /// <summary>Over a channel of the caller's (e.g. TLS to an endpoint picker serving <c>--secure-serving</c>); disposed with this.</summary>
+    public EnvoyClient(GrpcChannel channel, TimeSpan timeout)
     {
         _timeout = timeout;
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        _channel = channel;
         _call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(Process, null, new CallOptions(deadline: DateTime.UtcNow.Add(timeout)));
     }
 
