@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Saturation;
 
 namespace PatternOne.Scheduler.Scheduling;
@@ -198,7 +199,7 @@ internal sealed class EndpointPicker : IEndpointPicker
             learner.Learn(context, chosen[0].Address);
         }
 
-        var prefix = context.Prefix;
+        var prefix = context.Read<PrefixMatch>(PrefixMatch.StateKey);
         return new SchedulingResult
         {
             Outcome = SchedulingOutcome.Scheduled,

@@ -1,3 +1,4 @@
+using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
@@ -116,7 +117,7 @@ public class EndpointPickerConfigTests
             schedulingProfiles: [{name: p, plugins: [{pluginRef: queue-scorer}]}]
             """);
 
-        Assert.Equal(PluginTypes.MaxScorePicker, picker.Picker.Type);
+        Assert.Equal(MaxScorePicker.PluginType, picker.Picker.Type);
         Assert.Equal(1, picker.Picker.MaxEndpoints);
     }
 
