@@ -22,6 +22,9 @@ public sealed record ClusterPlan
 
     /// <summary>Namespace of istiod (Istio topologies).</summary>
     public string IstioNamespace { get; init; } = "istio-system";
+
+    /// <summary>Namespace of GKE Managed Prometheus' collectors, the only pods admitted to the metrics ports.</summary>
+    public string GmpNamespace { get; init; } = "gmp-system";
 }
 
 /// <summary>The vLLM pool: model, replicas and the TPU slice each replica needs.</summary>

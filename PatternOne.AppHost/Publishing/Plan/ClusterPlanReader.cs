@@ -99,6 +99,7 @@ public static class ClusterPlanReader
             Topology = PublishTopologyNames.ParseTopology(await parameters.GetAsync(PublishParameters.Topology, cancellationToken)),
             PoolApi = PublishTopologyNames.ParsePoolApi(await parameters.GetAsync(PublishParameters.InferencePoolApi, cancellationToken)),
             IstioNamespace = await parameters.GetAsync(PublishParameters.IstioNamespace, cancellationToken),
+            GmpNamespace = ValidateNamespace(PublishParameters.GmpNamespace, await parameters.GetAsync(PublishParameters.GmpNamespace, cancellationToken)),
         };
     }
 
@@ -139,6 +140,12 @@ public static class ClusterPlanReader
     private static string ValidateCidr(string value) => IPNetwork.TryParse(value, out _)
         ? value
         : throw new InvalidOperationException($"Parameter '{PublishParameters.KubeApiServerCidr}': '{value}' is not a CIDR (e.g. 172.16.0.2/32).");
+
+    /// <summary>A namespace name is a DNS label (RFC 1123): lower-case alphanumerics and '-', at most 63 characters.</summary>
+    private static string ValidateNamespace(string parameter, string value) =>
+        value.Length <= 63 && System.Text.RegularExpressions.Regex.IsMatch(value, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+            ? value
+            : throw new InvalidOperationException($"Parameter '{parameter}': '{value}' is not a namespace name (e.g. gmp-system).");
 
     /// <summary>Values of the publish parameters declared by <see cref="KubernetesPublisherExtensions.AddKubernetesPublisher"/>.</summary>
     private sealed class ParameterValues(DistributedApplicationModel model)
