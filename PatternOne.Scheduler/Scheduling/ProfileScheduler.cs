@@ -19,7 +19,7 @@ namespace PatternOne.Scheduler.Scheduling;
 /// Only sheddable requests are ever refused as saturated, as upstream's legacy admission (flow control off): every
 /// other request is admitted and queues inside vLLM, which is what a plain load balancer would do with it too.
 /// </summary>
-internal sealed class EndpointPicker : IEndpointPicker
+internal sealed class ProfileScheduler : IScheduler
 {
     private readonly IFilter[] _filters;
     private readonly (IScorer Scorer, double Weight)[] _scorers;
@@ -30,13 +30,13 @@ internal sealed class EndpointPicker : IEndpointPicker
     private readonly Random _random;
     private readonly ISchedulingObserver? _observer;
 
-    public EndpointPicker(
+    public ProfileScheduler(
         string profileName,
         IEnumerable<IFilter> filters,
         IEnumerable<(IScorer Scorer, double Weight)> scorers,
         IPicker picker,
         SaturationThresholds? admission,
-        EndpointPickerOptions options)
+        SchedulerEnvironment options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ProfileName = profileName;

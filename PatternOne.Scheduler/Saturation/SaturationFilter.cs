@@ -1,7 +1,6 @@
-using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 
-namespace PatternOne.Scheduler.Filters;
+namespace PatternOne.Scheduler.Saturation;
 
 /// <summary>
 /// <c>utilization-detector</c> used as a filter: drops endpoints that are saturated (stale metrics, queue or KV

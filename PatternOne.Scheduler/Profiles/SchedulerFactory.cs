@@ -1,36 +1,35 @@
-using PatternOne.Scheduler.Filters;
-using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Saturation;
+using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Scheduling;
 
 namespace PatternOne.Scheduler.Profiles;
 
 /// <summary>
-/// Builds <see cref="IEndpointPicker"/>s: by built-in profile name (<see cref="BuiltInProfiles"/>), from
+/// Builds <see cref="IScheduler"/>s: by built-in profile name (<see cref="BuiltInProfiles"/>), from
 /// EndpointPickerConfig YAML, or from a parsed config. Every call builds fresh plugin instances, so two pickers
 /// never share a prefix index or a round-robin position.
 /// </summary>
-public static class EndpointPickerFactory
+public static class SchedulerFactory
 {
     /// <summary>Every plugin type a config may use (ignored upstream built-ins aside).</summary>
     public static IReadOnlyList<string> KnownPluginTypes => PluginRegistry.Types;
 
     /// <summary>A built-in profile by name: default, load-only, least-queue, prefix-only, random, round-robin.</summary>
-    public static IEndpointPicker Create(string profileName, EndpointPickerOptions? options = null) =>
+    public static IScheduler Create(string profileName, SchedulerEnvironment? options = null) =>
         FromYaml(BuiltInProfiles.GetYaml(profileName), options);
 
     /// <summary>From EndpointPickerConfig YAML text.</summary>
-    public static IEndpointPicker FromYaml(string yaml, EndpointPickerOptions? options = null) =>
+    public static IScheduler FromYaml(string yaml, SchedulerEnvironment? options = null) =>
         FromConfig(EndpointPickerConfigLoader.Parse(yaml), options);
 
     /// <summary>
     /// From a parsed config. With several scheduling profiles the one named <c>default</c> runs, else the first
     /// (this service has upstream's single-profile handler only). Errors name the offending plugin or reference.
     /// </summary>
-    public static IEndpointPicker FromConfig(EndpointPickerConfig config, EndpointPickerOptions? options = null)
+    public static IScheduler FromConfig(EndpointPickerConfig config, SchedulerEnvironment? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        options ??= new EndpointPickerOptions();
+        options ??= new SchedulerEnvironment();
 
         var instances = new Dictionary<string, (PluginSpec Spec, ISchedulingPlugin? Plugin)>(StringComparer.Ordinal);
         foreach (var spec in config.Plugins)
@@ -91,7 +90,7 @@ public static class EndpointPickerFactory
         }
 
         picker ??= new MaxScorePicker(MaxScorePicker.PluginType, 1);
-        return new EndpointPicker(profile.Name, filters, scorers, picker, Admission(config, instances), options);
+        return new ProfileScheduler(profile.Name, filters, scorers, picker, Admission(config, instances), options);
     }
 
     private static SaturationThresholds? Admission(
