@@ -40,7 +40,7 @@ namespace PatternOne.Scheduler.ExtProc;
 /// </summary>
 internal sealed partial class ExternalProcessorService(
     EndpointPool pool,
-    IEndpointPicker picker,
+    IScheduler scheduler,
     ObjectiveRegistry objectives,
     SchedulerMetrics metrics,
     IOptions<ExtProcOptions> options,
@@ -140,7 +140,7 @@ internal sealed partial class ExternalProcessorService(
                 return true;
 
             case ProcessingRequest.RequestOneofCase.ResponseHeaders:
-                exchange.OnServed(picker, pool);
+                exchange.OnServed(scheduler, pool);
                 await output.WriteAsync(new ProcessingResponse { ResponseHeaders = new HeadersResponse { Response = new CommonResponse() } });
                 if (message.ResponseHeaders.EndOfStream)
                 {
@@ -203,7 +203,7 @@ internal sealed partial class ExternalProcessorService(
             // Per-scorer scores cost allocations; collect them only when a trace or the debug log will show them.
             Explain = activity is { IsAllDataRequested: true } || logger.IsEnabled(LogLevel.Debug),
         };
-        var result = picker.Pick(request, pool.CandidateSnapshot());
+        var result = scheduler.Pick(request, pool.CandidateSnapshot());
         activity?.SetTag("patternone.scheduler.outcome", result.Outcome.ToString());
         switch (result.Outcome)
         {
@@ -221,7 +221,7 @@ internal sealed partial class ExternalProcessorService(
         exchange.Started(pool.Find(result.Primary.Address), request);
         metrics.RecordRequest(parsed.Model, exchange.Scanner.BodyBytes, "scheduled");
         LogPicked(logger, exchange.RequestId, destination, result.PrefixMatchedBlocks, result.PrefixTotalBlocks);
-        ExplainPick(activity, exchange.RequestId, picker.ProfileName, result);
+        ExplainPick(activity, exchange.RequestId, scheduler.ProfileName, result);
 
         var headers = DestinationResponse(destination);
         // The decision and the body's answers go out in one flush: the proxy can do nothing before the last one, and
@@ -491,7 +491,7 @@ internal sealed partial class ExternalProcessorService(
         }
 
         /// <summary>The proxy fell back to another endpoint: move the in-flight count and teach the prefix index.</summary>
-        public void OnServed(IEndpointPicker picker, EndpointPool pool)
+        public void OnServed(IScheduler scheduler, EndpointPool pool)
         {
             if (Served is not { Length: > 0 } served || _inFlight is null || served == _inFlight.Address)
             {
@@ -500,7 +500,7 @@ internal sealed partial class ExternalProcessorService(
 
             if (_request is not null)
             {
-                picker.RecordServed(_request, served);
+                scheduler.RecordServed(_request, served);
             }
 
             _inFlight.Complete();

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
 using PatternOne.Tests.Infrastructure;
+using Keys = PatternOne.Gateway.GatewaySettings.Keys;
 
 namespace PatternOne.Tests.Gateway.Picking;
 
@@ -153,7 +153,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerDown_FailClose_Answers503WithAnOpenAiError()
     {
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings("http://" + PoolFixture.ClosedEndpoint(), [pool.A.Authority],
-            (GatewaySettings.Keys.PoolFailureMode(0), "FailClose")));
+            (Keys.PoolFailureMode(0), "FailClose")));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -167,7 +167,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailOpen_StillAnswers()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolPickerTimeout(0), "00:00:00.300"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -178,7 +178,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailClose_Answers503()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"), (GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolPickerTimeout(0), "00:00:00.300"), (Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -189,7 +189,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerNamingNoUsableEndpoint_AppliesTheFailureMode()
     {
         pool.Picker.Answer = _ => PickerAnswer.Route("not-an-endpoint");
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 

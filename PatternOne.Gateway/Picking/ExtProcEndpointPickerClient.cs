@@ -34,8 +34,8 @@ namespace PatternOne.Gateway.Picking;
 /// (<c>response_body_mode: NONE</c>): each SSE chunk would cost a round trip on the token path, and the picker
 /// gets what it needs — the served endpoint and the end of the request — without it.
 /// </summary>
-internal sealed class ExtProcEndpointPicker(TimeProvider timeProvider, GatewayMetrics metrics, ILogger<ExtProcEndpointPicker> logger)
-    : IEndpointPicker, IDisposable
+internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, GatewayMetrics metrics, ILogger<ExtProcEndpointPickerClient> logger)
+    : IEndpointPickerClient, IDisposable
 {
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, long> _lastFailureLog = new(StringComparer.Ordinal);
