@@ -7,6 +7,7 @@ using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Listeners;
 using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;
+using PatternOne.Gateway.Pools;
 using PatternOne.Gateway.Routing;
 using PatternOne.Gateway.Tls;
 
@@ -38,8 +39,8 @@ public static class GatewayExtensions
         services.AddSingleton<IRouteTable, RouteTable>();
         services.AddSingleton<PoolViews>();
         services.AddHostedService<PoolHealthProber>();
-        services.AddSingleton<IEndpointPicker, ExtProcEndpointPicker>();
-        services.AddHealthChecks().AddCheck<PickerHealthCheck>(PickerHealthCheck.Name, tags: [PickerHealthCheck.Tag]);
+        services.AddSingleton<IEndpointPickerClient, ExtProcEndpointPickerClient>();
+        services.AddHealthChecks().AddCheck<EndpointPickerHealthCheck>(EndpointPickerHealthCheck.Name, tags: [EndpointPickerHealthCheck.Tag]);
         services.AddSingleton<UpstreamHttpClient>();
         services.AddHttpForwarder();
         services.AddSingleton<GatewayRequestHandler>();

@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;
+using PatternOne.Gateway.Pools;
 using PatternOne.Gateway.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -25,12 +26,12 @@ namespace PatternOne.Gateway;
 ///                  streamed through, client abort cancels upstream;
 ///                  replica failing mid-stream → SSE error event, abort   Forwarding/StreamCutGuard
 /// </code>
-/// Body-less calls (<c>GET /v1/models</c>) skip (2)–(3) and go to a ready endpoint of the gateway's own view.
+/// Body-less calls (<c>GET /v1/models</c>) skip (2)–(3) and go to a ready endpoint of the gateway's own view (Pools/).
 /// </summary>
 internal sealed class GatewayRequestHandler(
     IRouteTable routes,
     PoolViews pools,
-    IEndpointPicker picker,
+    IEndpointPickerClient picker,
     IHttpForwarder forwarder,
     UpstreamHttpClient upstream,
     IOptions<GatewayOptions> options,
@@ -217,7 +218,7 @@ internal sealed class GatewayRequestHandler(
     }
 
     private async Task ForwardAsync(HttpContext context, RouteMatch match, PoolView pool, IReadOnlyList<EndpointAddress> candidates,
-        BufferedBody? body, HeaderMutations mutations, IPickerExchange? exchange, RequestLabels labels)
+        BufferedBody? body, HeaderMutations mutations, IPickExchange? exchange, RequestLabels labels)
     {
         if (candidates.Count == 0)
         {

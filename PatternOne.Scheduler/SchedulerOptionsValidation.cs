@@ -33,7 +33,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
             {
                 try
                 {
-                    EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile));
+                    SchedulerFactory.FromYaml(File.ReadAllText(options.ConfigFile));
                 }
                 catch (InvalidOperationException ex)
                 {
@@ -55,7 +55,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         {
             try
             {
-                EndpointPickerFactory.FromYaml(options.ConfigText);
+                SchedulerFactory.FromYaml(options.ConfigText);
             }
             catch (InvalidOperationException ex)
             {

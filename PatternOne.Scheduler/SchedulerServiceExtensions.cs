@@ -44,8 +44,8 @@ public static class SchedulerServiceExtensions
         }));
         services.AddSingleton<ObjectiveRegistry>();
         services.AddSingleton<SchedulerMetrics>();
-        services.AddSingleton(CreatePicker);
-        services.AddSingleton<IEndpointPicker>(sp => sp.GetRequiredService<SwitchableEndpointPicker>());
+        services.AddSingleton(CreateScheduler);
+        services.AddSingleton<IScheduler>(sp => sp.GetRequiredService<SwitchableScheduler>());
 
         var discovery = builder.Configuration.GetValue(SchedulerSettings.Keys.PoolDiscovery, DiscoveryMode.Static);
         if (discovery is DiscoveryMode.Kubernetes or DiscoveryMode.InferencePool)
@@ -116,8 +116,8 @@ public static class SchedulerServiceExtensions
         var options = app.Services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
         app.MapGrpcService<ExternalProcessorService>().RequireHost($"*:{options.ExtProcPort}");
         app.MapGrpcHealthChecksService().RequireHost($"*:{options.HealthPort}");
-        app.MapGet("/metrics", (SchedulerMetrics metrics, IEndpointPicker picker) =>
-                Results.Text(metrics.Render(picker), PrometheusText.ContentType))
+        app.MapGet("/metrics", (SchedulerMetrics metrics, IScheduler scheduler) =>
+                Results.Text(metrics.Render(scheduler), PrometheusText.ContentType))
             .RequireHost($"*:{options.MetricsPort}");
         if (options.AdminPort != 0)
         {
@@ -128,26 +128,26 @@ public static class SchedulerServiceExtensions
         return app;
     }
 
-    private static SwitchableEndpointPicker CreatePicker(IServiceProvider services)
+    private static SwitchableScheduler CreateScheduler(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
-        var pickerOptions = new EndpointPickerOptions
+        var pickerOptions = new SchedulerEnvironment
         {
             TimeProvider = services.GetRequiredService<TimeProvider>(),
             Random = services.GetRequiredService<Random>(),
             Observer = services.GetRequiredService<SchedulerMetrics>(),
         };
-        var picker = new SwitchableEndpointPicker(
+        var scheduler = new SwitchableScheduler(
             !string.IsNullOrWhiteSpace(options.ConfigFile)
-                ? EndpointPickerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions)
+                ? SchedulerFactory.FromYaml(File.ReadAllText(options.ConfigFile), pickerOptions)
                 : !string.IsNullOrWhiteSpace(options.ConfigText)
-                    ? EndpointPickerFactory.FromYaml(options.ConfigText, pickerOptions)
-                    : EndpointPickerFactory.Create(options.Profile, pickerOptions),
-            name => EndpointPickerFactory.Create(name, pickerOptions));
+                    ? SchedulerFactory.FromYaml(options.ConfigText, pickerOptions)
+                    : SchedulerFactory.Create(options.Profile, pickerOptions),
+            name => SchedulerFactory.Create(name, pickerOptions));
 
         // Endpoints that leave are forgotten, so a pod re-using an IP later starts with a clean slate.
-        services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => picker.ForgetEndpoint(endpoint.Address);
-        return picker;
+        services.GetRequiredService<EndpointPool>().EndpointRemoved += endpoint => scheduler.ForgetEndpoint(endpoint.Address);
+        return scheduler;
     }
 }
 

@@ -80,6 +80,7 @@ public static partial class KubernetesPublisherExtensions
                 new IstioGatewayComponent(),
                 new InferenceRouteComponent(),
                 new NetworkPoliciesComponent(),
+                new ObservabilityComponent(),
             ],
             PublishTopology.KServe =>
             [
@@ -89,6 +90,7 @@ public static partial class KubernetesPublisherExtensions
                 new SchedulerComponent(PublishTopology.KServe),
                 new LlmInferenceServiceComponent(plan.Pool.Name),
                 new NetworkPoliciesComponent(),
+                new ObservabilityComponent(),
             ],
             _ =>
             [

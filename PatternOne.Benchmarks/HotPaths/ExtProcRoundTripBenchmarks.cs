@@ -21,7 +21,7 @@ namespace PatternOne.Benchmarks.HotPaths;
 /// <summary>
 /// One ext_proc exchange as the gateway makes it, against the real scheduler service on loopback h2c:
 /// <code>
-///  gateway's ExtProcEndpointPicker ──headers, body──▶ scheduler (AddScheduler/MapScheduler, in this process)
+///  gateway's ExtProcEndpointPickerClient ──headers, body──▶ scheduler (AddScheduler/MapScheduler, in this process)
 ///        ◀── destination header + streamed body ───     scrapes a fake replica's /metrics every 50 ms
 ///  response headers ──▶ ◀── header mutations; half-close
 /// </code>
@@ -32,7 +32,7 @@ public class ExtProcRoundTripBenchmarks
 {
     private WebApplication? _replica;
     private WebApplication? _scheduler;
-    private ExtProcEndpointPicker? _picker;
+    private ExtProcEndpointPickerClient? _picker;
     private ServiceProvider? _services;
     private GatewayPoolOptions _pool = new();
     private BufferedBody _body = BufferedBody.Empty;
@@ -78,8 +78,8 @@ public class ExtProcRoundTripBenchmarks
         await _scheduler.StartAsync();
 
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        _picker = new ExtProcEndpointPicker(TimeProvider.System, new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            NullLogger<ExtProcEndpointPicker>.Instance);
+        _picker = new ExtProcEndpointPickerClient(TimeProvider.System, new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            NullLogger<ExtProcEndpointPickerClient>.Instance);
         _pool = new GatewayPoolOptions
         {
             Name = "qwen2-3b-pattern1",

@@ -21,7 +21,7 @@ public class PickBenchmarks
     private const string Model = "Qwen/Qwen2.5-3B-Instruct";
     private const int PromptChars = 16 * 1024;
 
-    private IEndpointPicker _picker = null!;
+    private IScheduler _scheduler = null!;
     private EndpointSnapshot[] _endpoints = [];
     private SchedulingRequest _request = null!;
     private ReadOnlySequence<byte> _body;
@@ -37,7 +37,7 @@ public class PickBenchmarks
     {
         var time = new FixedTimeProvider(new DateTimeOffset(2026, 11, 27, 3, 0, 0, TimeSpan.Zero));
         var random = new Random(42);
-        _picker = EndpointPickerFactory.Create(Profile, new EndpointPickerOptions { TimeProvider = time, Random = random });
+        _scheduler = SchedulerFactory.Create(Profile, new SchedulerEnvironment { TimeProvider = time, Random = random });
         _endpoints = [.. Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot
         {
             Address = $"10.0.{i / 250}.{(i % 250) + 1}:8000",
@@ -52,13 +52,13 @@ public class PickBenchmarks
         {
             for (var p = 0; p < 32; p++)
             {
-                _picker.RecordServed(Request(RandomText(random, PromptChars - 200), "warm-up question"), endpoint.Address);
+                _scheduler.RecordServed(Request(RandomText(random, PromptChars - 200), "warm-up question"), endpoint.Address);
             }
         }
 
         var system = RandomText(random, PromptChars - 200);
         _request = Request(system, "What does the contract say about termination?");
-        _picker.RecordServed(_request, _endpoints[Endpoints / 2].Address);
+        _scheduler.RecordServed(_request, _endpoints[Endpoints / 2].Address);
         _body = new ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(new
         {
             model = Model,
@@ -68,13 +68,13 @@ public class PickBenchmarks
     }
 
     [Benchmark]
-    public SchedulingResult Pick() => _picker.Pick(_request, _endpoints);
+    public SchedulingResult Pick() => _scheduler.Pick(_request, _endpoints);
 
     [Benchmark]
     public SchedulingResult ParseAndPick()
     {
         InferenceRequestParser.TryParse(_body, out var parsed, out _);
-        return _picker.Pick(new SchedulingRequest { Model = parsed.Model, Prompt = parsed.Prompt }, _endpoints);
+        return _scheduler.Pick(new SchedulingRequest { Model = parsed.Model, Prompt = parsed.Prompt }, _endpoints);
     }
 
     private static SchedulingRequest Request(string system, string question) => new()

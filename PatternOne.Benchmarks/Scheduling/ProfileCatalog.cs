@@ -35,5 +35,5 @@ public static class ProfileCatalog
 
     public static string Yaml(string name) => name == DefaultNoShedding ? DefaultNoSheddingYaml : BuiltInProfiles.GetYaml(name);
 
-    public static IEndpointPicker Create(string name, EndpointPickerOptions options) => EndpointPickerFactory.FromYaml(Yaml(name), options);
+    public static IScheduler Create(string name, SchedulerEnvironment options) => SchedulerFactory.FromYaml(Yaml(name), options);
 }

@@ -92,7 +92,7 @@ public sealed record PointSpec
 ///   (those of the last scrape interval, as the scheduler's EndpointState counts them)
 ///   before each event: every engine AdvanceTo(t); finished requests leave the in-flight counts
 /// </code>
-/// The picker is the real scheduler pipeline (EndpointPickerFactory profiles), the engines the simulator's real
+/// The picker is the real scheduler pipeline (SchedulerFactory profiles), the engines the simulator's real
 /// EngineCore; nothing here re-implements either.
 /// </summary>
 public static class VirtualTimeRun
@@ -111,7 +111,7 @@ public static class VirtualTimeRun
     public static PointResult Run(PointSpec spec, CancellationToken cancellationToken)
     {
         var clock = new VirtualTimeProvider();
-        var picker = ProfileCatalog.Create(spec.Policy, new EndpointPickerOptions
+        var picker = ProfileCatalog.Create(spec.Policy, new SchedulerEnvironment
         {
             TimeProvider = clock,
             Random = new Random(StableSeed.Of(spec.Seed, spec.Policy)),

@@ -13,7 +13,7 @@ internal sealed class GatewayTransformer(
     PathString rewrittenPath,
     PathString matchedPrefix,
     HeaderMutations requestMutations,
-    IPickerExchange? exchange,
+    IPickExchange? exchange,
     Microsoft.Extensions.Logging.ILogger logger) : HttpTransformer
 {
     private const string ForwardedFor = "X-Forwarded-For";

@@ -42,7 +42,7 @@ internal static class StatusEndpoints
             if (ready)
             {
                 var report = await context.RequestServices.GetRequiredService<HealthCheckService>()
-                    .CheckHealthAsync(check => !check.Tags.Contains(PickerHealthCheck.Tag), context.RequestAborted);
+                    .CheckHealthAsync(check => !check.Tags.Contains(EndpointPickerHealthCheck.Tag), context.RequestAborted);
                 ready = report.Status != HealthStatus.Unhealthy;
             }
 

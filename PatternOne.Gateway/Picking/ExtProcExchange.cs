@@ -18,7 +18,7 @@ internal sealed class ExtProcExchange(
     CancellationTokenSource callCancellation,
     GatewayPoolOptions pool,
     TimeProvider timeProvider,
-    ILogger logger) : IPickerExchange
+    ILogger logger) : IPickExchange
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(1);
     private bool _broken;
@@ -65,7 +65,7 @@ internal sealed class ExtProcExchange(
                 if (response.ResponseCase == ProcessingResponse.ResponseOneofCase.ResponseHeaders)
                 {
                     var mutation = response.ResponseHeaders.Response?.HeaderMutation;
-                    return mutation is null ? HeaderMutations.None : ExtProcEndpointPicker.ToMutations([mutation]);
+                    return mutation is null ? HeaderMutations.None : ExtProcEndpointPickerClient.ToMutations([mutation]);
                 }
 
                 // An immediate response here would replace a response the replica already produced; the gateway keeps

@@ -11,7 +11,7 @@ namespace PatternOne.Scheduler.Metrics;
 /// </summary>
 internal sealed partial class ScrapeIntervalCheck(
     IOptions<MetricsScrapeOptions> scrape,
-    IEndpointPicker picker,
+    IScheduler scheduler,
     ILogger<ScrapeIntervalCheck> logger) : IHostedService
 {
     public const int ScrapesPerThreshold = 4;
@@ -19,7 +19,7 @@ internal sealed partial class ScrapeIntervalCheck(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var interval = scrape.Value.Interval;
-        var threshold = SchedulerMetrics.StalenessThreshold(picker);
+        var threshold = SchedulerMetrics.StalenessThreshold(scheduler);
         if (IsTooSlow(interval, threshold))
         {
             LogIntervalTooSlow(logger, interval.TotalMilliseconds, threshold.TotalMilliseconds, ScrapesPerThreshold);

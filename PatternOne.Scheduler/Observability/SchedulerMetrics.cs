@@ -3,10 +3,9 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
-using PatternOne.Scheduler.Filters;
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Profiles;
-using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
 
@@ -110,9 +109,9 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
         _errors.Get(PrometheusText.Labels(("model_name", model), ("target_model_name", model), ("error_code", code.ToString(System.Globalization.CultureInfo.InvariantCulture))));
 
     /// <summary>Everything in Prometheus text format; pool gauges are computed now from the live pool.</summary>
-    public string Render(IEndpointPicker picker)
+    public string Render(IScheduler scheduler)
     {
-        ArgumentNullException.ThrowIfNull(picker);
+        ArgumentNullException.ThrowIfNull(scheduler);
         var output = new StringBuilder(8192);
         _e2e.WriteTo(output);
         _plugins.WriteTo(output);
@@ -133,7 +132,7 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.RunningRequests));
         PrometheusText.Gauge(output, "inference_pool_average_kv_cache_utilization", "Mean KV-cache use (0..1) over endpoints with metrics.", poolLabel,
             withMetrics.Length == 0 ? 0 : withMetrics.Average(e => e.KvCacheUsage));
-        var threshold = StalenessThreshold(picker);
+        var threshold = StalenessThreshold(scheduler);
         var now = _time.GetUtcNow();
         PrometheusText.Gauge(output, "inference_extension_flow_control_stale_endpoints",
             $"Endpoints whose metrics are older than the staleness threshold ({threshold.TotalMilliseconds} ms) or missing.", poolLabel,
@@ -152,12 +151,12 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
             PrometheusText.Sample(output, "inference_objective_running_requests", PrometheusText.Labels(("model_server_pod", endpoint.Address), ("name", _poolName)), endpoint.InFlightRequests);
         }
 
-        if (SwitchableEndpointPicker.Unwrap(picker) is EndpointPicker concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
+        if (SwitchableScheduler.Unwrap(scheduler) is ProfileScheduler concrete && concrete.Scorers.Select(s => s.Scorer).OfType<PrefixCacheScorer>().FirstOrDefault() is { } prefix)
         {
             PrometheusText.Gauge(output, "inference_extension_prefix_indexer_size", "Block entries in the approximate prefix index.", "", prefix.Index.Size);
         }
 
-        PrometheusText.Gauge(output, "inference_extension_info", "Build and profile of this scheduler.", PrometheusText.Labels(("commit", "dev"), ("build_ref", "patternone"), ("profile", picker.ProfileName)), 1);
+        PrometheusText.Gauge(output, "inference_extension_info", "Build and profile of this scheduler.", PrometheusText.Labels(("commit", "dev"), ("build_ref", "patternone"), ("profile", scheduler.ProfileName)), 1);
 
         // llm-d-router emits its canonical llm_d_epp_* names beside the legacy ones; so do we, same values.
         var legacy = output.ToString();
@@ -187,8 +186,8 @@ public sealed class SchedulerMetrics : ISchedulingObserver, IDisposable
     ];
 
     /// <summary>The profile's staleness threshold (its admission detector's, else its utilization filter's, else the default).</summary>
-    internal static TimeSpan StalenessThreshold(IEndpointPicker picker) =>
-        SwitchableEndpointPicker.Unwrap(picker) is EndpointPicker concrete
+    internal static TimeSpan StalenessThreshold(IScheduler scheduler) =>
+        SwitchableScheduler.Unwrap(scheduler) is ProfileScheduler concrete
             ? (concrete.Admission ?? concrete.Filters.OfType<SaturationFilter>().FirstOrDefault()?.Thresholds ?? new SaturationThresholds()).MetricsStalenessThreshold
             : new SaturationThresholds().MetricsStalenessThreshold;
 

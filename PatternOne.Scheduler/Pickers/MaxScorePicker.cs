@@ -7,9 +7,13 @@ namespace PatternOne.Scheduler.Pickers;
 /// the tie-break: equal scores get a uniformly random order, so idle replicas share load instead of the first
 /// one in the list taking everything.
 /// </summary>
-internal sealed class MaxScorePicker(string name, int maxEndpoints) : IPicker
+internal sealed class MaxScorePicker(string name, int maxEndpoints) : IPicker, IPluginFactory
 {
-    public string Type => PluginTypes.MaxScorePicker;
+    public static string PluginType => "max-score-picker";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new MaxScorePicker(name, PickerMath.MaxEndpoints(parameters));
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

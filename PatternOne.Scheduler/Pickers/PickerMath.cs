@@ -1,3 +1,5 @@
+using PatternOne.Scheduler.Scheduling;
+
 namespace PatternOne.Scheduler.Pickers;
 
 internal static class PickerMath
@@ -11,4 +13,7 @@ internal static class PickerMath
             (items[i], items[j]) = (items[j], items[i]);
         }
     }
+
+    /// <summary>Upstream's <c>maxNumOfEndpoints</c>: the primary plus fallbacks, 1 by default.</summary>
+    public static int MaxEndpoints(PluginParameters parameters) => parameters.GetInt("maxNumOfEndpoints", 1, min: 1, max: 64);
 }

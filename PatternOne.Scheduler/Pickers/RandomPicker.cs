@@ -3,9 +3,13 @@ using PatternOne.Scheduler.Scheduling;
 namespace PatternOne.Scheduler.Pickers;
 
 /// <summary><c>random-picker</c>: uniform over the candidates, scores ignored (a baseline and the body-less path).</summary>
-internal sealed class RandomPicker(string name, int maxEndpoints) : IPicker
+internal sealed class RandomPicker(string name, int maxEndpoints) : IPicker, IPluginFactory
 {
-    public string Type => PluginTypes.RandomPicker;
+    public static string PluginType => "random-picker";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new RandomPicker(name, PickerMath.MaxEndpoints(parameters));
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

@@ -6,11 +6,15 @@ namespace PatternOne.Scheduler.Pickers;
 /// <c>round-robin-picker</c>: cycles through the candidates in the order given (what a Kubernetes Service does),
 /// scores ignored; fallbacks are the next ones in the cycle. The benchmarks' baseline.
 /// </summary>
-internal sealed class RoundRobinPicker(string name, int maxEndpoints) : IPicker
+internal sealed class RoundRobinPicker(string name, int maxEndpoints) : IPicker, IPluginFactory
 {
     private long _next = -1;
 
-    public string Type => PluginTypes.RoundRobinPicker;
+    public static string PluginType => "round-robin-picker";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new RoundRobinPicker(name, PickerMath.MaxEndpoints(parameters));
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

@@ -7,9 +7,13 @@ namespace PatternOne.Scheduler.Pickers;
 /// keys win — so an endpoint is chosen first with probability proportional to its score. Endpoints scoring ≤ 0 come
 /// last in random order; if every score is ≤ 0 the pick is uniform.
 /// </summary>
-internal sealed class WeightedRandomPicker(string name, int maxEndpoints) : IPicker
+internal sealed class WeightedRandomPicker(string name, int maxEndpoints) : IPicker, IPluginFactory
 {
-    public string Type => PluginTypes.WeightedRandomPicker;
+    public static string PluginType => "weighted-random-picker";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new WeightedRandomPicker(name, PickerMath.MaxEndpoints(parameters));
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

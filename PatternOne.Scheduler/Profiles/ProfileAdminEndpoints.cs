@@ -14,8 +14,8 @@ public static partial class ProfileAdminEndpoints
     public static RouteGroupBuilder MapProfileAdmin(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Path);
-        group.MapGet("", (SwitchableEndpointPicker picker) => Results.Json(State(picker), ProfileAdminJson.Default.ProfileState));
-        group.MapPost("", (ProfileChange? change, SwitchableEndpointPicker picker, ILoggerFactory loggers) =>
+        group.MapGet("", (SwitchableScheduler scheduler) => Results.Json(State(scheduler), ProfileAdminJson.Default.ProfileState));
+        group.MapPost("", (ProfileChange? change, SwitchableScheduler scheduler, ILoggerFactory loggers) =>
         {
             if (change?.Profile is not { Length: > 0 } name || !BuiltInProfiles.Names.Contains(name, StringComparer.Ordinal))
             {
@@ -23,15 +23,15 @@ public static partial class ProfileAdminEndpoints
                     ProfileAdminJson.Default.ProfileError, statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var before = picker.ProfileName;
-            picker.Switch(name);
-            LogSwitched(loggers.CreateLogger(typeof(ProfileAdminEndpoints).FullName!), before, picker.ProfileName);
-            return Results.Json(State(picker), ProfileAdminJson.Default.ProfileState);
+            var before = scheduler.ProfileName;
+            scheduler.Switch(name);
+            LogSwitched(loggers.CreateLogger(typeof(ProfileAdminEndpoints).FullName!), before, scheduler.ProfileName);
+            return Results.Json(State(scheduler), ProfileAdminJson.Default.ProfileState);
         });
         return group;
     }
 
-    private static ProfileState State(SwitchableEndpointPicker picker) => new(picker.ProfileName, BuiltInProfiles.Names);
+    private static ProfileState State(SwitchableScheduler scheduler) => new(scheduler.ProfileName, BuiltInProfiles.Names);
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Scheduling profile switched from {Before} to {After} by the admin port.")]
     private static partial void LogSwitched(ILogger logger, string before, string after);

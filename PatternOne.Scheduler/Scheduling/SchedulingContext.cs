@@ -1,5 +1,3 @@
-using PatternOne.Scheduler.Prefix;
-
 namespace PatternOne.Scheduler.Scheduling;
 
 /// <summary>Per-pick state shared by the plugins of one profile run (upstream's CycleState).</summary>
@@ -20,6 +18,14 @@ public sealed class SchedulingContext
     /// <summary>The injected randomness; pickers draw from it so tests and benchmarks are reproducible.</summary>
     public Random Random { get; }
 
-    /// <summary>Set by the prefix scorer: the request's block hashes and per-candidate matches.</summary>
-    internal PrefixMatch? Prefix { get; set; }
+    private Dictionary<string, object>? _state;
+
+    /// <summary>
+    /// Keeps per-pick state of a plugin under its own key (upstream's CycleState), e.g. what a scorer computed that
+    /// its learning step reuses; the pipeline itself knows no key.
+    /// </summary>
+    public void Write<T>(string key, T value) where T : class => (_state ??= new(StringComparer.Ordinal))[key] = value;
+
+    /// <summary>The state written under <paramref name="key"/> in this pick, or null.</summary>
+    public T? Read<T>(string key) where T : class => _state is not null && _state.TryGetValue(key, out var value) ? value as T : null;
 }

@@ -3,9 +3,13 @@ using PatternOne.Scheduler.Scheduling;
 namespace PatternOne.Scheduler.Scorers;
 
 /// <summary><c>kv-cache-utilization-scorer</c>: <c>1 − kvUsage</c>.</summary>
-internal sealed class KvCacheUtilizationScorer(string name) : IScorer
+internal sealed class KvCacheUtilizationScorer(string name) : IScorer, IPluginFactory
 {
-    public string Type => PluginTypes.KvCacheUtilizationScorer;
+    public static string PluginType => "kv-cache-utilization-scorer";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new KvCacheUtilizationScorer(name);
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

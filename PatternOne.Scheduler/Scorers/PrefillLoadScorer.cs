@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Scheduling;
 
 namespace PatternOne.Scheduler.Scorers;
@@ -19,8 +19,11 @@ namespace PatternOne.Scheduler.Scorers;
 /// Put it after <c>prefix-cache-scorer</c> in a profile so that it sees the prefix match of the same pick; without one
 /// every prompt counts in full.
 /// </summary>
-internal sealed class PrefillLoadScorer : IScorer, IPickLearner
+internal sealed class PrefillLoadScorer : IScorer, IPickLearner, IPluginFactory
 {
+    /// <summary>The key of this scorer's per-pick state (each candidate's not-cached tokens) in the scheduling context.</summary>
+    public const string StateKey = "prefill-load-scorer/estimates";
+
     /// <summary>Default drain rate: about one 2,048-token prompt per 40 ms, the order of a 3B model's prefill on one accelerator.</summary>
     public const double DefaultPrefillTokensPerSecond = 50_000;
 
@@ -32,9 +35,6 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner
     private readonly Dictionary<string, Backlog> _backlogs = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    // What each candidate would have to prefill, computed while scoring and read back when the pick is learnt.
-    private readonly ConditionalWeakTable<SchedulingContext, Dictionary<string, double>> _estimates = new();
-
     public PrefillLoadScorer(string name, double prefillTokensPerSecond, int thresholdTokens)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefillTokensPerSecond);
@@ -44,7 +44,14 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner
         ThresholdTokens = thresholdTokens;
     }
 
-    public string Type => PluginTypes.PrefillLoadScorer;
+    public static string PluginType => "prefill-load-scorer";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new PrefillLoadScorer(
+        name,
+        parameters.GetDouble("prefillTokensPerSecond", DefaultPrefillTokensPerSecond, min: double.Epsilon),
+        parameters.GetInt("thresholdTokens", DefaultThresholdTokens, min: 1));
+
+    public string Type => PluginType;
 
     public string Name { get; }
 
@@ -55,7 +62,7 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner
     public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
     {
         var promptTokens = (double)context.Request.Prompt.Length / CharactersPerToken;
-        var prefix = context.Prefix;
+        var prefix = context.Read<PrefixMatch>(PrefixMatch.StateKey);
         var estimates = new Dictionary<string, double>(candidates.Count, StringComparer.Ordinal);
         lock (_gate)
         {
@@ -69,12 +76,13 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner
             }
         }
 
-        _estimates.AddOrUpdate(context, estimates);
+        // What each candidate would have to prefill, read back when the pick is learnt.
+        context.Write(StateKey, estimates);
     }
 
     public void Learn(SchedulingContext context, string address)
     {
-        var tokens = _estimates.TryGetValue(context, out var estimates) && estimates.TryGetValue(address, out var estimate)
+        var tokens = context.Read<Dictionary<string, double>>(StateKey) is { } estimates && estimates.TryGetValue(address, out var estimate)
             ? estimate
             : (double)context.Request.Prompt.Length / CharactersPerToken;
         lock (_gate)

@@ -12,7 +12,7 @@ namespace PatternOne.Scheduler.Scorers;
 /// than the fixed <c>lruCapacityPerServer</c>, which was sized for an 8B model on an 80 GB GPU (500k tokens) and
 /// forgets prefixes a larger cache still holds.
 /// </summary>
-internal sealed class PrefixCacheScorer : IScorer, IPickLearner
+internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
 {
     /// <summary>Characters per token assumed when converting a KV cache's tokens into prompt blocks (upstream's estimate).</summary>
     public const int CharactersPerToken = 4;
@@ -31,7 +31,17 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner
         _capacityOf = CapacityOf;
     }
 
-    public string Type => PluginTypes.PrefixCacheScorer;
+    public static string PluginType => "prefix-cache-scorer";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new PrefixCacheScorer(
+        name,
+        // v1.0 called it hashBlockSize, v1.1–1.3 blockSize; both mean characters per block here.
+        parameters.GetInt("blockSize", parameters.GetInt("hashBlockSize", PrefixHasher.DefaultBlockSize, min: 1), min: 1),
+        parameters.GetInt("maxPrefixBlocksToMatch", PrefixHasher.DefaultMaxBlocks, min: 1),
+        parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1),
+        parameters.GetBool("autoTune", true));
+
+    public string Type => PluginType;
 
     public string Name { get; }
 
@@ -54,7 +64,7 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner
         var hashes = HashesOf(context.Request);
         var matched = new int[candidates.Count];
         Index.Match(hashes, candidates, matched);
-        context.Prefix = new PrefixMatch(hashes, matched);
+        context.Write(PrefixMatch.StateKey, new PrefixMatch(hashes, matched));
         if (hashes.Length == 0)
         {
             return;
@@ -68,7 +78,7 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner
 
     public void Learn(SchedulingContext context, string address)
     {
-        var hashes = context.Prefix?.Hashes ?? HashesOf(context.Request);
+        var hashes = context.Read<PrefixMatch>(PrefixMatch.StateKey)?.Hashes ?? HashesOf(context.Request);
         Index.Learn(address, hashes);
     }
 

@@ -6,9 +6,13 @@ namespace PatternOne.Scheduler.Scorers;
 /// <c>queue-scorer</c>: <c>(maxQ − q) / (maxQ − minQ)</c> over the candidates' queues; all equal → 1. The queue is
 /// <see cref="EndpointSnapshot.QueueEstimate"/>: scraped waiting plus the requests routed since that scrape.
 /// </summary>
-internal sealed class QueueScorer(string name) : IScorer
+internal sealed class QueueScorer(string name) : IScorer, IPluginFactory
 {
-    public string Type => PluginTypes.QueueScorer;
+    public static string PluginType => "queue-scorer";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new QueueScorer(name);
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

@@ -10,7 +10,7 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// <code>
 ///  internet (public IPv4) ──8080/8443/15021──▶ gateway ──9002──▶ scheduler ──8000──▶ vLLM ──443──▶ public internet (download)
 ///                                   └──────────8000──────────────────────▶ vLLM        scheduler ──443──▶ API server
-///  GKE Managed Prometheus collectors (gmp-system) ──8000 / 9090 / 15090──▶ vLLM / scheduler / gateway metrics
+///  GKE Managed Prometheus collectors (gmp-namespace) ──8000 / 9090 / 15090──▶ vLLM / scheduler / gateway metrics
 ///  every pod ──53 UDP+TCP──▶ kube-dns (its own policy in the app namespace, repeated per component for clarity);   everything else: denied (default-deny-all, gateway isolated by its own policies)
 /// </code>
 /// Corrections to the seed (kubernetes.io/docs/concepts/services-networking/network-policies/): no "kubelet" rule (node traffic is always allowed, and the seed's
@@ -36,8 +36,10 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
     public const string AllowScrapeEpp = "allow-gmp-scrape-epp";
     public const string AllowScrapeGateway = "allow-gmp-scrape-gateway";
 
-    /// <summary>Where GKE Managed Prometheus runs its collectors (managed collection), and their pods' label.</summary>
-    public const string GmpNamespace = "gmp-system";
+    /// <summary>
+    /// The label of GKE Managed Prometheus' collector pods (prometheus-engine's collector DaemonSet); their namespace is
+    /// the publish parameter <c>gmp-namespace</c>.
+    /// </summary>
     public const string GmpCollectorLabel = "app.kubernetes.io/name", GmpCollectorValue = "collector";
 
     /// <summary>
@@ -57,7 +59,7 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
         var vllm = Selector(ClusterLabels.WorkloadSelector(pool.Name));
         var scheduler = Selector(ClusterLabels.Scheduler(pool.Name));
         var istio = plan.Topology != PublishTopology.Standalone;
-        var gateway = Selector(istio ? ClusterLabels.IstioGateway() : ClusterLabels.Gateway());
+        var gateway = Selector(ObservabilityComponent.GatewayPods(plan.Topology));
         int[] gatewayPorts = istio
             ? [ClusterPorts.GatewayServiceHttp, ClusterPorts.GatewayServiceHttps, Topologies.IstioGatewayComponent.StatusPort]
             : [plan.Gateway.HttpPort, plan.Gateway.HttpsPort, plan.Gateway.StatusPort];
@@ -99,9 +101,9 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
             Policy(AllowGatewayEgress, gatewayNs, gateway, egress: gatewayEgress),
             // GKE Managed Prometheus' collectors scrape each component's metrics port and nothing else (vLLM serves
             // /metrics on its API port, so for vLLM that port is 8000).
-            Policy(AllowScrapeVllm, app, vllm, ingress: [Rule([GmpCollectors()], Tcp(pool.Port))]),
-            Policy(AllowScrapeEpp, app, scheduler, ingress: [Rule([GmpCollectors()], Tcp(plan.Scheduler.MetricsPort))]),
-            Policy(AllowScrapeGateway, gatewayNs, gateway, ingress: [Rule([GmpCollectors()], Tcp(plan.Gateway.MetricsPort))]),
+            Policy(AllowScrapeVllm, app, vllm, ingress: [Rule([GmpCollectors(plan)], Tcp(pool.Port))]),
+            Policy(AllowScrapeEpp, app, scheduler, ingress: [Rule([GmpCollectors(plan)], Tcp(plan.Scheduler.MetricsPort))]),
+            Policy(AllowScrapeGateway, gatewayNs, gateway, ingress: [Rule([GmpCollectors(plan)], Tcp(ObservabilityComponent.GatewayMetricsPort(plan)))]),
         ];
 
         return new ManifestFolder(Folder, [.. policies.Select(p => new ManifestFile($"{p.Metadata.NamespaceProperty}-{p.Metadata.Name}.yaml", p))]);
@@ -150,8 +152,8 @@ internal sealed class NetworkPoliciesComponent : IManifestComponent
         PodSelector = pods,
     };
 
-    private static V1NetworkPolicyPeer GmpCollectors() =>
-        Peer(GmpNamespace, Selector(new SortedDictionary<string, string>(StringComparer.Ordinal) { [GmpCollectorLabel] = GmpCollectorValue }));
+    private static V1NetworkPolicyPeer GmpCollectors(ClusterPlan plan) =>
+        Peer(plan.GmpNamespace, Selector(new SortedDictionary<string, string>(StringComparer.Ordinal) { [GmpCollectorLabel] = GmpCollectorValue }));
 
     private static V1NetworkPolicyIngressRule Rule(IList<V1NetworkPolicyPeer> from, IList<V1NetworkPolicyPort> ports) => new() { FromProperty = from, Ports = ports };
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Observability;
 using PatternOne.AppHost.Publishing.Plan;
 
@@ -8,7 +9,16 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 /// What tells the cluster's monitoring what to scrape: GKE Managed Prometheus <c>PodMonitoring</c> objects for vLLM
 /// (<c>:8000/metrics</c>), the scheduler (<c>:9090/metrics</c>) and the gateway (<c>:15090/stats/prometheus</c>), and
 /// a Grafana dashboard in a ConfigMap that Grafana's dashboard sidecar loads (label <c>grafana_dashboard: "1"</c>).
-/// The NetworkPolicies that admit the collectors' scrapes are in <see cref="NetworkPoliciesComponent"/>.
+/// Every topology writes them; what differs is who made the pods they select:
+/// <code>
+///  topology     gateway pods (opendatahub)                       vLLM :8000              scheduler :9090
+///  standalone   our Deployment inference-gateway-istio           our Deployment (http)   our Deployment
+///  istio        Istio's, by gateway.networking.k8s.io/gateway-name  our Deployment (http)   our Deployment
+///  kserve       Istio's, as above                                 KServe's (https, self-signed)  KServe's
+/// </code>
+/// KServe's and Istio's pods carry the labels those controllers set (KServe <c>pkg/controller/llmisvc</c>, istio
+/// <c>kube-gateway.yaml</c>), which our own Deployments copy, so one selector fits each component in every topology but
+/// the gateway's. The NetworkPolicies that admit the collectors' scrapes are in <see cref="NetworkPoliciesComponent"/>.
 /// </summary>
 public sealed class ObservabilityComponent : IManifestComponent
 {
@@ -31,28 +41,49 @@ public sealed class ObservabilityComponent : IManifestComponent
     public static string SchedulerMonitoring(string pool) => pool + "-epp";
     public const string GatewayMonitoring = ClusterNames.GatewayName;
 
+    /// <summary>The gateway pods' labels a selector can use: Istio's own label when Istio deploys the gateway.</summary>
+    public static IDictionary<string, string> GatewayPods(PublishTopology topology) =>
+        topology == PublishTopology.Standalone ? ClusterLabels.Gateway() : ClusterLabels.IstioGateway();
+
+    /// <summary>The port the gateway pods serve Envoy's Prometheus stats on.</summary>
+    public static int GatewayMetricsPort(ClusterPlan plan) =>
+        plan.Topology == PublishTopology.Standalone ? plan.Gateway.MetricsPort : IstioGatewayComponent.EnvoyPrometheusPort;
+
     public ManifestFolder Build(ClusterPlan plan)
     {
         var pool = plan.Pool;
+        var vllm = Endpoint(pool.Port, VllmMetricsPath);
+        if (plan.Topology == PublishTopology.KServe)
+        {
+            // KServe's vLLM serves HTTPS with the self-signed certificate KServe issues per service (its
+            // DestinationRules skip verification for the same reason); the collector has no CA to check it against.
+            vllm.Scheme = "https";
+            vllm.Tls = new ScrapeTls { InsecureSkipVerify = true };
+        }
+
         return new ManifestFolder(Folder,
         [
             new ManifestFile("podmonitoring-vllm.yaml",
-                Monitoring(VllmMonitoring(pool.Name), pool.Namespace, ClusterLabels.WorkloadSelector(pool.Name), pool.Port, VllmMetricsPath)),
+                Monitoring(VllmMonitoring(pool.Name), pool.Namespace, ClusterLabels.WorkloadSelector(pool.Name), vllm)),
             new ManifestFile("podmonitoring-scheduler.yaml",
-                Monitoring(SchedulerMonitoring(pool.Name), pool.Namespace, ClusterLabels.Scheduler(pool.Name), plan.Scheduler.MetricsPort, SchedulerMetricsPath)),
+                Monitoring(SchedulerMonitoring(pool.Name), pool.Namespace, ClusterLabels.Scheduler(pool.Name),
+                    Endpoint(plan.Scheduler.MetricsPort, SchedulerMetricsPath))),
             new ManifestFile("podmonitoring-gateway.yaml",
-                Monitoring(GatewayMonitoring, plan.Gateway.Namespace, ClusterLabels.Gateway(), plan.Gateway.MetricsPort, GatewayMetricsPath)),
+                Monitoring(GatewayMonitoring, plan.Gateway.Namespace, GatewayPods(plan.Topology),
+                    Endpoint(GatewayMetricsPort(plan), GatewayMetricsPath))),
             new ManifestFile("configmap-grafana-dashboard.yaml", Dashboard(pool)),
         ]);
     }
 
-    private static PodMonitoring Monitoring(string name, string ns, IDictionary<string, string> selector, int port, string path) => new()
+    private static ScrapeEndpoint Endpoint(int port, string path) => new() { Port = port, Path = path, Interval = ScrapeInterval };
+
+    private static PodMonitoring Monitoring(string name, string ns, IDictionary<string, string> selector, ScrapeEndpoint endpoint) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
         Spec = new PodMonitoringSpec
         {
             Selector = new V1LabelSelector { MatchLabels = selector },
-            Endpoints = [new ScrapeEndpoint { Port = port, Path = path, Interval = ScrapeInterval }],
+            Endpoints = [endpoint],
         },
     };
 

@@ -30,6 +30,16 @@ public sealed class ScrapeEndpoint
     [JsonPropertyName("port")] public IntOrString Port { get; set; } = "";
     [JsonPropertyName("path")] public string? Path { get; set; }
 
+    /// <summary><c>http</c> (the default when omitted) or <c>https</c>.</summary>
+    [JsonPropertyName("scheme")] public string? Scheme { get; set; }
+
     /// <summary>Prometheus duration, e.g. <c>15s</c>.</summary>
     [JsonPropertyName("interval")] public string? Interval { get; set; }
+
+    [JsonPropertyName("tls")] public ScrapeTls? Tls { get; set; }
+}
+
+public sealed class ScrapeTls
+{
+    [JsonPropertyName("insecureSkipVerify")] public bool? InsecureSkipVerify { get; set; }
 }

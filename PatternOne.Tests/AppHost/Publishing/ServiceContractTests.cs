@@ -24,7 +24,7 @@ public sealed class ServiceContractTests : IDisposable
     public void ProfileConfigMap_LoadsAsTheDefaultPipeline()
     {
         // What the scheduler builds from the mounted file, not the file's text against its own embedded copy.
-        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml(_configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
+        var picker = (ProfileScheduler)SchedulerFactory.FromYaml(_configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
 
         Assert.Equal(
             [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0), ("prefill-load-scorer", 6.0)],

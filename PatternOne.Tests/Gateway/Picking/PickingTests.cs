@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
 using PatternOne.Tests.Infrastructure;
+using Keys = PatternOne.Gateway.GatewaySettings.Keys;
 
 namespace PatternOne.Tests.Gateway.Picking;
 
@@ -64,7 +64,9 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         Assert.StartsWith("application/json", stream.Headers["content-type"]);
         Assert.Equal(Chat + "?x=1", stream.Headers["x-envoy-original-path"]);
         Assert.All(stream.Headers.Keys, k => Assert.Equal(k.ToLowerInvariant(), k));
-        Assert.Equal(Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.FullDuplexStreamed, stream.ProtocolConfig!.RequestBodyMode);
+        // The gateway keeps the body (it replays it on a retry), so the picker need not send it back.
+        Assert.Equal(Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.Streamed, stream.ProtocolConfig!.RequestBodyMode);
+        Assert.True(stream.ProtocolConfig.SendBodyWithoutWaitingForHeaderResponse);
         var sent = await request.Content!.ReadAsByteArrayAsync();
         Assert.Equal(sent, stream.Body);
         Assert.Equal(sent.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), stream.Headers["content-length"]);
@@ -151,7 +153,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerDown_FailClose_Answers503WithAnOpenAiError()
     {
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings("http://" + PoolFixture.ClosedEndpoint(), [pool.A.Authority],
-            (GatewaySettings.Keys.PoolFailureMode(0), "FailClose")));
+            (Keys.PoolFailureMode(0), "FailClose")));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -165,7 +167,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailOpen_StillAnswers()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolPickerTimeout(0), "00:00:00.300"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -176,7 +178,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerSlowerThanTimeout_FailClose_Answers503()
     {
         pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolPickerTimeout(0), "00:00:00.300"), (GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolPickerTimeout(0), "00:00:00.300"), (Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
@@ -187,7 +189,7 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task PickerNamingNoUsableEndpoint_AppliesTheFailureMode()
     {
         pool.Picker.Answer = _ => PickerAnswer.Route("not-an-endpoint");
-        await using var gateway = await StartGatewayAsync((GatewaySettings.Keys.PoolFailureMode(0), "FailClose"));
+        await using var gateway = await StartGatewayAsync((Keys.PoolFailureMode(0), "FailClose"));
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 

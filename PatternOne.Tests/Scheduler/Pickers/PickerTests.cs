@@ -12,7 +12,7 @@ public class PickerTests
     [InlineData(new[] { 3.0, 0.0 }, 5, new[] { 0, 1 })]
     public void MaxScorePicker_OrdersByTotalDescending(double[] totals, int maxEndpoints, int[] expected)
     {
-        var picked = Pick(new MaxScorePicker(PluginTypes.MaxScorePicker, maxEndpoints), totals, seed: 7);
+        var picked = Pick(new MaxScorePicker(MaxScorePicker.PluginType, maxEndpoints), totals, seed: 7);
 
         Assert.Equal(expected, picked);
     }
@@ -20,7 +20,7 @@ public class PickerTests
     [Fact]
     public void MaxScorePicker_BreaksTiesRandomlyButReproducibly()
     {
-        var picker = new MaxScorePicker(PluginTypes.MaxScorePicker, 1);
+        var picker = new MaxScorePicker(MaxScorePicker.PluginType, 1);
         double[] totals = [2.0, 2.0, 2.0, 1.0];
 
         var firsts = Enumerable.Range(0, 200).Select(seed => Pick(picker, totals, seed)[0]).ToArray();
@@ -32,7 +32,7 @@ public class PickerTests
     [Fact]
     public void RandomPicker_CoversEveryCandidateAndIgnoresScores()
     {
-        var picker = new RandomPicker(PluginTypes.RandomPicker, 1);
+        var picker = new RandomPicker(RandomPicker.PluginType, 1);
         double[] totals = [100.0, 0.0, 0.0];
         var random = new Random(3);
 
@@ -48,7 +48,7 @@ public class PickerTests
     [Fact]
     public void RoundRobinPicker_CyclesWithFollowingFallbacks()
     {
-        var picker = new RoundRobinPicker(PluginTypes.RoundRobinPicker, 2);
+        var picker = new RoundRobinPicker(RoundRobinPicker.PluginType, 2);
         double[] totals = [0, 0, 0];
 
         var picks = Enumerable.Range(0, 4).Select(_ => Pick(picker, totals, seed: 1)).ToArray();
@@ -62,7 +62,7 @@ public class PickerTests
     [Fact]
     public void WeightedRandomPicker_NeverPicksZeroScoreFirstWhenAPositiveExists()
     {
-        var picker = new WeightedRandomPicker(PluginTypes.WeightedRandomPicker, 2);
+        var picker = new WeightedRandomPicker(WeightedRandomPicker.PluginType, 2);
         var random = new Random(11);
 
         for (var i = 0; i < 500; i++)
@@ -74,7 +74,7 @@ public class PickerTests
     [Fact]
     public void WeightedRandomPicker_PicksInProportionToScore()
     {
-        var picker = new WeightedRandomPicker(PluginTypes.WeightedRandomPicker, 1);
+        var picker = new WeightedRandomPicker(WeightedRandomPicker.PluginType, 1);
         var random = new Random(5);
 
         var firstPicks = Enumerable.Range(0, 8000).Count(_ => Pick(picker, [1.0, 3.0], random)[0] == 0);
@@ -85,7 +85,7 @@ public class PickerTests
     [Fact]
     public void WeightedRandomPicker_FallsBackToUniformWhenAllScoresAreZero()
     {
-        var picker = new WeightedRandomPicker(PluginTypes.WeightedRandomPicker, 1);
+        var picker = new WeightedRandomPicker(WeightedRandomPicker.PluginType, 1);
         var random = new Random(9);
 
         var counts = new int[2];

@@ -1,3 +1,4 @@
+using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
@@ -13,7 +14,7 @@ public class EndpointPickerConfigTests
     [MemberData(nameof(BuiltIns))]
     public void BuiltInProfile_BuildsUnderItsName(string name)
     {
-        var picker = EndpointPickerFactory.Create(name);
+        var picker = SchedulerFactory.Create(name);
 
         Assert.Equal(name, picker.ProfileName);
     }
@@ -21,7 +22,7 @@ public class EndpointPickerConfigTests
     [Fact]
     public void DefaultProfile_HasUpstreamWeights()
     {
-        var picker = (EndpointPicker)EndpointPickerFactory.Create(BuiltInProfiles.Default);
+        var picker = (ProfileScheduler)SchedulerFactory.Create(BuiltInProfiles.Default);
 
         Assert.Equal(
             [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0), ("prefill-load-scorer", 6.0)],
@@ -39,7 +40,7 @@ public class EndpointPickerConfigTests
     [InlineData("Saturated", StalenessPolicy.Saturated)]
     public void UtilizationDetector_ReadsTheStalenessPolicy(string text, StalenessPolicy expected)
     {
-        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml($$"""
+        var picker = (ProfileScheduler)SchedulerFactory.FromYaml($$"""
             plugins:
             - type: utilization-detector
               parameters:
@@ -55,7 +56,7 @@ public class EndpointPickerConfigTests
     [Fact]
     public void UtilizationDetector_WithAnUnknownStalenessPolicy_NamesTheChoices()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => EndpointPickerFactory.FromYaml("""
+        var error = Assert.Throws<InvalidOperationException>(() => SchedulerFactory.FromYaml("""
             plugins:
             - {type: utilization-detector, parameters: {stalenessPolicy: sometimes}}
             schedulingProfiles:
@@ -94,7 +95,7 @@ public class EndpointPickerConfigTests
               - pluginRef: weighted-random-picker
             """;
 
-        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml(yaml);
+        var picker = (ProfileScheduler)SchedulerFactory.FromYaml(yaml);
 
         Assert.Equal([("queue-scorer", 1.5), ("prefix-cache-scorer", 4.0), ("load-aware-scorer", 1.0)], picker.Scorers.Select(s => (s.Scorer.Type, s.Weight)));
         var prefix = Assert.IsType<PrefixCacheScorer>(picker.Scorers[1].Scorer);
@@ -111,12 +112,12 @@ public class EndpointPickerConfigTests
     [Fact]
     public void Config_WithoutPicker_GetsMaxScorePicker()
     {
-        var picker = (EndpointPicker)EndpointPickerFactory.FromYaml("""
+        var picker = (ProfileScheduler)SchedulerFactory.FromYaml("""
             plugins: [{type: queue-scorer}]
             schedulingProfiles: [{name: p, plugins: [{pluginRef: queue-scorer}]}]
             """);
 
-        Assert.Equal(PluginTypes.MaxScorePicker, picker.Picker.Type);
+        Assert.Equal(MaxScorePicker.PluginType, picker.Picker.Type);
         Assert.Equal(1, picker.Picker.MaxEndpoints);
     }
 
@@ -133,7 +134,7 @@ public class EndpointPickerConfigTests
     [InlineData("plugins: [{type: queue-scorer}]\nsaturationDetector: {pluginRef: queue-scorer}\nschedulingProfiles: [{name: p, plugins: []}]", "must name a 'utilization-detector'")]
     public void Config_Invalid_FailsWithAClearMessage(string yaml, string expected)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => EndpointPickerFactory.FromYaml(yaml));
+        var error = Assert.Throws<InvalidOperationException>(() => SchedulerFactory.FromYaml(yaml));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -141,7 +142,7 @@ public class EndpointPickerConfigTests
     [Fact]
     public void UnknownBuiltInProfile_ListsTheKnownNames()
     {
-        var error = Assert.Throws<ArgumentException>(() => EndpointPickerFactory.Create("fastest"));
+        var error = Assert.Throws<ArgumentException>(() => SchedulerFactory.Create("fastest"));
 
         Assert.Contains("round-robin", error.Message, StringComparison.Ordinal);
     }

@@ -33,7 +33,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
     [Fact]
     public void DefaultProfile_CountsRequestsRoutedSinceTheScrape_InItsQueue()
     {
-        var picker = EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = new FakeTimeProvider(Now), Random = new Random(1) });
+        var picker = SchedulerFactory.Create(BuiltInProfiles.Default, new SchedulerEnvironment { TimeProvider = new FakeTimeProvider(Now), Random = new Random(1) });
         EndpointSnapshot[] endpoints = [Endpoint("a:1") with { RoutedSinceScrape = 1 }, Endpoint("b:1")];
 
         Assert.All(Enumerable.Range(0, 10), i => Assert.Equal("b:1", picker.Pick(new SchedulingRequest { Prompt = $"p{i}" }, endpoints).Primary.Address));
@@ -100,7 +100,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
                     .Replace("  - {pluginRef: queue-scorer, weight: 2}\n", "  - {pluginRef: queue-scorer, weight: 2}\n  - {pluginRef: active-request-scorer, weight: 2}\n", StringComparison.Ordinal);
             }
 
-            var picker = EndpointPickerFactory.FromYaml(yaml, new EndpointPickerOptions { TimeProvider = time, Random = new Random(seed) });
+            var picker = SchedulerFactory.FromYaml(yaml, new SchedulerEnvironment { TimeProvider = time, Random = new Random(seed) });
             var counts = new int[Replicas];
             foreach (var prompt in prompts(seed))
             {

@@ -19,7 +19,7 @@ public sealed class PrefillLoadScorerTests
     [Fact]
     public void Score_IsOneMinusBacklogPlusOwnTokensOverTheThreshold()
     {
-        var scorer = new PrefillLoadScorer(PluginTypes.PrefillLoadScorer, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
+        var scorer = new PrefillLoadScorer(PrefillLoadScorer.PluginType, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
         var routed = Request(400); // 100 tokens at 4 characters per token
         Pick(scorer, routed, Now, A);
 
@@ -32,7 +32,7 @@ public sealed class PrefillLoadScorerTests
     [Fact]
     public void Backlog_DrainsAtThePrefillRate_AndNeverBelowZero()
     {
-        var scorer = new PrefillLoadScorer(PluginTypes.PrefillLoadScorer, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
+        var scorer = new PrefillLoadScorer(PrefillLoadScorer.PluginType, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
         Pick(scorer, Request(400), Now, A);
         Pick(scorer, Request(800), Now, A);
 
@@ -47,8 +47,8 @@ public sealed class PrefillLoadScorerTests
     public void TokensCachedOnTheEndpoint_CountNeitherInTheScoreNorInTheBacklog()
     {
         // 10 blocks of 64 characters = 160 tokens; A already holds the first 8 blocks, so only 2 are to be prefilled there.
-        var prefix = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, 64, 256, 1_000);
-        var scorer = new PrefillLoadScorer(PluginTypes.PrefillLoadScorer, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
+        var prefix = new PrefixCacheScorer(PrefixCacheScorer.PluginType, 64, 256, 1_000);
+        var scorer = new PrefillLoadScorer(PrefillLoadScorer.PluginType, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
         prefix.Learn(Context(new SchedulingRequest { Model = "m", Prompt = Prompt(8, "system") }), A);
         var request = new SchedulingRequest { Model = "m", Prompt = Prompt(8, "system") + Prompt(2, "question") };
         var context = Context(request);
@@ -67,7 +67,7 @@ public sealed class PrefillLoadScorerTests
     [Fact]
     public void ForgottenEndpoint_HasNoBacklog()
     {
-        var scorer = new PrefillLoadScorer(PluginTypes.PrefillLoadScorer, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
+        var scorer = new PrefillLoadScorer(PrefillLoadScorer.PluginType, prefillTokensPerSecond: 1_000, thresholdTokens: 1_000);
         Pick(scorer, Request(4_000), Now, A);
 
         scorer.Forget(A);
@@ -85,7 +85,7 @@ public sealed class PrefillLoadScorerTests
     public void DefaultProfile_SteersALongPromptAwayFromAReplicaStillPrefilling_ThenBackForAffinity()
     {
         var time = new FakeTimeProvider(Now);
-        var picker = EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = time, Random = new Random(3) });
+        var picker = SchedulerFactory.Create(BuiltInProfiles.Default, new SchedulerEnvironment { TimeProvider = time, Random = new Random(3) });
         EndpointSnapshot[] endpoints = [Endpoint(A, kv: 0.05), Endpoint(B, kv: 0.05), Endpoint(C, kv: 0.05)];
         var system = Prompt(16, "system"); // 1,024 characters shared by the group
         SchedulingRequest Question(int i) => new() { Model = "m", Prompt = system + Prompt(96, $"question-{i}") }; // + 6,144 characters

@@ -17,7 +17,7 @@ public class ScorerFormulaTests
     {
         var candidates = queues.Select((q, i) => Endpoint($"e{i}:1", waiting: q)).ToArray();
 
-        var scores = Score(new QueueScorer(PluginTypes.QueueScorer), candidates);
+        var scores = Score(new QueueScorer(QueueScorer.PluginType), candidates);
 
         AssertScores(expected, scores);
     }
@@ -29,7 +29,7 @@ public class ScorerFormulaTests
     {
         var candidates = usage.Select((u, i) => Endpoint($"e{i}:1", kv: u)).ToArray();
 
-        var scores = Score(new KvCacheUtilizationScorer(PluginTypes.KvCacheUtilizationScorer), candidates);
+        var scores = Score(new KvCacheUtilizationScorer(KvCacheUtilizationScorer.PluginType), candidates);
 
         AssertScores(expected, scores);
     }
@@ -43,7 +43,7 @@ public class ScorerFormulaTests
     [InlineData(500, 0.0)]
     public void LoadAwareScorer_FollowsUpstreamCurve(int queue, double expected)
     {
-        var scores = Score(new LoadAwareScorer(PluginTypes.LoadAwareScorer, 128), [Endpoint("e:1", waiting: queue)]);
+        var scores = Score(new LoadAwareScorer(LoadAwareScorer.PluginType, 128), [Endpoint("e:1", waiting: queue)]);
 
         Assert.Equal(expected, scores[0], 9);
     }
@@ -57,7 +57,7 @@ public class ScorerFormulaTests
     {
         var candidates = inFlight.Select((n, i) => Endpoint($"e{i}:1", inFlight: n)).ToArray();
 
-        var scores = Score(new ActiveRequestScorer(PluginTypes.ActiveRequestScorer, idleThreshold, 1.0), candidates);
+        var scores = Score(new ActiveRequestScorer(ActiveRequestScorer.PluginType, idleThreshold, 1.0), candidates);
 
         AssertScores(expected, scores);
     }
@@ -69,7 +69,7 @@ public class ScorerFormulaTests
     [InlineData(10, 2, 0.2)]
     public void PrefixCacheScorer_IsMatchedOverTotalBlocks(int requestBlocks, int sharedBlocks, double expected)
     {
-        var scorer = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, PrefixHasher.DefaultBlockSize, PrefixHasher.DefaultMaxBlocks, 1000);
+        var scorer = new PrefixCacheScorer(PrefixCacheScorer.PluginType, PrefixHasher.DefaultBlockSize, PrefixHasher.DefaultMaxBlocks, 1000);
         var holder = Endpoint("10.0.0.1:8000");
         var other = Endpoint("10.0.0.2:8000");
         var learned = new SchedulingRequest { Model = "m", Prompt = Prompt(requestBlocks, "a") };
@@ -89,7 +89,7 @@ public class ScorerFormulaTests
     public void PrefixCacheScorer_AutoTune_SizesTheIndexFromTheEndpointsKvCache(bool autoTune, int expectedCapacity)
     {
         // 41 blocks of 16 tokens, one reserved: 640 tokens × 4 characters ÷ 64-character blocks = 40 prompt blocks.
-        var scorer = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, 64, 256, 1000, autoTune);
+        var scorer = new PrefixCacheScorer(PrefixCacheScorer.PluginType, 64, 256, 1000, autoTune);
         var endpoint = Endpoint("10.0.0.1:8000") with { KvBlockSize = 16, KvTotalBlocks = 41 };
         var request = new SchedulingRequest { Model = "m", Prompt = Prompt(100, "a") };
 
@@ -103,7 +103,7 @@ public class ScorerFormulaTests
     [Fact]
     public void PrefixCacheScorer_ScoresZeroForPromptShorterThanOneBlock()
     {
-        var scorer = new PrefixCacheScorer(PluginTypes.PrefixCacheScorer, 64, 256, 1000);
+        var scorer = new PrefixCacheScorer(PrefixCacheScorer.PluginType, 64, 256, 1000);
         var request = new SchedulingRequest { Model = "m", Prompt = "short" };
         scorer.Learn(Context(request), "10.0.0.1:8000");
 

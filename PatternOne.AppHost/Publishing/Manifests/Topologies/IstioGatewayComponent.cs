@@ -18,6 +18,13 @@ internal sealed class IstioGatewayComponent : IManifestComponent
     /// <summary>The port Istio's gateway pods serve their readiness on (<c>/healthz/ready</c>), in its Service too.</summary>
     public const int StatusPort = 15021;
 
+    /// <summary>
+    /// Envoy's own Prometheus endpoint on Istio's gateway pods (container port <c>http-envoy-prom</c>,
+    /// <c>/stats/prometheus</c>; istio <c>kube-gateway.yaml</c>). 15020 serves Envoy's and the agent's stats merged, but
+    /// only these are the Envoy series a gateway dashboard reads.
+    /// </summary>
+    public const int EnvoyPrometheusPort = 15090;
+
     /// <summary>Istio's key for the Service overlay in the <c>parametersRef</c> ConfigMap.</summary>
     private const string ServiceOverlayKey = "service";
 

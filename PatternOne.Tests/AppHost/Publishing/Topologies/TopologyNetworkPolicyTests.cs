@@ -5,38 +5,14 @@ namespace PatternOne.Tests.AppHost.Publishing.Topologies;
 
 /// <summary>
 /// The network policy intent on the Istio and KServe topologies, evaluated against their committed NetworkPolicies.
-/// The pods Istio and KServe create are modelled with the labels and ports those controllers give them (istio
-/// <c>kube-gateway.yaml</c>; KServe <c>pkg/controller/llmisvc</c>); our own Deployments are read from the output.
+/// The pods Istio and KServe create are the stand-ins of <see cref="ControllerPods"/> (the labels and ports those
+/// controllers give them); our own Deployments are read from the output.
 /// </summary>
 public sealed class TopologyNetworkPolicyTests
 {
     private const string AppNs = "llm-d-inference-scheduling";
     private const string GatewayNs = "opendatahub";
     private const string ApiServerIp = "172.16.0.2";
-
-    private static readonly Dictionary<string, string> s_workloadLabels = new()
-    {
-        ["app.kubernetes.io/name"] = "qwen2-3b-pattern1",
-        ["app.kubernetes.io/part-of"] = "llminferenceservice",
-        ["app.kubernetes.io/component"] = "llminferenceservice-workload",
-        ["kserve.io/component"] = "workload",
-    };
-
-    private static readonly Dictionary<string, string> s_schedulerLabels = new()
-    {
-        ["app.kubernetes.io/name"] = "qwen2-3b-pattern1",
-        ["app.kubernetes.io/part-of"] = "llminferenceservice",
-        ["app.kubernetes.io/component"] = "llminferenceservice-router-scheduler",
-    };
-
-    private static readonly Dictionary<string, string> s_istioGatewayLabels = new()
-    {
-        ["gateway.networking.k8s.io/gateway-name"] = "inference-gateway",
-        ["gateway.networking.k8s.io/gateway-class-name"] = "istio",
-        ["gateway.istio.io/managed"] = "istio.io-gateway-controller",
-        ["service.istio.io/canonical-name"] = "inference-gateway-istio",
-        ["sidecar.istio.io/inject"] = "false",
-    };
 
     private static readonly Dictionary<PublishTopology, Lazy<(NetworkPolicyEvaluator, IReadOnlyDictionary<string, NetworkEndpoint>)>> s_worlds = new()
     {
@@ -47,32 +23,28 @@ public sealed class TopologyNetworkPolicyTests
     private static (NetworkPolicyEvaluator, IReadOnlyDictionary<string, NetworkEndpoint>) Build(PublishTopology topology)
     {
         var objects = PublishRun.LoadObjects(PublishRun.CommittedOutputOf(topology)).Select(o => o.Object).ToList();
-        var deployments = objects.OfType<V1Deployment>().ToDictionary(d => d.Metadata.Name);
-
-        // Our Deployments where the topology writes them; otherwise the pods KServe's controller creates.
-        NetworkEndpoint Pod(string name, string deployment, Dictionary<string, string> controllerLabels, string ip, params V1ContainerPort[] controllerPorts) =>
-            deployments.TryGetValue(deployment, out var d)
-                ? NetworkEndpoint.Pod(name, d.Metadata.NamespaceProperty, d.Spec.Template.Metadata.Labels, ip, [.. d.Spec.Template.Spec.Containers.SelectMany(c => c.Ports ?? [])])
-                : NetworkEndpoint.Pod(name, AppNs, controllerLabels, ip, controllerPorts);
+        // Our Deployments where the topology writes them; otherwise the stand-ins of the pods Istio and KServe create.
+        var deployments = ControllerPods.All(topology, objects).ToDictionary(d => d.Metadata.Name);
+        var gateway = deployments["inference-gateway-istio"];
+        var collector = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "collector" };
 
         NetworkEndpoint[] endpoints =
         [
-            NetworkEndpoint.Pod("gateway", GatewayNs, s_istioGatewayLabels, "10.28.1.10",
-                new V1ContainerPort { Name = "status-port", ContainerPort = 15021 },
-                new V1ContainerPort { Name = "metrics", ContainerPort = 15020 },
-                new V1ContainerPort { Name = "http-envoy-prom", ContainerPort = 15090 }),
-            Pod("scheduler", "qwen2-3b-pattern1-kserve-router-scheduler", s_schedulerLabels, "10.28.1.20",
-                new V1ContainerPort { Name = "grpc", ContainerPort = 9002 },
-                new V1ContainerPort { Name = "grpc-health", ContainerPort = 9003 },
-                new V1ContainerPort { Name = "metrics", ContainerPort = 9090 }),
-            Pod("vllm", "qwen2-3b-pattern1-kserve", s_workloadLabels, "10.28.1.30", new V1ContainerPort { Name = "https", ContainerPort = 8000 }),
+            ControllerPods.Pod("gateway", gateway, "10.28.1.10"),
+            ControllerPods.Pod("scheduler", deployments["qwen2-3b-pattern1-kserve-router-scheduler"], "10.28.1.20"),
+            ControllerPods.Pod("vllm", deployments["qwen2-3b-pattern1-kserve"], "10.28.1.30"),
             NetworkEndpoint.Pod("istiod", "istio-system", new Dictionary<string, string> { ["app"] = "istiod", ["istio"] = "pilot" }, "10.28.0.20"),
             NetworkEndpoint.Pod("kube-dns", "kube-system", new Dictionary<string, string> { ["k8s-app"] = "kube-dns" }, "10.28.0.10"),
             NetworkEndpoint.Pod("kserve-controller", GatewayNs, new Dictionary<string, string> { ["control-plane"] = "kserve-controller-manager" }, "10.28.2.2"),
             NetworkEndpoint.Pod("debug-pod-in-app-ns", AppNs, new Dictionary<string, string> { ["app"] = "debug" }, "10.28.2.1"),
             NetworkEndpoint.Pod("pod-in-default", "default", new Dictionary<string, string> { ["app"] = "curl" }, "10.28.2.3"),
-            NetworkEndpoint.Pod("gateway-lookalike-in-app-ns", AppNs, s_istioGatewayLabels, "10.28.2.4"),
+            NetworkEndpoint.Pod("gateway-lookalike-in-app-ns", AppNs, gateway.Spec.Template.Metadata.Labels, "10.28.2.4"),
             NetworkEndpoint.Pod("istiod-lookalike-in-default", "default", new Dictionary<string, string> { ["app"] = "istiod" }, "10.28.2.5"),
+            // GKE Managed Prometheus' collector (managed collection on GKE Standard, the default gmp-namespace), the
+            // Autopilot namespace (not the published one), and a pod that looks like a collector elsewhere.
+            NetworkEndpoint.Pod("gmp-collector", "gmp-system", collector, "10.28.3.1"),
+            NetworkEndpoint.Pod("autopilot-collector", "gke-gmp-system", collector, "10.28.3.3"),
+            NetworkEndpoint.Pod("collector-lookalike-in-default", "default", collector, "10.28.3.2"),
             NetworkEndpoint.External("internet-client", "203.0.113.7"),
             NetworkEndpoint.External("huggingface-cdn", "18.239.50.101"),
             NetworkEndpoint.External("api-server", ApiServerIp),
@@ -97,6 +69,11 @@ public sealed class TopologyNetworkPolicyTests
         ("vllm", "kube-dns", 53, "TCP"),
         ("vllm", "huggingface-cdn", 443, "TCP"),
         ("debug-pod-in-app-ns", "kube-dns", 53, "UDP"),
+        // The collectors scrape each component's metrics port: vLLM's API port (it serves /metrics there), the
+        // scheduler's 9090, Envoy's 15090 on Istio's gateway.
+        ("gmp-collector", "vllm", 8000, "TCP"),
+        ("gmp-collector", "scheduler", 9090, "TCP"),
+        ("gmp-collector", "gateway", 15090, "TCP"),
     ];
 
     private static readonly (string From, string To, int Port, string Protocol)[] s_denied =
@@ -135,6 +112,17 @@ public sealed class TopologyNetworkPolicyTests
         ("scheduler", "istiod", 15012, "TCP"),
         ("scheduler", "gateway", 443, "TCP"),
         ("debug-pod-in-app-ns", "huggingface-cdn", 443, "TCP"),
+        // The collectors reach the metrics ports and nothing else; only those of the published namespace do.
+        ("gmp-collector", "scheduler", 9002, "TCP"),
+        ("gmp-collector", "scheduler", 9003, "TCP"),
+        ("gmp-collector", "gateway", 15020, "TCP"),
+        ("gmp-collector", "gateway", 15021, "TCP"),
+        ("gmp-collector", "gateway", 443, "TCP"),
+        ("collector-lookalike-in-default", "vllm", 8000, "TCP"),
+        ("collector-lookalike-in-default", "scheduler", 9090, "TCP"),
+        ("collector-lookalike-in-default", "gateway", 15090, "TCP"),
+        ("autopilot-collector", "scheduler", 9090, "TCP"),
+        ("autopilot-collector", "gateway", 15090, "TCP"),
     ];
 
     public static TheoryData<PublishTopology, string, string, int, string> AllowedFlows() => Flows(s_allowed);

@@ -1,7 +1,7 @@
 namespace PatternOne.Scheduler.Scheduling;
 
-/// <summary>What an <see cref="IEndpointPicker"/> takes from its host: a clock, randomness and an optional observer.</summary>
-public sealed record EndpointPickerOptions
+/// <summary>What an <see cref="IScheduler"/> takes from its host: a clock, randomness and an optional observer.</summary>
+public sealed record SchedulerEnvironment
 {
     /// <summary>Judges metric staleness. Default <see cref="TimeProvider.System"/>; the benchmarks pass their virtual clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -9,7 +9,7 @@ namespace PatternOne.Gateway.Picking;
 /// (every inference request gets 503). It feeds <c>/health</c> on the status port and the dashboard, not readiness:
 /// see <see cref="Observability.StatusEndpoints"/> for why.
 /// </summary>
-internal sealed class PickerHealthCheck(IOptions<GatewayOptions> options, IEndpointPicker picker) : IHealthCheck
+internal sealed class EndpointPickerHealthCheck(IOptions<GatewayOptions> options, IEndpointPickerClient picker) : IHealthCheck
 {
     public const string Name = "endpoint-picker";
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Saturation;
 
 namespace PatternOne.Scheduler.Scheduling;
@@ -18,7 +19,7 @@ namespace PatternOne.Scheduler.Scheduling;
 /// Only sheddable requests are ever refused as saturated, as upstream's legacy admission (flow control off): every
 /// other request is admitted and queues inside vLLM, which is what a plain load balancer would do with it too.
 /// </summary>
-internal sealed class EndpointPicker : IEndpointPicker
+internal sealed class ProfileScheduler : IScheduler
 {
     private readonly IFilter[] _filters;
     private readonly (IScorer Scorer, double Weight)[] _scorers;
@@ -29,13 +30,13 @@ internal sealed class EndpointPicker : IEndpointPicker
     private readonly Random _random;
     private readonly ISchedulingObserver? _observer;
 
-    public EndpointPicker(
+    public ProfileScheduler(
         string profileName,
         IEnumerable<IFilter> filters,
         IEnumerable<(IScorer Scorer, double Weight)> scorers,
         IPicker picker,
         SaturationThresholds? admission,
-        EndpointPickerOptions options)
+        SchedulerEnvironment options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ProfileName = profileName;
@@ -198,7 +199,7 @@ internal sealed class EndpointPicker : IEndpointPicker
             learner.Learn(context, chosen[0].Address);
         }
 
-        var prefix = context.Prefix;
+        var prefix = context.Read<PrefixMatch>(PrefixMatch.StateKey);
         return new SchedulingResult
         {
             Outcome = SchedulingOutcome.Scheduled,

@@ -6,7 +6,7 @@ namespace PatternOne.Gateway.Picking;
 /// Asks a pool's endpoint picker where one request should go, the way Envoy's ext_proc filter does: request headers,
 /// then the body; the answer names the endpoint(s), may rewrite headers and body, or answers the client directly.
 /// </summary>
-public interface IEndpointPicker
+public interface IEndpointPickerClient
 {
     /// <summary>Never throws for a picker failure: that is <see cref="PickStatus.Unavailable"/>.</summary>
     ValueTask<PickResult> PickAsync(PickRequest request, CancellationToken cancellationToken);
@@ -59,7 +59,7 @@ public sealed class PickResult
     public Exception? Exception { get; init; }
 
     /// <summary>The open exchange, for the response phase; disposed by whoever forwards the request.</summary>
-    public IPickerExchange? Exchange { get; init; }
+    public IPickExchange? Exchange { get; init; }
 
     public static PickResult Unavailable(string reason, Exception? exception = null) =>
         new() { Status = PickStatus.Unavailable, FailureReason = reason, Exception = exception };
@@ -93,7 +93,7 @@ public enum HeaderAction
 /// so the picker learns which endpoint served it (and when the request ended, when the exchange is disposed) — what
 /// its in-flight accounting and prefix index rely on.
 /// </summary>
-public interface IPickerExchange : IAsyncDisposable
+public interface IPickExchange : IAsyncDisposable
 {
     /// <summary>
     /// Sends the upstream's response headers with <c>envoy.lb/x-gateway-destination-endpoint-served</c> and returns

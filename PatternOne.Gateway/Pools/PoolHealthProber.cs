@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using PatternOne.Gateway.Forwarding;
 
-namespace PatternOne.Gateway.Forwarding;
+namespace PatternOne.Gateway.Pools;
 
 /// <summary>A light active check of the gateway's own pool view: <c>GET /health</c> on each endpoint every few seconds.</summary>
 internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions> options, TimeProvider timeProvider) : BackgroundService

@@ -1,8 +1,9 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
+using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;
 
-namespace PatternOne.Gateway.Forwarding;
+namespace PatternOne.Gateway.Pools;
 
 /// <summary>The gateway's own view of each pool, by pool name.</summary>
 public sealed class PoolViews

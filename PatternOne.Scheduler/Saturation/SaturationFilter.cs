@@ -1,16 +1,19 @@
-using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 
-namespace PatternOne.Scheduler.Filters;
+namespace PatternOne.Scheduler.Saturation;
 
 /// <summary>
 /// <c>utilization-detector</c> used as a filter: drops endpoints that are saturated (stale metrics, queue or KV
 /// over threshold) so a dead or overloaded replica stops receiving traffic even when the prefix scorer loves it.
 /// Fails open — keeps the list — when every candidate is saturated; whether to reject then is admission's call.
 /// </summary>
-internal sealed class SaturationFilter(string name, SaturationThresholds thresholds) : IFilter
+internal sealed class SaturationFilter(string name, SaturationThresholds thresholds) : IFilter, IPluginFactory
 {
-    public string Type => PluginTypes.UtilizationDetector;
+    public static string PluginType => "utilization-detector";
+
+    public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new SaturationFilter(name, SaturationThresholds.FromParameters(parameters));
+
+    public string Type => PluginType;
 
     public string Name { get; } = name;
 

@@ -1,43 +1,35 @@
-using PatternOne.Scheduler.Filters;
-using PatternOne.Scheduler.Pickers;
-using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Saturation;
+using PatternOne.Scheduler.Pickers;
 using PatternOne.Scheduler.Scheduling;
-using PatternOne.Scheduler.Scorers;
 
 namespace PatternOne.Scheduler.Profiles;
 
 /// <summary>
-/// Builds <see cref="IEndpointPicker"/>s: by built-in profile name (<see cref="BuiltInProfiles"/>), from
+/// Builds <see cref="IScheduler"/>s: by built-in profile name (<see cref="BuiltInProfiles"/>), from
 /// EndpointPickerConfig YAML, or from a parsed config. Every call builds fresh plugin instances, so two pickers
 /// never share a prefix index or a round-robin position.
 /// </summary>
-public static class EndpointPickerFactory
+public static class SchedulerFactory
 {
     /// <summary>Every plugin type a config may use (ignored upstream built-ins aside).</summary>
-    public static IReadOnlyList<string> KnownPluginTypes { get; } =
-    [
-        PluginTypes.UtilizationDetector, PluginTypes.QueueScorer, PluginTypes.KvCacheUtilizationScorer,
-        PluginTypes.PrefixCacheScorer, PluginTypes.LoadAwareScorer, PluginTypes.ActiveRequestScorer, PluginTypes.PrefillLoadScorer,
-        PluginTypes.MaxScorePicker, PluginTypes.RandomPicker, PluginTypes.WeightedRandomPicker, PluginTypes.RoundRobinPicker,
-    ];
+    public static IReadOnlyList<string> KnownPluginTypes => PluginRegistry.Types;
 
     /// <summary>A built-in profile by name: default, load-only, least-queue, prefix-only, random, round-robin.</summary>
-    public static IEndpointPicker Create(string profileName, EndpointPickerOptions? options = null) =>
+    public static IScheduler Create(string profileName, SchedulerEnvironment? options = null) =>
         FromYaml(BuiltInProfiles.GetYaml(profileName), options);
 
     /// <summary>From EndpointPickerConfig YAML text.</summary>
-    public static IEndpointPicker FromYaml(string yaml, EndpointPickerOptions? options = null) =>
+    public static IScheduler FromYaml(string yaml, SchedulerEnvironment? options = null) =>
         FromConfig(EndpointPickerConfigLoader.Parse(yaml), options);
 
     /// <summary>
     /// From a parsed config. With several scheduling profiles the one named <c>default</c> runs, else the first
     /// (this service has upstream's single-profile handler only). Errors name the offending plugin or reference.
     /// </summary>
-    public static IEndpointPicker FromConfig(EndpointPickerConfig config, EndpointPickerOptions? options = null)
+    public static IScheduler FromConfig(EndpointPickerConfig config, SchedulerEnvironment? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        options ??= new EndpointPickerOptions();
+        options ??= new SchedulerEnvironment();
 
         var instances = new Dictionary<string, (PluginSpec Spec, ISchedulingPlugin? Plugin)>(StringComparer.Ordinal);
         foreach (var spec in config.Plugins)
@@ -97,8 +89,8 @@ public static class EndpointPickerFactory
             }
         }
 
-        picker ??= new MaxScorePicker(PluginTypes.MaxScorePicker, 1);
-        return new EndpointPicker(profile.Name, filters, scorers, picker, Admission(config, instances), options);
+        picker ??= new MaxScorePicker(MaxScorePicker.PluginType, 1);
+        return new ProfileScheduler(profile.Name, filters, scorers, picker, Admission(config, instances), options);
     }
 
     private static SaturationThresholds? Admission(
@@ -118,40 +110,12 @@ public static class EndpointPickerFactory
         return instances.TryGetValue(reference, out var instance) && instance.Plugin is SaturationFilter filter
             ? filter.Thresholds
             : throw new InvalidOperationException(
-                $"EndpointPickerConfig: saturationDetector.pluginRef '{reference}' must name a '{PluginTypes.UtilizationDetector}' plugin.");
+                $"EndpointPickerConfig: saturationDetector.pluginRef '{reference}' must name a '{SaturationFilter.PluginType}' plugin.");
     }
 
-    private static ISchedulingPlugin? CreatePlugin(string name, PluginSpec spec)
-    {
-        var parameters = new PluginParameters(name, spec.Parameters);
-        return spec.Type switch
-        {
-            PluginTypes.UtilizationDetector => new SaturationFilter(name, SaturationThresholds.FromParameters(parameters)),
-            PluginTypes.QueueScorer => new QueueScorer(name),
-            PluginTypes.KvCacheUtilizationScorer => new KvCacheUtilizationScorer(name),
-            PluginTypes.LoadAwareScorer => new LoadAwareScorer(name, parameters.GetInt("threshold", LoadAwareScorer.DefaultThreshold, min: 1)),
-            PluginTypes.ActiveRequestScorer => new ActiveRequestScorer(
-                name, parameters.GetInt("idleThreshold", 0, min: 0), parameters.GetDouble("maxBusyScore", 1.0, min: 0, max: 1)),
-            PluginTypes.PrefillLoadScorer => new PrefillLoadScorer(
-                name,
-                parameters.GetDouble("prefillTokensPerSecond", PrefillLoadScorer.DefaultPrefillTokensPerSecond, min: double.Epsilon),
-                parameters.GetInt("thresholdTokens", PrefillLoadScorer.DefaultThresholdTokens, min: 1)),
-            PluginTypes.PrefixCacheScorer => new PrefixCacheScorer(
-                name,
-                // v1.0 called it hashBlockSize, v1.1–1.3 blockSize; both mean characters per block here.
-                parameters.GetInt("blockSize", parameters.GetInt("hashBlockSize", PrefixHasher.DefaultBlockSize, min: 1), min: 1),
-                parameters.GetInt("maxPrefixBlocksToMatch", PrefixHasher.DefaultMaxBlocks, min: 1),
-                parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1),
-                parameters.GetBool("autoTune", true)),
-            PluginTypes.MaxScorePicker => new MaxScorePicker(name, MaxEndpoints(parameters)),
-            PluginTypes.RandomPicker => new RandomPicker(name, MaxEndpoints(parameters)),
-            PluginTypes.WeightedRandomPicker => new WeightedRandomPicker(name, MaxEndpoints(parameters)),
-            PluginTypes.RoundRobinPicker => new RoundRobinPicker(name, MaxEndpoints(parameters)),
-            _ when PluginTypes.BuiltIn.Contains(spec.Type) => null,
-            _ => throw new InvalidOperationException(
-                $"EndpointPickerConfig: unknown plugin type '{spec.Type}'. Known types: {string.Join(", ", KnownPluginTypes)}."),
-        };
-    }
-
-    private static int MaxEndpoints(PluginParameters parameters) => parameters.GetInt("maxNumOfEndpoints", 1, min: 1, max: 64);
+    private static ISchedulingPlugin? CreatePlugin(string name, PluginSpec spec) =>
+        PluginRegistry.TryGetFactory(spec.Type, out var create) ? create(name, new PluginParameters(name, spec.Parameters))
+        : PluginRegistry.BuiltInUpstreamTypes.Contains(spec.Type) ? null
+        : throw new InvalidOperationException(
+            $"EndpointPickerConfig: unknown plugin type '{spec.Type}'. Known types: {string.Join(", ", KnownPluginTypes)}.");
 }

@@ -3,16 +3,16 @@ namespace PatternOne.Scheduler.Scheduling;
 /// <summary>
 /// The scheduling core, free of gRPC and HTTP: filters → weighted scorers → picker over a list of endpoint
 /// snapshots. The ext_proc service drives it with scraped metrics; the benchmarks drive it in virtual time with
-/// simulated ones. Build one with <see cref="Profiles.EndpointPickerFactory"/>.
+/// simulated ones. Build one with <see cref="Profiles.SchedulerFactory"/>.
 /// </summary>
 /// <remarks>
 /// Thread-safe when the <see cref="Random"/> given to the factory is (the default, <see cref="Random.Shared"/>, is).
 /// A pick that schedules also teaches the prefix index (when the profile has a prefix scorer) that the primary
 /// endpoint now holds the request's prompt blocks, as upstream's <c>PreRequest</c> does.
 /// </remarks>
-public interface IEndpointPicker
+public interface IScheduler
 {
-    /// <summary>The scheduling profile this picker runs (e.g. <c>default</c>).</summary>
+    /// <summary>The scheduling profile this scheduler runs (e.g. <c>default</c>).</summary>
     string ProfileName { get; }
 
     /// <summary>Chooses endpoints for <paramref name="request"/> among <paramref name="endpoints"/>.</summary>

@@ -6,7 +6,7 @@ using static PatternOne.Tests.Scheduler.SchedulingTestData;
 
 namespace PatternOne.Tests.Scheduler.Scheduling;
 
-public class EndpointPickerTests
+public class ProfileSchedulerTests
 {
     private readonly FakeTimeProvider _time = new(Now);
 
@@ -76,8 +76,8 @@ public class EndpointPickerTests
     [Fact]
     public void Pick_FilterThatDropsEveryEndpoint_FailsOpenForNonSheddableRequests()
     {
-        var picker = new EndpointPicker("p", [new DropEverything()], [], new MaxScorePicker("max-score-picker", 1), admission: null,
-            new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        var picker = new ProfileScheduler("p", [new DropEverything()], [], new MaxScorePicker("max-score-picker", 1), admission: null,
+            new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1) });
         EndpointSnapshot[] endpoints = [Endpoint("a:1"), Endpoint("b:1")];
 
         Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("x"), endpoints).Outcome);
@@ -107,8 +107,8 @@ public class EndpointPickerTests
     [Fact]
     public void Pick_StaleMetrics_CountAsSaturated_WithThePolicySaturated()
     {
-        var picker = EndpointPickerFactory.FromYaml(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).Replace("stalenessPolicy: ignore", "stalenessPolicy: saturated", StringComparison.Ordinal),
-            new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        var picker = SchedulerFactory.FromYaml(BuiltInProfiles.GetYaml(BuiltInProfiles.Default).Replace("stalenessPolicy: ignore", "stalenessPolicy: saturated", StringComparison.Ordinal),
+            new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1) });
         EndpointSnapshot[] endpoints = [Endpoint("a:1", updatedAt: Now.AddMilliseconds(-201)), new EndpointSnapshot { Address = "b:1" }];
 
         Assert.Equal(SchedulingOutcome.Saturated, picker.Pick(Request("hello") with { Priority = -1 }, endpoints).Outcome);
@@ -213,7 +213,7 @@ public class EndpointPickerTests
     public void Observer_ReceivesEveryPluginAndThePick()
     {
         var observer = new RecordingObserver();
-        var picker = EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1), Observer = observer });
+        var picker = SchedulerFactory.Create(BuiltInProfiles.Default, new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1), Observer = observer });
 
         picker.Pick(Request("hello"), Endpoints(2));
 
@@ -230,7 +230,7 @@ public class EndpointPickerTests
     [InlineData("prefix-only")]
     public void BaselineProfiles_NeverRejectAsSaturated(string profile)
     {
-        var picker = EndpointPickerFactory.Create(profile, new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        var picker = SchedulerFactory.Create(profile, new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1) });
         var stale = Endpoints(2).Select(e => e with { MetricsUpdatedAt = null, WaitingRequests = 50 }).ToArray();
 
         Assert.Equal(SchedulingOutcome.Scheduled, picker.Pick(Request("hello"), stale).Outcome);
@@ -239,14 +239,14 @@ public class EndpointPickerTests
     [Fact]
     public void LeastQueueProfile_PicksTheShortestQueue()
     {
-        var picker = EndpointPickerFactory.Create(BuiltInProfiles.LeastQueue, new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1) });
+        var picker = SchedulerFactory.Create(BuiltInProfiles.LeastQueue, new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1) });
         EndpointSnapshot[] endpoints = [Endpoint("a:1", waiting: 4), Endpoint("b:1", waiting: 1), Endpoint("c:1", waiting: 9)];
 
         Assert.Equal("b:1", picker.Pick(Request("x"), endpoints).Primary.Address);
     }
 
-    private IEndpointPicker Default() =>
-        EndpointPickerFactory.Create(BuiltInProfiles.Default, new EndpointPickerOptions { TimeProvider = _time, Random = new Random(1234) });
+    private IScheduler Default() =>
+        SchedulerFactory.Create(BuiltInProfiles.Default, new SchedulerEnvironment { TimeProvider = _time, Random = new Random(1234) });
 
     private static SchedulingRequest Request(string prompt) => new() { Model = "Qwen/Qwen2.5-3B-Instruct", Prompt = prompt };
 
