@@ -70,6 +70,13 @@ public static class PublishParameters
     /// </summary>
     public const string GmpNamespace = "gmp-namespace";
 
+    /// <summary>
+    /// Whether the public route prefix also reaches vLLM's operational endpoints (<c>/metrics</c>, <c>/tokenize</c>,
+    /// <c>/load</c>, …) — in every topology: our gateway's route setting, the Istio and KServe HTTPRoute's rules.
+    /// Default <c>false</c>: only the OpenAI API (<c>/v1/*</c>) and <c>/health</c>.
+    /// </summary>
+    public const string ExposeOperationalEndpoints = "expose-operational-endpoints";
+
     internal static readonly IReadOnlyList<(string Name, string Default, string Description)> All =
     [
         (GatewayImage, "ghcr.io/patternone/gateway", "Repository of the gateway image (no tag)."),
@@ -84,6 +91,7 @@ public static class PublishParameters
         (Topology, "standalone", "Cluster topology: standalone, istio or kserve."),
         (InferencePoolApi, "v1", "InferencePool API of the istio topology: v1 or v1alpha2."),
         (IstioNamespace, "istio-system", "Namespace of istiod (istio and kserve topologies)."),
+        (ExposeOperationalEndpoints, "false", "Expose vLLM's operational endpoints (/metrics, /tokenize, …) through the public prefix: true or false."),
         (GmpNamespace, "gmp-system", "Namespace of GKE Managed Prometheus' collectors: gmp-system (Standard) or gke-gmp-system (Autopilot)."),
     ];
 }

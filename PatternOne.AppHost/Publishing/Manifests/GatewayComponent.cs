@@ -67,9 +67,10 @@ internal sealed class GatewayComponent : IManifestComponent
         };
         var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
         {
-            // Written out so the knob is visible: the internet gets vLLM's OpenAI API and /health, never /metrics,
-            // /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service).
-            ["Gateway__Routes__0__ExposeOperationalEndpoints"] = "false",
+            // Written out so the knob is visible: by default the internet gets vLLM's OpenAI API and /health, never
+            // /metrics, /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service);
+            // publish parameter expose-operational-endpoints.
+            ["Gateway__Routes__0__ExposeOperationalEndpoints"] = plan.ExposeOperationalEndpoints ? "true" : "false",
             ["HOME"] = Hardening.TmpPath,
             // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
             ["OTEL_SERVICE_NAME"] = plan.Gateway.ResourceName,

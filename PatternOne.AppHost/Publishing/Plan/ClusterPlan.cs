@@ -23,6 +23,12 @@ public sealed record ClusterPlan
     /// <summary>Namespace of istiod (Istio topologies).</summary>
     public string IstioNamespace { get; init; } = "istio-system";
 
+    /// <summary>
+    /// Whether the public prefix reaches vLLM's operational endpoints too; by default only its OpenAI API and
+    /// <c>/health</c> (the same rule as our gateway's public surface, in every topology).
+    /// </summary>
+    public bool ExposeOperationalEndpoints { get; init; }
+
     /// <summary>Namespace of GKE Managed Prometheus' collectors, the only pods admitted to the metrics ports.</summary>
     public string GmpNamespace { get; init; } = "gmp-system";
 }

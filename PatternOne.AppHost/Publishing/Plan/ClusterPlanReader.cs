@@ -99,6 +99,7 @@ public static class ClusterPlanReader
             Topology = PublishTopologyNames.ParseTopology(await parameters.GetAsync(PublishParameters.Topology, cancellationToken)),
             PoolApi = PublishTopologyNames.ParsePoolApi(await parameters.GetAsync(PublishParameters.InferencePoolApi, cancellationToken)),
             IstioNamespace = await parameters.GetAsync(PublishParameters.IstioNamespace, cancellationToken),
+            ExposeOperationalEndpoints = ParseBool(PublishParameters.ExposeOperationalEndpoints, await parameters.GetAsync(PublishParameters.ExposeOperationalEndpoints, cancellationToken)),
             GmpNamespace = ValidateNamespace(PublishParameters.GmpNamespace, await parameters.GetAsync(PublishParameters.GmpNamespace, cancellationToken)),
         };
     }
@@ -140,6 +141,13 @@ public static class ClusterPlanReader
     private static string ValidateCidr(string value) => IPNetwork.TryParse(value, out _)
         ? value
         : throw new InvalidOperationException($"Parameter '{PublishParameters.KubeApiServerCidr}': '{value}' is not a CIDR (e.g. 172.16.0.2/32).");
+
+    private static bool ParseBool(string parameter, string value) => value.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new InvalidOperationException($"Parameter '{parameter}': '{value}' is not true or false."),
+    };
 
     /// <summary>A namespace name is a DNS label (RFC 1123): lower-case alphanumerics and '-', at most 63 characters.</summary>
     private static string ValidateNamespace(string parameter, string value) =>

@@ -131,6 +131,9 @@ public sealed class HttpPathModifier
 {
     [JsonPropertyName("type")] public string Type { get; set; } = "ReplacePrefixMatch";
     [JsonPropertyName("replacePrefixMatch")] public string? ReplacePrefixMatch { get; set; }
+
+    /// <summary>With <c>type: ReplaceFullPath</c>: the whole path the backend sees.</summary>
+    [JsonPropertyName("replaceFullPath")] public string? ReplaceFullPath { get; set; }
 }
 
 public sealed class HttpBackendReference

@@ -46,9 +46,24 @@ public sealed class RouterSpec
     [JsonPropertyName("scheduler")] public SchedulerSpec? Scheduler { get; set; }
 }
 
-/// <summary>An empty object: "managed by the controller".</summary>
+/// <summary>
+/// The HTTPRoute the controller writes: <c>{}</c> = its preset's rules; <c>http.spec</c> = ours instead (the
+/// controller still writes and owns the HTTPRoute, and sets its parentRefs from <c>router.gateway.refs</c>).
+/// </summary>
 public sealed class ManagedRoute
 {
+    [JsonPropertyName("http")] public ManagedHttpRoute? Http { get; set; }
+}
+
+public sealed class ManagedHttpRoute
+{
+    [JsonPropertyName("spec")] public InlineHttpRouteSpec? Spec { get; set; }
+}
+
+/// <summary>An HTTPRouteSpec without parentRefs (KServe's webhook refuses them together with gateway refs).</summary>
+public sealed class InlineHttpRouteSpec
+{
+    [JsonPropertyName("rules")] public IList<HttpRouteRule> Rules { get; set; } = [];
 }
 
 public sealed class GatewaySelection

@@ -13,6 +13,8 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 ///  router.scheduler.template our scheduler image, with exactly the preset's EPP flags plus --config-file
 /// </code>
 /// Containers merge with the presets by name (<c>main</c>), so ports, probes and mounts we do not state stay KServe's.
+/// The route's rules are ours (<see cref="InferenceRouteComponent.Rules"/>): the public surface only, to the pool of
+/// the v1alpha2 group KServe always creates (and our scheduler watches, as KServe's preset tells it).
 /// </summary>
 internal sealed class LlmInferenceServiceComponent : IManifestComponent
 {
@@ -38,7 +40,16 @@ internal sealed class LlmInferenceServiceComponent : IManifestComponent
             Replicas = plan.Pool.Replicas,
             Router = new RouterSpec
             {
-                Route = new ManagedRoute(),
+                // KServe's preset route sends everything outside /v1/completions and /v1/chat/completions to the
+                // workload Service (/metrics, /tokenize … included); ours exposes the public surface only. KServe merges
+                // presets strategically, and Gateway API lists have no merge key: these rules replace the preset's.
+                Route = new ManagedRoute
+                {
+                    Http = new ManagedHttpRoute
+                    {
+                        Spec = new InlineHttpRouteSpec { Rules = InferenceRouteComponent.Rules(plan, InferencePoolV1Alpha2.KubeGroup) },
+                    },
+                },
                 Gateway = new GatewaySelection { Refs = [new UntypedObjectReference { Name = ClusterNames.GatewayName, Namespace = plan.Gateway.Namespace }] },
                 Scheduler = new SchedulerSpec { Template = SchedulerTemplate(plan) },
             },

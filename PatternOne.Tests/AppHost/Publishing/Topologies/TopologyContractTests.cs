@@ -25,15 +25,17 @@ public sealed class TopologyContractTests
     {
         var route = s_istio.Value.OfType<GatewayApiHttpRoute>().Single();
         var pool = s_istio.Value.OfType<InferencePoolV1>().Single();
-        var rule = Assert.Single(route.Spec.Rules);
 
-        var backend = Assert.Single(rule.BackendRefs);
-        Assert.Equal((InferencePoolV1.KubeGroup, "InferencePool", pool.Metadata.Name), (backend.Group, backend.Kind, backend.Name));
+        // Every rule goes to the pool; which paths they admit and how they rewrite them: PublicRouteTests.
+        Assert.Equal(2, route.Spec.Rules.Count);
+        Assert.All(route.Spec.Rules, rule =>
+        {
+            var backend = Assert.Single(rule.BackendRefs);
+            Assert.Equal((InferencePoolV1.KubeGroup, "InferencePool", pool.Metadata.Name), (backend.Group, backend.Kind, backend.Name));
+            Assert.StartsWith("/llm-d-inference-scheduling/qwen2-3b-pattern1/", Assert.Single(rule.Matches).Path.Value, StringComparison.Ordinal);
+            Assert.Equal(("0s", "0s"), (rule.Timeouts!.Request, rule.Timeouts.BackendRequest));
+        });
         Assert.Equal(pool.Metadata.NamespaceProperty, route.Metadata.NamespaceProperty);
-        Assert.Equal("/llm-d-inference-scheduling/qwen2-3b-pattern1", Assert.Single(rule.Matches).Path.Value);
-        Assert.Equal("PathPrefix", rule.Matches[0].Path.Type);
-        var rewrite = Assert.Single(rule.Filters!).UrlRewrite!.Path!;
-        Assert.Equal(("ReplacePrefixMatch", "/"), (rewrite.Type, rewrite.ReplacePrefixMatch));
         var parent = Assert.Single(route.Spec.ParentRefs);
         var gateway = s_istio.Value.OfType<GatewayApiGateway>().Single();
         Assert.Equal((gateway.Metadata.Name, gateway.Metadata.NamespaceProperty), (parent.Name, parent.Namespace));
@@ -47,8 +49,8 @@ public sealed class TopologyContractTests
 
         var pool = objects.OfType<InferencePoolV1Alpha2>().Single();
         Assert.Empty(objects.OfType<InferencePoolV1>());
-        var backend = objects.OfType<GatewayApiHttpRoute>().Single().Spec.Rules.Single().BackendRefs.Single();
-        Assert.Equal((InferencePoolV1Alpha2.KubeGroup, "InferencePool", pool.Metadata.Name), (backend.Group, backend.Kind, backend.Name));
+        Assert.All(objects.OfType<GatewayApiHttpRoute>().Single().Spec.Rules.Select(r => Assert.Single(r.BackendRefs)),
+            backend => Assert.Equal((InferencePoolV1Alpha2.KubeGroup, "InferencePool", pool.Metadata.Name), (backend.Group, backend.Kind, backend.Name)));
         AssertSelectsVllmOnly(objects, pool.Spec.Selector);
         Assert.Equal(8000, pool.Spec.TargetPortNumber);
         AssertServiceSelectsScheduler(objects, pool.Spec.ExtensionRef.Name, pool.Spec.ExtensionRef.PortNumber!.Value);
@@ -190,7 +192,9 @@ public sealed class TopologyContractTests
         Assert.Equal(("hf://Qwen/Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-3B-Instruct"), (service.Spec.Model.Uri, service.Spec.Model.Name));
         var reference = Assert.Single(service.Spec.Router!.Gateway!.Refs);
         Assert.Equal((gateway.Metadata.Name, gateway.Metadata.NamespaceProperty), (reference.Name, reference.Namespace));
-        Assert.NotNull(service.Spec.Router.Route);
+        // Our rules replace the preset's; they go to the v1alpha2 pool KServe creates and the scheduler watches.
+        Assert.All(service.Spec.Router.Route!.Http!.Spec!.Rules.Select(r => Assert.Single(r.BackendRefs)),
+            b => Assert.Equal((InferencePoolV1Alpha2.KubeGroup, "InferencePool", "qwen2-3b-pattern1-inference-pool"), (b.Group, b.Kind, b.Name)));
         Assert.Equal("tpu-v6e-slice", spec.NodeSelector["cloud.google.com/gke-tpu-accelerator"]);
         Assert.Equal("2x2", spec.NodeSelector["cloud.google.com/gke-tpu-topology"]);
         Assert.Contains(spec.Tolerations, t => t.Key == "google.com/tpu" && t.Effect == "NoSchedule");
