@@ -78,7 +78,7 @@ public sealed class SchedulingScenario : IScenario
                 Kv = "realistic",
                 Engine = Realistic,
                 Replicas = 4,
-                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
+                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55],
 
                 // 10,000 arrivals over 2,076 groups leave ~0.4% of the measured requests with a system prompt never seen
                 // before (4,000 left 7.7%: a hit-rate ceiling of ~79% rather than the workload's 85.7%); see prefix_hit_rate_ceiling.
