@@ -13,20 +13,23 @@ using PatternOne.Gateway.Observability;
 namespace PatternOne.Gateway.Picking;
 
 /// <summary>
-/// The ext_proc client, speaking to the picker as Envoy does with
-/// <c>request_body_mode: FULL_DUPLEX_STREAMED</c> (the only mode the endpoint picker supports):
+/// The ext_proc client, speaking to the picker as Envoy does with <c>request_body_mode: STREAMED</c> and
+/// <c>send_body_without_waiting_for_header_response</c>: the gateway keeps the body (it replays it to the next replica
+/// on a retry anyway), so the picker only reads it and need not send it back.
 /// <code>
 ///  gateway                                         picker
 ///    │ request_headers (end_of_stream=false) ───────▶ │  remembers headers, answers nothing yet
-///    │ request_body chunk ≤ 62,000 B … ─────────────▶ │
-///    │ request_body last chunk (end_of_stream) ─────▶ │  parses, schedules
+///    │ request_body chunk ≤ 62,000 B … ─────────────▶ │  reads what scoring needs, keeps nothing else
+///    │ request_body last chunk (end_of_stream) ─────▶ │  schedules
 ///    │ ◀── request_headers: set x-gateway-destination-endpoint, dynamic_metadata envoy.lb
-///    │ ◀── request_body: streamed_response chunks (the body to forward), last with end_of_stream
+///    │ ◀── request_body × chunks: no mutation (the gateway's copy is forwarded)
 ///    │        … forward to the endpoint …
 ///    │ response_headers + metadata envoy.lb/served ─▶ │  learns where it ran
 ///    │ ◀── response_headers (header mutations)
 ///    │ half-close when the response is done ────────▶ │  request finished
 /// </code>
+/// A picker that only speaks FULL_DUPLEX_STREAMED (upstream's) answers with <c>streamed_response</c> chunks instead:
+/// that body is forwarded, as Envoy would.
 /// or, at any point, <c>immediate_response</c> in place of the rest. Response bodies are not streamed to the picker
 /// (<c>response_body_mode: NONE</c>): each SSE chunk would cost a round trip on the token path, and the picker
 /// gets what it needs — the served endpoint and the end of the request — without it.
@@ -94,7 +97,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         try
         {
             call = client.Process(cancellationToken: callCancellation.Token);
-            var decisionTask = ReadDecisionAsync(call.ResponseStream, request.Body is { Length: > 0 }, callCancellation.Token);
+            var decisionTask = ReadDecisionAsync(call.ResponseStream, request.Body?.Segments.Count ?? 0, callCancellation.Token);
             try
             {
                 await WriteRequestAsync(call.RequestStream, request, callCancellation.Token);
@@ -175,8 +178,9 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
             RequestHeaders = new HttpHeaders { Headers = headers, EndOfStream = segments.Count == 0 },
             ProtocolConfig = new ProtocolConfiguration
             {
-                RequestBodyMode = ProcessingMode.Types.BodySendMode.FullDuplexStreamed,
+                RequestBodyMode = ProcessingMode.Types.BodySendMode.Streamed,
                 ResponseBodyMode = ProcessingMode.Types.BodySendMode.None,
+                SendBodyWithoutWaitingForHeaderResponse = true,
             },
         }, cancellationToken);
 
@@ -190,11 +194,12 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
     }
 
-    private static async Task<Decision> ReadDecisionAsync(IAsyncStreamReader<ProcessingResponse> stream, bool bodySent, CancellationToken cancellationToken)
+    private static async Task<Decision> ReadDecisionAsync(IAsyncStreamReader<ProcessingResponse> stream, int bodyChunksSent, CancellationToken cancellationToken)
     {
         var decision = new Decision();
         var headersAnswered = false;
-        var bodyAnswered = !bodySent;
+        var bodyAnswered = bodyChunksSent == 0;
+        var chunksAcknowledged = 0;
         List<ReadOnlyMemory<byte>>? streamedBody = null;
 
         while (await stream.MoveNext(cancellationToken))
@@ -237,8 +242,9 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                             bodyAnswered = true;
                             break;
                         default:
-                            // CONTINUE without a mutation: the original body stands.
-                            bodyAnswered = true;
+                            // No mutation: this chunk of the gateway's own copy stands; the decision is complete
+                            // once every chunk was answered.
+                            bodyAnswered = ++chunksAcknowledged >= bodyChunksSent;
                             break;
                     }
 

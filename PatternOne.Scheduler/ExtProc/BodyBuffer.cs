@@ -26,6 +26,13 @@ internal sealed class BodyBuffer
         Length += chunk.Length;
     }
 
+    /// <summary>Lets the chunks go once they were sent back.</summary>
+    public void Clear()
+    {
+        _chunks.Clear();
+        Length = 0;
+    }
+
     public ReadOnlySequence<byte> AsSequence() => ChunkedBody.AsSequence(_chunks, static chunk => chunk.Memory);
 
     /// <summary>The body cut into pieces of at most <paramref name="limit"/> bytes, in order.</summary>

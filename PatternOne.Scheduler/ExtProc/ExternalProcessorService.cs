@@ -7,6 +7,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using BodySendMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Objectives;
@@ -19,14 +20,18 @@ namespace PatternOne.Scheduler.ExtProc;
 /// Envoy's ext_proc, spoken as the Gateway API Inference Extension's endpoint picker does (FULL_DUPLEX_STREAMED):
 /// <code>
 ///  proxy                                   scheduler
-///  request_headers ───────────────────────▶ remember headers (no answer yet)
-///  request_body × n (… end_of_stream) ────▶ buffer chunks; at the end parse, pick
+///  request_headers ───────────────────────▶ remember headers and body mode (no answer yet)
+///  request_body × n (… end_of_stream) ────▶ read model and prompt head as chunks arrive; at the end pick
 ///                  ◀─────────────────────── request_headers: set x-gateway-destination-endpoint, Content-Length,
 ///                                           clear_route_cache; dynamic_metadata envoy.lb (same value)
 ///                  ◀─────────────────────── request_body × m: the body again, ≤ 62,000 bytes a piece
 ///  response_headers (served endpoint) ────▶ answered unchanged
 ///  response_body × k ─────────────────────▶ echoed as streamed_response; the last one ends the request
 /// </code>
+/// FULL_DUPLEX_STREAMED hands the body to the picker, so it is held until it is sent back. A proxy that keeps the body
+/// itself (STREAMED with <c>send_body_without_waiting_for_header_response</c>, as our gateway runs, or BUFFERED) gets
+/// one empty answer per chunk instead, and the scheduler holds only what <see cref="RequestBodyScanner"/> keeps:
+/// its memory per request does not grow with the body.
 /// A GET (headers with end_of_stream) is answered at once with a random endpoint. Refusals are immediate responses:
 /// 400 unparsable body, 429 pool saturated (sheddable requests only), 503 no endpoints, with
 /// <c>x-llm-d-request-dropped-reason</c>.
@@ -46,6 +51,9 @@ internal sealed partial class ExternalProcessorService(
 
     /// <summary>A write that only appends to the response; the next write without it flushes both.</summary>
     private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
+
+    /// <summary>A body chunk let through unchanged (STREAMED and BUFFERED modes: the proxy still holds it).</summary>
+    private static readonly ProcessingResponse BodyAcknowledged = new() { RequestBody = new BodyResponse { Response = new CommonResponse() } };
 
     public override async Task Process(
         IAsyncStreamReader<ProcessingRequest> requestStream,
@@ -88,8 +96,12 @@ internal sealed partial class ExternalProcessorService(
         {
             case ProcessingRequest.RequestOneofCase.RequestHeaders:
                 exchange.ReadHeaders(message.RequestHeaders.Headers);
-                var bodyless = message.RequestHeaders.EndOfStream
-                    || message.ProtocolConfig?.RequestBodyMode == Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.None;
+                var bodyMode = message.ProtocolConfig?.RequestBodyMode;
+                // Envoy's FULL_DUPLEX_STREAMED (upstream's only mode, and what a proxy that says nothing runs) hands the
+                // body over: it must come back. In STREAMED and BUFFERED modes the proxy keeps it and each chunk is
+                // only acknowledged, so nothing of it stays here but what scoring reads.
+                exchange.EchoesBody = bodyMode is not (BodySendMode.Streamed or BodySendMode.Buffered or BodySendMode.BufferedPartial);
+                var bodyless = message.RequestHeaders.EndOfStream || bodyMode == BodySendMode.None;
                 return !bodyless || await AnswerWithoutBodyAsync(exchange, output);
 
             case ProcessingRequest.RequestOneofCase.RequestBody:
@@ -97,15 +109,27 @@ internal sealed partial class ExternalProcessorService(
                 if (exchange.Answered)
                 {
                     // Already routed without a body (the proxy announced none): pass any body through untouched.
-                    await output.WriteAsync(StreamedRequestBody(body.Body, body.EndOfStream));
+                    await output.WriteAsync(exchange.EchoesBody ? StreamedRequestBody(body.Body, body.EndOfStream) : BodyAcknowledged);
                     return true;
                 }
 
-                exchange.Body.Append(body.Body);
-                if (exchange.Body.Length > options.Value.MaxRequestBodyBytes)
+                exchange.BodyChunks++;
+                if (exchange.EchoesBody)
+                {
+                    exchange.Body.Append(body.Body);
+                }
+
+                if (exchange.Scanner.BodyBytes + body.Body.Length > options.Value.MaxRequestBodyBytes)
                 {
                     await RefuseAsync(output, exchange, 413, "invalid_request_error", "request_too_large",
                         $"The request body exceeds {options.Value.MaxRequestBodyBytes} bytes.", droppedReason: null);
+                    return false;
+                }
+
+                if (!exchange.Scanner.Append(body.Body.Span, body.EndOfStream))
+                {
+                    // Known unusable before its end: answered now, the rest of the body need not be read.
+                    await RefuseAsync(output, exchange, 400, "invalid_request_error", "invalid_body", exchange.Scanner.Error!, droppedReason: null);
                     return false;
                 }
 
@@ -159,19 +183,14 @@ internal sealed partial class ExternalProcessorService(
 
     private async Task<bool> ScheduleAsync(Exchange exchange, IServerStreamWriter<ProcessingResponse> output)
     {
-        if (exchange.Body.Length == 0)
+        if (exchange.Scanner.BodyBytes == 0)
         {
             return await AnswerWithoutBodyAsync(exchange, output);
         }
 
         using var activity = StartActivity(exchange);
-        if (!InferenceRequestParser.TryParse(exchange.Body.AsSequence(), out var parsed, out var error))
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, error);
-            await RefuseAsync(output, exchange, 400, "invalid_request_error", "invalid_body", error, droppedReason: null);
-            return false;
-        }
-
+        var parsed = exchange.Scanner.Result;
+        activity?.SetTag("patternone.scheduler.prompt_tokens_estimate", parsed.PromptTokenEstimate);
         exchange.Model = parsed.Model;
         var request = new SchedulingRequest
         {
@@ -200,28 +219,45 @@ internal sealed partial class ExternalProcessorService(
         activity?.SetTag("patternone.scheduler.endpoint", destination);
         activity?.SetTag("patternone.scheduler.prefix_blocks", $"{result.PrefixMatchedBlocks}/{result.PrefixTotalBlocks}");
         exchange.Started(pool.Find(result.Primary.Address), request);
-        metrics.RecordRequest(parsed.Model, exchange.Body.Length, "scheduled");
+        metrics.RecordRequest(parsed.Model, exchange.Scanner.BodyBytes, "scheduled");
         LogPicked(logger, exchange.RequestId, destination, result.PrefixMatchedBlocks, result.PrefixTotalBlocks);
         ExplainPick(activity, exchange.RequestId, scheduler.ProfileName, result);
 
         var headers = DestinationResponse(destination);
-        headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        // The decision and the body go out in one flush: the proxy can do nothing before the last piece, and one write
-        // (one wake-up on its side) per decision instead of one per message saves a syscall and a thread hop each way.
-        var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
+        // The decision and the body's answers go out in one flush: the proxy can do nothing before the last one, and
+        // one write (one wake-up on its side) per decision instead of one per message saves a syscall and a thread hop
+        // each way.
+        IEnumerable<ProcessingResponse> bodyAnswers;
+        if (exchange.EchoesBody)
+        {
+            headers.RequestHeaders.Response.HeaderMutation.SetHeaders.Add(Header("Content-Length", exchange.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var pieces = exchange.Body.Pieces(ExtProcNames.BodyByteLimit).ToList();
+            bodyAnswers = pieces.Select((piece, i) => StreamedRequestBody(piece, i == pieces.Count - 1));
+        }
+        else
+        {
+            bodyAnswers = Enumerable.Repeat(BodyAcknowledged, exchange.BodyChunks);
+        }
+
         output.WriteOptions = BufferedWrite;
         try
         {
             await output.WriteAsync(headers);
-            for (var i = 0; i < pieces.Count; i++)
+            ProcessingResponse? previous = null;
+            foreach (var answer in bodyAnswers)
             {
-                var last = i == pieces.Count - 1;
-                if (last)
+                if (previous is not null)
                 {
-                    output.WriteOptions = null;
+                    await output.WriteAsync(previous);
                 }
 
-                await output.WriteAsync(StreamedRequestBody(pieces[i], last));
+                previous = answer;
+            }
+
+            output.WriteOptions = null;
+            if (previous is not null)
+            {
+                await output.WriteAsync(previous);
             }
         }
         finally
@@ -229,6 +265,7 @@ internal sealed partial class ExternalProcessorService(
             output.WriteOptions = null;
         }
 
+        exchange.Body.Clear();
         return true;
     }
 
@@ -284,7 +321,7 @@ internal sealed partial class ExternalProcessorService(
     private async Task RefuseAsync(
         IServerStreamWriter<ProcessingResponse> output, Exchange exchange, int status, string type, string code, string message, string? droppedReason)
     {
-        metrics.RecordRequest(exchange.Model, exchange.Body.Length, code, status);
+        metrics.RecordRequest(exchange.Model, exchange.Scanner.BodyBytes, code, status);
         LogRefused(logger, exchange.RequestId, status, message);
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(new ErrorDetail(message, type, null, code)), ErrorJsonContext.Default.ErrorBody);
         var headers = new HeaderMutation { SetHeaders = { Header("content-type", "application/json") } };
@@ -390,7 +427,16 @@ internal sealed partial class ExternalProcessorService(
 
         public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>The body's chunks, kept only when they must be sent back (<see cref="EchoesBody"/>).</summary>
         public BodyBuffer Body { get; } = new();
+
+        /// <summary>What scoring needs from the body, read as it arrives.</summary>
+        public RequestBodyScanner Scanner { get; } = new();
+
+        /// <summary>The proxy runs FULL_DUPLEX_STREAMED: the body must be sent back after the decision.</summary>
+        public bool EchoesBody { get; set; } = true;
+
+        public int BodyChunks { get; set; }
 
         public string RequestId { get; private set; } = "";
 

@@ -118,6 +118,33 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
         Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
     }
 
+    [Fact]
+    public async Task ConcurrentPromptsOf15MiB_GetTheModelServersContextLengthError_NeverA429()
+    {
+        using var gateway = stack.CreateGatewayClient();
+        var prompt = new string('x', 15 << 20);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            model = StackFixture.Model,
+            messages = new[] { new { role = "user", content = prompt } },
+            max_tokens = 16,
+        });
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await gateway.PostAsync("v1/chat/completions", content).WaitAsync(StackFixture.RequestTimeout);
+            return (response.StatusCode, Error: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error"));
+        }));
+
+        Assert.All(responses, r =>
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Contains("maximum context length", r.Error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        });
+    }
+
     [Theory]
     [InlineData("metrics")]
     [InlineData("version")]

@@ -105,8 +105,10 @@ internal sealed class ApproximateTokenizer : ITokenizer
         var wordStart = c == ' ' && start + 1 < text.Length && char.IsLetterOrDigit(text[start + 1]) ? start + 1 : start;
         if (char.IsLetterOrDigit(text[wordStart]))
         {
+            // Only whether the word is longer than a first piece matters; scanning past that made a long word
+            // quadratic (a 15 MiB one-word prompt never got its 400).
             var end = wordStart;
-            while (end < text.Length && char.IsLetterOrDigit(text[end]))
+            while (end < text.Length && end - start <= FirstPieceMax && char.IsLetterOrDigit(text[end]))
             {
                 end++;
             }

@@ -18,8 +18,9 @@ using PatternOne.Tests.Infrastructure;
 namespace PatternOne.Tests.Gateway.Support;
 
 /// <summary>
-/// An ext_proc server on loopback that behaves as the endpoint picker protocol says (headers answered after the body,
-/// body re-emitted in ≤ 62,000-byte chunks) and records every stream; the test chooses its answer.
+/// An ext_proc server on loopback that behaves as the endpoint picker protocol says (headers answered after the body;
+/// then each chunk acknowledged in STREAMED mode, or the body re-emitted in ≤ 62,000-byte chunks in FULL_DUPLEX_STREAMED
+/// mode or when the test replaces it) and records every stream; the test chooses its answer.
 /// </summary>
 internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBase, IAsyncDisposable
 {
@@ -175,6 +176,18 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
 
         if (stream.Chunks.Count == 0)
         {
+            return true;
+        }
+
+        if (answer.ReplacementBody is null
+            && stream.ProtocolConfig?.RequestBodyMode == Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.Streamed)
+        {
+            // STREAMED: the proxy keeps the body; every chunk is acknowledged without a mutation, as our scheduler does.
+            foreach (var _ in stream.Chunks)
+            {
+                await responseStream.WriteAsync(new ProcessingResponse { RequestBody = new BodyResponse { Response = new CommonResponse() } }, cancellationToken);
+            }
+
             return true;
         }
 

@@ -41,8 +41,13 @@ internal sealed class EnvoyClient : IAsyncDisposable
 
     public Task SendAsync(ProcessingRequest request) => _call.RequestStream.WriteAsync(request).WaitAsync(_timeout);
 
-    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, Metadata? metadata = null, params (string Key, string Value)[] extraHeaders) => SendAsync(new ProcessingRequest
+    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, Metadata? metadata = null, params (string Key, string Value)[] extraHeaders) =>
+        SendRequestHeadersAsync(method, path, endOfStream, protocol: null, metadata, extraHeaders);
+
+    /// <summary>With the body mode Envoy announces on a stream's first message (<c>protocol_config</c>).</summary>
+    public Task SendRequestHeadersAsync(string method, string path, bool endOfStream, ProtocolConfiguration? protocol, Metadata? metadata = null, params (string Key, string Value)[] extraHeaders) => SendAsync(new ProcessingRequest
     {
+        ProtocolConfig = protocol,
         RequestHeaders = new HttpHeaders
         {
             Headers = HeaderMap([(":method", method), (":path", path), (":authority", "gateway"), ("content-type", "application/json"), ("x-request-id", "req-1"), .. extraHeaders]),

@@ -82,6 +82,43 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamedMode_AnswersEveryBodyChunkWithoutSendingItBack()
+    {
+        _host.SetMetrics();
+        var body = ChatBody(systemPrompt: new string('s', 150_000), question: "What is 2+2?");
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+        var protocol = new ProtocolConfiguration
+        {
+            RequestBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.Streamed,
+            SendBodyWithoutWaitingForHeaderResponse = true,
+        };
+
+        await envoy.SendRequestHeadersAsync("POST", "/v1/chat/completions", endOfStream: false, protocol);
+        await envoy.SendBodyAsync(body, chunkSize: 40_000);
+
+        var headers = await envoy.ReceiveAsync();
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, headers!.ResponseCase);
+        var destination = EnvoyClient.Header(headers.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint);
+        Assert.Contains(destination.Split(',')[0], PoolEndpoints);
+        Assert.DoesNotContain(headers.RequestHeaders.Response.HeaderMutation.SetHeaders, h => h.Header.Key == "Content-Length");
+        var chunks = (body.Length + 39_999) / 40_000;
+        for (var i = 0; i < chunks; i++)
+        {
+            var answer = await envoy.ReceiveAsync();
+            Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestBody, answer!.ResponseCase);
+            Assert.Null(answer.RequestBody.Response.BodyMutation);
+        }
+
+        await envoy.SendAsync(new ProcessingRequest
+        {
+            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")), EndOfStream = true },
+        });
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.ResponseHeaders, (await envoy.ReceiveAsync())!.ResponseCase);
+        await envoy.CompleteAsync();
+        Assert.Null(await envoy.ReceiveAsync());
+    }
+
+    [Fact]
     public async Task ServedFallback_MovesTheInFlightCount()
     {
         _host.SetMetrics();
