@@ -144,8 +144,18 @@ public sealed class GatewayForwardingOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// Longest silence from a replica (no header or body byte) before the request is cut with 504. Each SSE chunk resets
-    /// it; a non-streaming generation is silent until done, so this is generous. Default 10 minutes.
+    /// Longest wait for a replica's response headers; past it the request goes to the next endpoint (nothing reached the
+    /// client yet), or gets 504 when none is left. vLLM sends a non-streaming response's headers only when the whole
+    /// generation is done, so this must exceed the longest legitimate generation: default 10 minutes (32,768 tokens at
+    /// ~10 ms a step is under 6). Zero turns it off. The seed's HTTPRoute sets <c>timeouts: {request: 0s}</c> for the same
+    /// reason; this is the per-try limit Envoy calls <c>per_try_timeout</c> (PatternOne.Gateway/README.md, "Timeouts").
+    /// </summary>
+    public TimeSpan HeadersTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Longest silence from a replica (no header or body byte) before the request is cut: 504 before the response
+    /// started, an SSE error event and an abort after. Each SSE chunk resets it. Default 10 minutes (Envoy's
+    /// <c>stream_idle_timeout</c> is 5): a sequence preempted under KV-cache pressure can wait minutes for its next token.
     /// </summary>
     public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -161,6 +171,18 @@ public sealed class GatewayForwardingOptions
     /// <summary>Probe path on each replica. Default <c>/health</c> (vLLM's).</summary>
     public string HealthCheckPath { get; set; } = "/health";
 
-    /// <summary>Probe timeout. Default 2 seconds.</summary>
+    /// <summary>
+    /// Probe timeout. Default 2 seconds. <see cref="UnresponsiveAfterProbes"/> probes in a row without an answer in
+    /// time mark the replica unresponsive (a hung process: SIGSTOP, a wedged event loop): requests in flight on it are
+    /// moved to another replica when nothing reached their client yet, and streams already under way are ended with an
+    /// error event, as if cut.
+    /// </summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Probes in a row that time out before a replica counts as unresponsive. Default 2: one slow answer on a loaded
+    /// machine must not end live streams. A refused probe only takes the replica out of rotation (a dead process ends its
+    /// requests itself).
+    /// </summary>
+    public int UnresponsiveAfterProbes { get; set; } = 2;
 }

@@ -233,6 +233,7 @@ internal sealed class GatewayRequestHandler(
         {
             var endpoint = candidates[attempt];
             transformer.Endpoint = endpoint;
+            transformer.Unresponsive = pool.UnresponsiveSignal(endpoint);
             labels.Upstream = endpoint.Authority;
             if (body is not null)
             {
@@ -262,7 +263,7 @@ internal sealed class GatewayRequestHandler(
             }
 
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            metrics.RecordUpstreamFailure(pool.Name, endpoint.Authority, UpstreamFailureKind.Of(error));
+            metrics.RecordUpstreamFailure(pool.Name, endpoint.Authority, UpstreamFailureKind.Of(error, exception));
             if (!context.Response.HasStarted && IsBeforeAnyResponse(error, exception))
             {
                 pool.MarkFailed(endpoint);

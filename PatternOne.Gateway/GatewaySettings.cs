@@ -33,6 +33,14 @@ public sealed record GatewaySettings
     /// <summary>Zero turns the periodic health probe of the pools' endpoints off.</summary>
     public TimeSpan? HealthCheckInterval { get; init; }
 
+    public TimeSpan? HealthCheckTimeout { get; init; }
+
+    /// <summary>Longest wait for a replica's response headers (per try).</summary>
+    public TimeSpan? HeadersTimeout { get; init; }
+
+    /// <summary>Longest silence from a replica once it answered.</summary>
+    public TimeSpan? ActivityTimeout { get; init; }
+
     /// <summary>The settings as configuration keys (<c>Gateway:Pools:0:Name</c>) and invariant-culture values.</summary>
     public Dictionary<string, string?> ToConfiguration()
     {
@@ -47,6 +55,9 @@ public sealed record GatewaySettings
             [Keys.TlsKeyPath] = TlsKeyPath,
             [Keys.MaxRequestBodySize] = Format(MaxRequestBodySize),
             [Keys.HealthCheckInterval] = Format(HealthCheckInterval),
+            [Keys.HealthCheckTimeout] = Format(HealthCheckTimeout),
+            [Keys.HeadersTimeout] = Format(HeadersTimeout),
+            [Keys.ActivityTimeout] = Format(ActivityTimeout),
         };
         for (var i = 0; i < Routes.Count; i++)
         {
@@ -87,7 +98,11 @@ public sealed record GatewaySettings
         public const string TlsCertificatePath = Section + ":" + nameof(GatewayOptions.Tls) + ":" + nameof(GatewayTlsOptions.CertificatePath);
         public const string TlsKeyPath = Section + ":" + nameof(GatewayOptions.Tls) + ":" + nameof(GatewayTlsOptions.KeyPath);
         public const string MaxRequestBodySize = Section + ":" + nameof(GatewayOptions.Limits) + ":" + nameof(GatewayLimitsOptions.MaxRequestBodySize);
-        public const string HealthCheckInterval = Section + ":" + nameof(GatewayOptions.Forwarding) + ":" + nameof(GatewayForwardingOptions.HealthCheckInterval);
+        public const string HealthCheckInterval = Forwarding + nameof(GatewayForwardingOptions.HealthCheckInterval);
+        public const string HealthCheckTimeout = Forwarding + nameof(GatewayForwardingOptions.HealthCheckTimeout);
+        public const string HeadersTimeout = Forwarding + nameof(GatewayForwardingOptions.HeadersTimeout);
+        public const string ActivityTimeout = Forwarding + nameof(GatewayForwardingOptions.ActivityTimeout);
+        private const string Forwarding = Section + ":" + nameof(GatewayOptions.Forwarding) + ":";
 
         public static string RoutePathPrefix(int route) => Route(route) + nameof(GatewayRouteOptions.PathPrefix);
 

@@ -24,11 +24,15 @@ internal sealed class GatewayTransformer(
     /// <summary>The endpoint of the current attempt, reported to the picker as the served endpoint.</summary>
     public EndpointAddress? Endpoint { get; set; }
 
+    /// <summary>Fires when the gateway finds the current attempt's replica unresponsive (hung).</summary>
+    public CancellationToken Unresponsive { get; set; }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, rewrittenPath, httpContext.Request.QueryString);
+        proxyRequest.Options.Set(ReplicaDeadlineHandler.UnresponsiveSignal, Unresponsive);
 
         var request = httpContext.Request;
         var headers = proxyRequest.Headers;
@@ -89,7 +93,7 @@ internal sealed class GatewayTransformer(
 
         if (Endpoint is not null)
         {
-            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority);
+            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority, Unresponsive);
         }
 
         var responseHeaders = httpContext.Response.Headers;

@@ -39,19 +39,23 @@ internal static class StreamCutGuard
     public static bool WasCut(HttpContext context) => context.Items.ContainsKey(CutKey);
 
     /// <summary>Wraps <paramref name="response"/>'s body when it is an event stream; other bodies are left alone.</summary>
-    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint)
+    /// <remarks>
+    /// <paramref name="unresponsive"/> firing (the replica found hung) ends the stream as a cut does: the replica's body
+    /// is closed under the pending read, which then fails.
+    /// </remarks>
+    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint, CancellationToken unresponsive)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            response.Content = new GuardedContent(response.Content, context, endpoint);
+            response.Content = new GuardedContent(response.Content, context, endpoint, unresponsive);
         }
     }
 
-    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint) : HttpContent
+    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint, CancellationToken unresponsive) : HttpContent
     {
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint);
+            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint, unresponsive);
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -76,8 +80,11 @@ internal static class StreamCutGuard
     }
 
     /// <summary>A read-only pass-through that, when a read fails, writes the error event to the client and rethrows.</summary>
-    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint) : Stream
+    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint, CancellationToken unresponsive) : Stream
     {
+        // One registration per response rather than a linked token per read (one per SSE chunk).
+        private readonly CancellationTokenRegistration _onUnresponsive = unresponsive.Register(static s => ((Stream)s!).Dispose(), inner);
+
         // The last two bytes passed on, to know whether the cut fell between events or inside one.
         private byte _last = (byte)'\n';
         private byte _beforeLast = (byte)'\n';
@@ -122,6 +129,7 @@ internal static class StreamCutGuard
         {
             if (disposing)
             {
+                _onUnresponsive.Dispose();
                 inner.Dispose();
             }
 
@@ -145,8 +153,9 @@ internal static class StreamCutGuard
         private async Task WriteErrorEventAsync(Exception cause)
         {
             context.Items[CutKey] = true;
-            var timedOut = cause is OperationCanceledException;
-            var message = timedOut
+            var message = unresponsive.IsCancellationRequested
+                ? $"The model server {endpoint} stopped responding before the response was complete (it no longer answers its health probe)."
+                : cause is OperationCanceledException
                 ? $"The model server {endpoint} stopped sending before the response was complete (idle timeout)."
                 : $"The model server {endpoint} failed before the response was complete.";
             var json = OpenAiError.Serialize(message, OpenAiError.ServerError, ErrorCode);

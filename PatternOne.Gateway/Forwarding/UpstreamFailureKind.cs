@@ -12,7 +12,7 @@ public static class UpstreamFailureKind
     /// <summary>No connection, or the connection dropped before response headers.</summary>
     public const string Unreachable = "unreachable";
 
-    /// <summary>Connected, but no response headers within the time limit.</summary>
+    /// <summary>Connected, but no response headers within the time limit, or the replica was found hung first.</summary>
     public const string NoResponseInTime = "no_response_in_time";
 
     /// <summary>The replica failed after the response started (reset, or EOF before the end): a cut stream.</summary>
@@ -23,6 +23,20 @@ public static class UpstreamFailureKind
 
     /// <summary>The replica's response could not be passed on (malformed headers).</summary>
     public const string BadResponse = "bad_response";
+
+    /// <summary>The kind of <paramref name="error"/>; a replica given up on before it answered counts as no response in time.</summary>
+    public static string Of(ForwarderError error, Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is ReplicaUnresponsiveException)
+            {
+                return NoResponseInTime;
+            }
+        }
+
+        return Of(error);
+    }
 
     public static string Of(ForwarderError error) => error switch
     {

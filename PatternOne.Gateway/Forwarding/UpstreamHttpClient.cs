@@ -8,10 +8,10 @@ namespace PatternOne.Gateway.Forwarding;
 /// <summary>The one connection pool to the replicas, set up as YARP's own client factory does.</summary>
 public sealed class UpstreamHttpClient : IDisposable
 {
-    public UpstreamHttpClient(IOptions<GatewayOptions> options)
+    public UpstreamHttpClient(IOptions<GatewayOptions> options, TimeProvider timeProvider)
     {
         var forwarding = options.Value.Forwarding;
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        Invoker = new HttpMessageInvoker(new ReplicaDeadlineHandler(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -21,7 +21,7 @@ public sealed class UpstreamHttpClient : IDisposable
             ConnectTimeout = forwarding.ConnectTimeout,
             // Replaces the client's traceparent with the gateway's span, so the replica's span is the gateway's child.
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-        }, disposeHandler: true);
+        }, forwarding.HeadersTimeout, timeProvider), disposeHandler: true);
 
         RequestConfig = new ForwarderRequestConfig
         {

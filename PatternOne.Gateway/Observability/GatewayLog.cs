@@ -44,6 +44,10 @@ internal static partial class GatewayLog
         Message = "Pool {Pool} endpoint {Endpoint} is now {State}")]
     public static partial void EndpointHealthChanged(ILogger logger, string pool, string endpoint, string state);
 
+    [LoggerMessage(EventId = 303, EventName = "EndpointUnresponsive", Level = LogLevel.Warning,
+        Message = "Pool {Pool} endpoint {Endpoint} stopped answering its health probe: requests on it move to another replica or end")]
+    public static partial void EndpointUnresponsive(ILogger logger, string pool, string endpoint);
+
     [LoggerMessage(EventId = 400, EventName = "RequestBodyTooLarge", Level = LogLevel.Debug,
         Message = "Request body over the {Limit}-byte limit refused with 413")]
     public static partial void RequestBodyTooLarge(ILogger logger, long limit);

@@ -52,7 +52,12 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
                 pool.MarkFailed(endpoint);
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Connected (or still connecting) but no answer in time: hung, not dead.
+            pool.ProbeTimedOut(endpoint, options.Value.Forwarding.UnresponsiveAfterProbes);
+        }
+        catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
         {
             pool.MarkFailed(endpoint);
         }

@@ -74,7 +74,39 @@ public sealed class PoolView
     /// <summary>A forward could not reach <paramref name="address"/>: out of rotation until a probe succeeds.</summary>
     public void MarkFailed(EndpointAddress address) => Set(address, healthy: false);
 
-    public void MarkHealthy(EndpointAddress address) => Set(address, healthy: true);
+    public void MarkHealthy(EndpointAddress address)
+    {
+        if (Find(address) is { } state)
+        {
+            state.Answered();
+        }
+
+        Set(address, healthy: true);
+    }
+
+    /// <summary>
+    /// A health probe got no answer in time. After <paramref name="unresponsiveAfter"/> in a row the replica counts as
+    /// hung: out of rotation, and <see cref="UnresponsiveSignal"/> fires for the requests in flight on it.
+    /// </summary>
+    public void ProbeTimedOut(EndpointAddress address, int unresponsiveAfter)
+    {
+        if (Find(address) is not { } state)
+        {
+            return;
+        }
+
+        Set(address, healthy: false);
+        if (state.TimedOut(unresponsiveAfter))
+        {
+            GatewayLog.EndpointUnresponsive(_logger, Name, address.Authority);
+        }
+    }
+
+    /// <summary>
+    /// Fires when <paramref name="address"/> is found unresponsive while a request is on it; never for an endpoint
+    /// outside this view (a picker may name endpoints the gateway does not probe: only the timeouts guard those).
+    /// </summary>
+    public CancellationToken UnresponsiveSignal(EndpointAddress address) => Find(address)?.Unresponsive ?? CancellationToken.None;
 
     private void Set(EndpointAddress address, bool healthy)
     {
@@ -101,6 +133,33 @@ public sealed class PoolView
     private sealed class EndpointState(EndpointAddress address)
     {
         private volatile bool _healthy = true;
+        private volatile CancellationTokenSource _unresponsive = new();
+        private int _timeoutsInARow;
+
+        /// <summary>The signal for requests starting now; replaced once the replica answers again.</summary>
+        public CancellationToken Unresponsive => _unresponsive.Token;
+
+        /// <summary>True when this timeout is the one that makes the replica unresponsive.</summary>
+        public bool TimedOut(int unresponsiveAfter)
+        {
+            if (Interlocked.Increment(ref _timeoutsInARow) != unresponsiveAfter)
+            {
+                return false;
+            }
+
+            // Not disposed: requests still hold its token, and a disposed source's token cannot be registered on.
+            _unresponsive.Cancel();
+            return true;
+        }
+
+        public void Answered()
+        {
+            Interlocked.Exchange(ref _timeoutsInARow, 0);
+            if (_unresponsive.IsCancellationRequested)
+            {
+                _unresponsive = new CancellationTokenSource();
+            }
+        }
 
         public EndpointAddress Address { get; } = address;
 

@@ -148,6 +148,84 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
             && !l.EndsWith(" 0", StringComparison.Ordinal)), TestTimeouts.Request, "the cut is counted as the replica's failure");
     }
 
+    [Fact]
+    public async Task RequestOnAReplicaFoundHung_MovesToTheNextReplica_BeforeAnyByteReachedTheClient()
+    {
+        await using var hung = await FakeReplica.StartAsync("hung");
+        hung.HangBeforeAnswering = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route($"{hung.Authority},{pool.A.Authority}");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority, pool.A.Authority],
+            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:01")));
+
+        var sent = gateway.Client.PostAsync(Chat, ChatBody(stream: false));
+        await Eventually.HoldsAsync(() => !hung.Requests.IsEmpty, TestTimeouts.Request, "the hung replica got the request");
+        hung.HealthHangs = true;
+        using var response = await sent.WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(pool.A.Name, response.Headers.GetValues("x-replica").Single());
+        await AssertUpstreamFailureCountedAsync(gateway, hung.Authority, "no_response_in_time");
+    }
+
+    [Fact]
+    public async Task ReplicaSilentPastTheHeadersTimeout_RequestMovesToTheNextReplica()
+    {
+        await using var hung = await FakeReplica.StartAsync("silent");
+        hung.HangBeforeAnswering = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route($"{hung.Authority},{pool.A.Authority}");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [],
+            (GatewaySettings.Keys.HeadersTimeout, "00:00:00.300")));
+
+        using var response = await gateway.Client.PostAsync(Chat, ChatBody(stream: false)).WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(pool.A.Name, response.Headers.GetValues("x-replica").Single());
+        Assert.Single(hung.Requests);
+        await AssertUpstreamFailureCountedAsync(gateway, hung.Authority, "no_response_in_time");
+    }
+
+    [Fact]
+    public async Task Sse_ReplicaFoundHungMidStream_ClientGetsAnErrorEventThenAnAbortedResponse()
+    {
+        await using var hung = await FakeReplica.StartAsync("hung-streaming");
+        pool.Picker.Answer = _ => PickerAnswer.Route(hung.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority],
+            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:01")));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
+
+        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        var lines = new List<string> { (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request))! };
+        // The replica now holds the rest of the stream and stops answering its probe, as under SIGSTOP.
+        hung.HealthHangs = true;
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            while (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request) is { } line)
+            {
+                lines.Add(line);
+            }
+        });
+
+        Assert.Equal("data: {\"chunk\":1}", lines[0]);
+        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
+        Assert.Equal(2, events.Count);
+        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
+        Assert.Contains("stopped responding", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await hung.StreamAborted.Task.WaitAsync(TestTimeouts.Request);
+    }
+
+    private static async Task AssertUpstreamFailureCountedAsync(GatewayHost gateway, string upstream, string kind)
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.MetricsPort}"), Timeout = TestTimeouts.Request };
+        await Eventually.HoldsAsync(async () => (await metrics.GetStringAsync("/stats/prometheus")).Split('\n').Any(l =>
+            l.StartsWith("gateway_upstream_failures_total{", StringComparison.Ordinal)
+            && l.Contains($"error=\"{kind}\"", StringComparison.Ordinal)
+            && l.Contains($"upstream=\"{upstream}\"", StringComparison.Ordinal)
+            && !l.EndsWith(" 0", StringComparison.Ordinal)), TestTimeouts.Request, $"the failure is counted as {kind}");
+    }
+
     [Theory]
     [InlineData("GET", "/metrics")]
     [InlineData("POST", "/tokenize")]

@@ -42,6 +42,12 @@ internal sealed class FakeReplica : IAsyncDisposable
     /// <summary>Drop every inference connection after reading the request, before any response byte.</summary>
     public bool ResetConnections { get; set; }
 
+    /// <summary>Read each non-streaming inference request, then never answer it (a hung process).</summary>
+    public bool HangBeforeAnswering { get; set; }
+
+    /// <summary><c>/health</c> never answers (a hung process, as SIGSTOP leaves it: connections accepted by the kernel).</summary>
+    public bool HealthHangs { get; set; }
+
     public static async Task<FakeReplica> StartAsync(string name)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -71,6 +77,11 @@ internal sealed class FakeReplica : IAsyncDisposable
     {
         if (context.Request.Path == "/health")
         {
+            if (HealthHangs)
+            {
+                await HangAsync(context);
+            }
+
             return;
         }
 
@@ -96,10 +107,29 @@ internal sealed class FakeReplica : IAsyncDisposable
             return;
         }
 
+        if (HangBeforeAnswering)
+        {
+            await HangAsync(context);
+            return;
+        }
+
         context.Response.ContentType = "application/json";
         context.Response.Headers["x-replica"] = Name;
         context.Response.Headers.Server = "uvicorn";
         await context.Response.WriteAsync($$"""{"replica":"{{Name}}","path":"{{context.Request.Path}}","bodyLength":{{body.Length}}}""");
+    }
+
+    /// <summary>Holds the request until its caller gives up.</summary>
+    private static async Task HangAsync(HttpContext context)
+    {
+        try
+        {
+            await new TaskCompletionSource().Task.WaitAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller gave up, which is what the test waits for.
+        }
     }
 
     private async Task StreamAsync(HttpContext context)
