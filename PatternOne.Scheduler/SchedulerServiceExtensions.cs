@@ -1,4 +1,3 @@
-using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -11,6 +10,8 @@ using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
+using PatternOne.ServiceDefaults.Prometheus;
+using k8s;
 
 namespace PatternOne.Scheduler;
 

@@ -37,27 +37,8 @@ public sealed class DataPathScenario : IScenario
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
         var report = new ScenarioReport(Name, "Data path: added latency and throughput of gateway + scheduler vs direct and nginx");
-        var quick = context.Quick;
-        var plan = new Plan
-        {
-            Rounds = quick ? 1 : 3,
-            RealisticRates = quick ? [TargetRate] : [100, TargetRate, 400],
-            RealisticRun = TimeSpan.FromSeconds(quick ? 2 : 8),
-            FastRun = TimeSpan.FromSeconds(quick ? 1 : 6),
-            ThroughputRun = TimeSpan.FromSeconds(quick ? 1 : 5),
-            FastSmallRate = quick ? 50 : 200,
-            FastLargeRate = quick ? 10 : 40,
-            Warmup = TimeSpan.FromSeconds(quick ? 0.5 : 3),
-        };
-        report.Parameters["rounds"] = plan.Rounds;
-        report.Parameters["realistic_rates_rps"] = string.Join("/", plan.RealisticRates);
-        report.Parameters["realistic_run_s"] = plan.RealisticRun.TotalSeconds;
-        report.Parameters["realistic_max_tokens"] = "1-16";
-        report.Parameters["fast_run_s"] = plan.FastRun.TotalSeconds;
-        report.Parameters["fast_small_rate_rps"] = plan.FastSmallRate;
-        report.Parameters["fast_large_rate_rps"] = plan.FastLargeRate;
-        report.Parameters["throughput_run_s"] = plan.ThroughputRun.TotalSeconds;
-        report.Parameters["throughput_connections"] = MaxConnections;
+        var plan = Plan.For(context.Quick);
+        plan.Describe(report);
 
         var work = Path.Combine(Path.GetTempPath(), "patternone-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-datapath");
         var (cert, key) = LocalCertificate.Write(Path.Combine(work, "tls"));
@@ -82,16 +63,7 @@ public sealed class DataPathScenario : IScenario
                 KeyPath = key,
             }, nginxProblem is null, cancellationToken))
             {
-                NoteNginx(report, realistic);
-                var payloads = plan.RealisticRates.Select(rate => new Payload("chat 1-16 tokens", rate, Bodies(64, 0, maxTokens: i => 1 + (i % 16)))).ToArray();
-                var samples = await MeasureAsync(realistic, Realistic, payloads, plan.Rounds, plan.RealisticRun, plan.Warmup, cancellationToken);
-                rows.AddRange(LatencyRows(Realistic, payloads, realistic, samples));
-                foreach (var payload in payloads)
-                {
-                    report.Charts.Add(Cdf($"datapath-realistic-{payload.Rate:0}rps-cdf.svg",
-                        $"Realistic replica (time scale 1, max_tokens 1-16), {payload.Rate:0} req/s: latency by percentile",
-                        realistic, samples, payload, logY: false));
-                }
+                rows.AddRange(await MeasureRealisticAsync(report, plan, realistic, cancellationToken));
             }
 
             await using (var fast = await PathSet.StartAsync(context, new LocalCluster.Spec
@@ -106,25 +78,7 @@ public sealed class DataPathScenario : IScenario
                 KeyPath = key,
             }, nginxProblem is null, cancellationToken))
             {
-                NoteNginx(report, fast);
-                var payloads = new[]
-                {
-                    new Payload("small", plan.FastSmallRate, Bodies(64, 0, maxTokens: _ => 1)),
-                    new Payload("220KB", plan.FastLargeRate, Bodies(16, 220 * 1024, maxTokens: _ => 1)),
-                };
-                report.Parameters["small_request_bytes"] = payloads[0].Bodies[0].Length;
-                report.Parameters["large_request_bytes"] = payloads[1].Bodies[0].Length;
-                var samples = await MeasureAsync(fast, Fast, payloads, plan.Rounds, plan.FastRun, plan.Warmup, cancellationToken);
-                var fastRows = LatencyRows(Fast, payloads, fast, samples);
-                var throughput = await ThroughputAsync(fast, payloads[0], plan.Rounds, plan.ThroughputRun, cancellationToken);
-                AddThroughput(fastRows, throughput);
-                rows.AddRange(fastRows);
-                foreach (var payload in payloads)
-                {
-                    report.Charts.Add(Cdf($"datapath-fast-{payload.Name.ToLowerInvariant()}-cdf.svg",
-                        $"Fast replica (time scale 1000), {payload.Name} request at {payload.Rate:0} req/s: latency by percentile",
-                        fast, samples, payload, logY: true));
-                }
+                rows.AddRange(await MeasureFastAsync(report, plan, fast, cancellationToken));
             }
         }
         catch (ClusterUnavailableException ex)
@@ -137,6 +91,47 @@ public sealed class DataPathScenario : IScenario
         report.Rows.AddRange(rows);
         Summarize(report);
         return report;
+    }
+
+    /// <summary>Time scale 1, chat with 1-16 output tokens at each realistic rate: the measurement.</summary>
+    private static async Task<List<JsonObject>> MeasureRealisticAsync(ScenarioReport report, Plan plan, PathSet realistic, CancellationToken cancellationToken)
+    {
+        NoteNginx(report, realistic);
+        var payloads = plan.RealisticRates.Select(rate => new Payload("chat 1-16 tokens", rate, Bodies(64, 0, maxTokens: i => 1 + (i % 16)))).ToArray();
+        var samples = await MeasureAsync(realistic, Realistic, payloads, plan.Rounds, plan.RealisticRun, plan.Warmup, cancellationToken);
+        foreach (var payload in payloads)
+        {
+            report.Charts.Add(Cdf($"datapath-realistic-{payload.Rate:0}rps-cdf.svg",
+                $"Realistic replica (time scale 1, max_tokens 1-16), {payload.Rate:0} req/s: latency by percentile",
+                realistic, samples, payload, logY: false));
+        }
+
+        return LatencyRows(Realistic, payloads, realistic, samples);
+    }
+
+    /// <summary>Time scale 1000: the data path's own cost with small and 220 KB bodies, then throughput.</summary>
+    private static async Task<List<JsonObject>> MeasureFastAsync(ScenarioReport report, Plan plan, PathSet fast, CancellationToken cancellationToken)
+    {
+        NoteNginx(report, fast);
+        var payloads = new[]
+        {
+            new Payload("small", plan.FastSmallRate, Bodies(64, 0, maxTokens: _ => 1)),
+            new Payload("220KB", plan.FastLargeRate, Bodies(16, 220 * 1024, maxTokens: _ => 1)),
+        };
+        report.Parameters["small_request_bytes"] = payloads[0].Bodies[0].Length;
+        report.Parameters["large_request_bytes"] = payloads[1].Bodies[0].Length;
+        var samples = await MeasureAsync(fast, Fast, payloads, plan.Rounds, plan.FastRun, plan.Warmup, cancellationToken);
+        var rows = LatencyRows(Fast, payloads, fast, samples);
+        var throughput = await ThroughputAsync(fast, payloads[0], plan.Rounds, plan.ThroughputRun, cancellationToken);
+        AddThroughput(rows, throughput);
+        foreach (var payload in payloads)
+        {
+            report.Charts.Add(Cdf($"datapath-fast-{payload.Name.ToLowerInvariant()}-cdf.svg",
+                $"Fast replica (time scale 1000), {payload.Name} request at {payload.Rate:0} req/s: latency by percentile",
+                fast, samples, payload, logY: true));
+        }
+
+        return rows;
     }
 
     private static void NoteNginx(ScenarioReport report, PathSet paths)
@@ -157,6 +152,31 @@ public sealed class DataPathScenario : IScenario
         public required double FastSmallRate { get; init; }
         public required double FastLargeRate { get; init; }
         public required TimeSpan Warmup { get; init; }
+
+        public static Plan For(bool quick) => new()
+        {
+            Rounds = quick ? 1 : 3,
+            RealisticRates = quick ? [TargetRate] : [100, TargetRate, 400],
+            RealisticRun = TimeSpan.FromSeconds(quick ? 2 : 8),
+            FastRun = TimeSpan.FromSeconds(quick ? 1 : 6),
+            ThroughputRun = TimeSpan.FromSeconds(quick ? 1 : 5),
+            FastSmallRate = quick ? 50 : 200,
+            FastLargeRate = quick ? 10 : 40,
+            Warmup = TimeSpan.FromSeconds(quick ? 0.5 : 3),
+        };
+
+        public void Describe(ScenarioReport report)
+        {
+            report.Parameters["rounds"] = Rounds;
+            report.Parameters["realistic_rates_rps"] = string.Join("/", RealisticRates);
+            report.Parameters["realistic_run_s"] = RealisticRun.TotalSeconds;
+            report.Parameters["realistic_max_tokens"] = "1-16";
+            report.Parameters["fast_run_s"] = FastRun.TotalSeconds;
+            report.Parameters["fast_small_rate_rps"] = FastSmallRate;
+            report.Parameters["fast_large_rate_rps"] = FastLargeRate;
+            report.Parameters["throughput_run_s"] = ThroughputRun.TotalSeconds;
+            report.Parameters["throughput_connections"] = MaxConnections;
+        }
     }
 
     internal sealed record Payload(string Name, double Rate, byte[][] Bodies);

@@ -3,11 +3,12 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
-using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Profiles;
+using PatternOne.Scheduler.Saturation;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.Scheduler.Scorers;
+using PatternOne.ServiceDefaults.Prometheus;
 
 namespace PatternOne.Scheduler.Observability;
 

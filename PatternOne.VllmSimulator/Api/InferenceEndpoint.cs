@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
-using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using PatternOne.VllmSimulator.Engine;
@@ -13,10 +11,10 @@ namespace PatternOne.VllmSimulator.Api;
 /// <summary>
 /// <c>/v1/chat/completions</c> and <c>/v1/completions</c>, a thin layer over the engine:
 /// <code>
-/// 1. parse and validate (400), check the model (404), render the chat template and tokenize
-/// 2. check the context window (400 "maximum context length")
-/// 3. decide the answer's text up front (seeded), submit one engine sequence per choice
-/// 4. relay tokens as the engine's steps end: SSE chunks, or one JSON body at the end
+/// 1. parse and validate (400, InferenceRequestParser), check the model (404)
+/// 2. tokenize, check the context window, decide each choice's text (ChoicePlanner)
+/// 3. injected faults (Faults/), then submit one engine sequence per choice
+/// 4. relay tokens as the engine's steps end: SSE chunks, or one JSON body at the end (CompletionWriter)
 /// 5. client gone → abort the sequences in the engine (their KV blocks are freed)
 /// </code>
 /// </summary>
@@ -44,7 +42,7 @@ internal sealed partial class InferenceEndpoint(
                 throw ApiError.ModelNotFound(model);
             }
 
-            var choices = Prepare(request);
+            var choices = ChoicePlanner.Plan(request, tokenizer, driver.Options);
             var fault = faults.Decide(context.Request.Headers[FaultOptions.HeaderName]);
             if (fault == FaultKind.Error)
             {
@@ -61,7 +59,7 @@ internal sealed partial class InferenceEndpoint(
             var header = context.Request.Headers["X-Request-Id"].ToString();
             var id = (kind == InferenceKind.Chat ? "chatcmpl-" : "cmpl-")
                 + (!string.IsNullOrEmpty(header) ? header : request.RequestId ?? Guid.NewGuid().ToString("N"));
-            var call = new Call(id, kind, request, choices, time.GetUtcNow().ToUnixTimeSeconds(), _options.ServedModelNames[0], fault == FaultKind.Disconnect);
+            var call = new InferenceCall(id, kind, request, choices, time.GetUtcNow().ToUnixTimeSeconds(), _options.ServedModelNames[0], fault == FaultKind.Disconnect);
             await RunAsync(context, call);
         }
         catch (ApiError error)
@@ -101,72 +99,10 @@ internal sealed partial class InferenceEndpoint(
         }
     }
 
-    /// <summary>Tokenizes, checks the context window and decides each choice's text.</summary>
-    private List<Choice> Prepare(InferenceRequest request)
-    {
-        var prompts = new List<PromptInput>();
-        if (request.Kind == InferenceKind.Chat)
-        {
-            var text = ChatTemplate.Render(request.Messages, request.AddGenerationPrompt, request.Tools);
-            prompts.Add(Tokenize(text));
-        }
-        else
-        {
-            prompts.AddRange(request.PromptTexts.Select(Tokenize));
-            prompts.AddRange(request.PromptTokenIds.Select(ids => new PromptInput(tokenizer.Decode(ids), ids)));
-        }
-
-        // Every choice is a sequence the engine holds at once; a batch larger than the engine's --max-num-seqs could
-        // never run together, and an unbounded one (a huge prompt array times n) would exhaust memory before it started.
-        var sequences = (long)prompts.Count * request.N;
-        var maxSequences = driver.Options.MaxNumSeqs;
-        if (sequences > maxSequences)
-        {
-            throw ApiError.BadRequest(
-                $"The request asks for {sequences} sequences ({prompts.Count} prompts × n={request.N}), more than this server's " +
-                $"max-num-seqs of {maxSequences}. Send fewer prompts per request or a smaller n.",
-                request.Kind == InferenceKind.Chat ? "n" : "prompt");
-        }
-
-        var maxModelLen = driver.Options.MaxModelLen;
-        var choices = new List<Choice>((int)sequences);
-        for (var p = 0; p < prompts.Count; p++)
-        {
-            var prompt = prompts[p];
-            var promptTokens = prompt.TokenIds.Count;
-            var defaultMax = request.Kind == InferenceKind.Chat ? maxModelLen - promptTokens : 16;
-            var maxTokens = request.MaxTokens ?? defaultMax;
-            if (promptTokens >= maxModelLen || promptTokens + maxTokens > maxModelLen)
-            {
-                var where = request.Kind == InferenceKind.Chat ? "messages" : "prompt";
-                throw ApiError.BadRequest(
-                    $"This model's maximum context length is {maxModelLen} tokens. However, you requested {promptTokens + Math.Max(maxTokens, 0)} tokens " +
-                    $"({promptTokens} in the {where}, {Math.Max(maxTokens, 0)} in the completion). Please reduce the length of the {where} or completion.",
-                    request.MaxTokens is null || promptTokens >= maxModelLen ? where : "max_tokens");
-            }
-
-            var seed = request.Seed ?? TextGenerator.SeedOf(prompt.TokenIds);
-            for (var i = 0; i < request.N; i++)
-            {
-                var output = TextGenerator.Generate(seed + i, maxTokens, request.IgnoreEos, request.Stop);
-                choices.Add(new Choice((p * request.N) + i, prompt, output, i == 0));
-            }
-        }
-
-        return choices;
-    }
-
-    private PromptInput Tokenize(string text)
-    {
-        var ids = new List<int>(text.Length / 3);
-        tokenizer.Encode(text, ids);
-        return new PromptInput(text, ids);
-    }
-
-    private async Task RunAsync(HttpContext context, Call call)
+    private async Task RunAsync(HttpContext context, InferenceCall call)
     {
         var channel = Channel.CreateUnbounded<TokenEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var byEngineId = new Dictionary<string, Choice>(call.Choices.Count, StringComparer.Ordinal);
+        var byEngineId = new Dictionary<string, CompletionChoice>(call.Choices.Count, StringComparer.Ordinal);
         foreach (var choice in call.Choices)
         {
             choice.EngineId = $"{call.Id}-{choice.Index}-{Guid.NewGuid():N}";
@@ -212,7 +148,7 @@ internal sealed partial class InferenceEndpoint(
                     }
                 }
 
-                await WriteResponseAsync(context, call);
+                await WriteBodyAsync(context, call, _options.EnablePromptTokensDetails);
             }
 
             var usage = call.Usage;
@@ -259,7 +195,7 @@ internal sealed partial class InferenceEndpoint(
 
     /// <summary>GenAI semantic-convention tags on the request's server span, so the dashboard's trace shows what the
     /// engine did: tokens, prefix-cache hit, and the model's (virtual) time to first token and queue time.</summary>
-    private static void Tag(Call call, Usage usage)
+    private static void Tag(InferenceCall call, Usage usage)
     {
         if (System.Diagnostics.Activity.Current is not { IsAllDataRequested: true } activity)
         {
@@ -291,9 +227,9 @@ internal sealed partial class InferenceEndpoint(
 
     private async Task StreamAsync(
         HttpContext context,
-        Call call,
+        InferenceCall call,
         ChannelReader<TokenEvent> reader,
-        Dictionary<string, Choice> byEngineId,
+        Dictionary<string, CompletionChoice> byEngineId,
         Action onToken)
     {
         var aborted = context.RequestAborted;
@@ -323,7 +259,7 @@ internal sealed partial class InferenceEndpoint(
                     throw new ClientGoneException();
                 }
 
-                WriteChunk(output, call, choice, token);
+                CompletionWriter.WriteChunk(output, call, choice, token, _options.EnablePromptTokensDetails);
                 if (token.IsFinal)
                 {
                     finished++;
@@ -336,165 +272,17 @@ internal sealed partial class InferenceEndpoint(
 
         if (call.Request.IncludeUsage)
         {
-            ResponseWriter.WriteEvent(output, json =>
-            {
-                WriteChunkHeader(json, call);
-                json.WriteStartArray("choices");
-                json.WriteEndArray();
-                ResponseWriter.WriteUsage(json, call.Usage, _options.EnablePromptTokensDetails, nullDetailsWhenOff: false);
-                json.WriteEndObject();
-            });
+            CompletionWriter.WriteUsageChunk(output, call, _options.EnablePromptTokensDetails);
         }
 
         output.Write(ResponseWriter.Done.Span);
         await output.FlushAsync(aborted);
     }
 
-    private void WriteChunk(PipeWriter output, Call call, Choice choice, TokenEvent token)
-    {
-        var chat = call.Kind == InferenceKind.Chat;
-        if (chat && token.Index == 0)
-        {
-            // vLLM sends the role with the first engine output, so it arrives at TTFT like the first content.
-            ResponseWriter.WriteEvent(output, json =>
-            {
-                WriteChunkHeader(json, call);
-                json.WriteStartArray("choices");
-                json.WriteStartObject();
-                json.WriteNumber("index", choice.Index);
-                json.WriteStartObject("delta");
-                json.WriteString("role", "assistant");
-                json.WriteString("content", string.Empty);
-                json.WriteEndObject();
-                json.WriteNull("logprobs");
-                json.WriteNull("finish_reason");
-                json.WriteEndObject();
-                json.WriteEndArray();
-                WriteContinuousUsage(json, call);
-                json.WriteEndObject();
-            });
-        }
-
-        var piece = choice.Output.Pieces[token.Index];
-        if (!chat && token.Index == 0 && call.Request.Echo)
-        {
-            piece = choice.Prompt.Text + piece;
-        }
-
-        ResponseWriter.WriteEvent(output, json =>
-        {
-            WriteChunkHeader(json, call);
-            json.WriteStartArray("choices");
-            json.WriteStartObject();
-            json.WriteNumber("index", choice.Index);
-            if (chat)
-            {
-                json.WriteStartObject("delta");
-                json.WriteString("content", piece);
-                json.WriteEndObject();
-                json.WriteNull("logprobs");
-            }
-            else
-            {
-                json.WriteString("text", piece);
-                json.WriteNull("logprobs");
-            }
-
-            if (token.FinishReason is { } reason)
-            {
-                json.WriteString("finish_reason", ResponseWriter.FinishReasonText(reason));
-                ResponseWriter.WriteStopReason(json, choice.Output.StopString);
-            }
-            else
-            {
-                json.WriteNull("finish_reason");
-                if (!chat)
-                {
-                    json.WriteNull("stop_reason");
-                }
-            }
-
-            json.WriteEndObject();
-            json.WriteEndArray();
-            WriteContinuousUsage(json, call);
-            json.WriteEndObject();
-        });
-    }
-
-    private void WriteContinuousUsage(Utf8JsonWriter json, Call call)
-    {
-        if (call.Request.ContinuousUsageStats && call.Request.IncludeUsage)
-        {
-            ResponseWriter.WriteUsage(json, call.Usage, _options.EnablePromptTokensDetails, nullDetailsWhenOff: false);
-        }
-    }
-
-    private static void WriteChunkHeader(Utf8JsonWriter json, Call call)
-    {
-        json.WriteStartObject();
-        json.WriteString("id", call.Id);
-        json.WriteString("object", call.Kind == InferenceKind.Chat ? "chat.completion.chunk" : "text_completion");
-        json.WriteNumber("created", call.Created);
-        json.WriteString("model", call.Model);
-    }
-
-    private async Task WriteResponseAsync(HttpContext context, Call call)
+    private static async Task WriteBodyAsync(HttpContext context, InferenceCall call, bool promptTokensDetails)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            var chat = call.Kind == InferenceKind.Chat;
-            json.WriteStartObject();
-            json.WriteString("id", call.Id);
-            json.WriteString("object", chat ? "chat.completion" : "text_completion");
-            json.WriteNumber("created", call.Created);
-            json.WriteString("model", call.Model);
-            json.WriteStartArray("choices");
-            foreach (var choice in call.Choices)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("index", choice.Index);
-                var text = choice.Output.Text;
-                if (chat)
-                {
-                    json.WriteStartObject("message");
-                    json.WriteString("role", "assistant");
-                    json.WriteString("content", text);
-                    json.WriteNull("refusal");
-                    json.WriteNull("annotations");
-                    json.WriteNull("audio");
-                    json.WriteNull("function_call");
-                    json.WriteStartArray("tool_calls");
-                    json.WriteEndArray();
-                    json.WriteNull("reasoning_content");
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteString("text", call.Request.Echo ? choice.Prompt.Text + text : text);
-                }
-
-                json.WriteNull("logprobs");
-                json.WriteString("finish_reason", choice.Output.Stopped ? "stop" : "length");
-                ResponseWriter.WriteStopReason(json, choice.Output.StopString);
-                if (!chat)
-                {
-                    json.WriteNull("prompt_logprobs");
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteNull("service_tier");
-            json.WriteNull("system_fingerprint");
-
-            ResponseWriter.WriteUsage(json, call.Usage, _options.EnablePromptTokensDetails, nullDetailsWhenOff: true);
-            json.WriteNull("prompt_logprobs");
-            json.WriteNull("kv_transfer_params");
-            json.WriteEndObject();
-        }
-
+        CompletionWriter.WriteBody(buffer, call, promptTokensDetails);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
@@ -513,42 +301,4 @@ internal sealed partial class InferenceEndpoint(
 
     /// <summary>The injected disconnect fault.</summary>
     private sealed class ClientGoneException : Exception;
-
-    /// <summary>One choice: its prompt, its predetermined output and its engine sequence.</summary>
-    private sealed class Choice(int index, PromptInput prompt, GeneratedText output, bool firstOfPrompt)
-    {
-        public int Index { get; } = index;
-        public PromptInput Prompt { get; } = prompt;
-        public GeneratedText Output { get; } = output;
-        public bool FirstOfPrompt { get; } = firstOfPrompt;
-        public string? EngineId { get; set; }
-        public EngineSequence? Sequence { get; set; }
-        public int Produced { get; set; }
-    }
-
-    /// <summary>One HTTP call.</summary>
-    private sealed record Call(string Id, InferenceKind Kind, InferenceRequest Request, List<Choice> Choices, long Created, string Model, bool Disconnect)
-    {
-        public int TotalTokens => Choices.Sum(c => c.Output.TokenIds.Count);
-
-        /// <summary>Usage so far: prompts counted once per prompt, cached tokens as the engine reported them.</summary>
-        public Usage Usage
-        {
-            get
-            {
-                int prompt = 0, completion = 0, cached = 0;
-                foreach (var choice in Choices)
-                {
-                    completion += choice.Produced;
-                    if (choice.FirstOfPrompt)
-                    {
-                        prompt += choice.Prompt.TokenIds.Count;
-                        cached += choice.Sequence?.CachedTokens ?? 0;
-                    }
-                }
-
-                return new Usage(prompt, completion, cached);
-            }
-        }
-    }
 }

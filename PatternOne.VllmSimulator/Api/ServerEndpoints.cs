@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using PatternOne.ServiceDefaults.Prometheus;
 using PatternOne.VllmSimulator.Engine;
 using PatternOne.VllmSimulator.Faults;
 using PatternOne.VllmSimulator.Options;
@@ -74,7 +75,7 @@ internal sealed partial class ServerEndpoints(
 
     public Task MetricsAsync(HttpContext context)
     {
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        context.Response.ContentType = PrometheusText.ContentType;
         return context.Response.WriteAsync(driver.MetricsText(), context.RequestAborted);
     }
 

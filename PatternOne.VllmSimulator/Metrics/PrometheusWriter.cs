@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
+using PatternOne.ServiceDefaults.Prometheus;
 using PatternOne.VllmSimulator.Engine;
 
 namespace PatternOne.VllmSimulator.Metrics;
 
 /// <summary>
-/// Writes an engine's metrics in Prometheus text format as vLLM's <c>prometheus_client</c> does: labels
-/// <c>engine</c> and <c>model_name</c>, floats with a decimal point (<c>0.0</c>), cumulative histogram buckets with
-/// <c>le</c> and <c>+Inf</c>, <c>_sum</c> and <c>_count</c>. The scheduler scrapes this every 50 ms, so the text is
+/// Writes an engine's metrics in Prometheus text format as vLLM's <c>prometheus_client</c> does, through the services'
+/// shared <see cref="PrometheusText"/>: labels <c>engine</c> and <c>model_name</c>, floats with a decimal point
+/// (<c>0.0</c>, <see cref="PrometheusNumbers.Python"/>), cumulative histogram buckets with <c>le</c> and <c>+Inf</c>,
+/// <c>_sum</c> and <c>_count</c>. The scheduler scrapes this every 50 ms, so the text is
 /// rebuilt only when the engine changed (see <see cref="IEngineDriver.MetricsText"/>).
 /// </summary>
 internal sealed class PrometheusWriter
@@ -17,7 +19,7 @@ internal sealed class PrometheusWriter
 
     public PrometheusWriter(string modelName, EngineOptions options, string engine = "0")
     {
-        var model = Escape(modelName);
+        var model = PrometheusText.Escape(modelName);
         _labels = $"engine=\"{engine}\",model_name=\"{model}\"";
         _cacheConfigLabels =
             $"block_size=\"{options.BlockSize}\",cache_dtype=\"auto\",calculate_kv_scales=\"False\",cpu_offload_gb=\"0\"," +
@@ -38,13 +40,13 @@ internal sealed class PrometheusWriter
         Counter(text, MetricNames.PromptTokens, "Number of prefill tokens processed.", metrics.PromptTokens);
         Counter(text, MetricNames.GenerationTokens, "Number of generation tokens processed.", metrics.GenerationTokens);
 
-        Header(text, MetricNames.RequestSuccess, "Count of successfully processed requests.", "counter");
+        PrometheusText.Header(text, MetricNames.RequestSuccess, "Count of successfully processed requests.", "counter");
         SuccessLine(text, "abort", 0);
         SuccessLine(text, "length", metrics.SuccessLength);
         SuccessLine(text, "stop", metrics.SuccessStop);
 
-        Header(text, MetricNames.CacheConfigInfo, "Information of the LLMEngine CacheConfig", "gauge");
-        text.Append(MetricNames.CacheConfigInfo).Append('{').Append(_cacheConfigLabels).Append("} 1.0\n");
+        PrometheusText.Header(text, MetricNames.CacheConfigInfo, "Information of the LLMEngine CacheConfig", "gauge");
+        PrometheusText.Sample(text, MetricNames.CacheConfigInfo, _cacheConfigLabels, 1, PrometheusNumbers.Python);
 
         Histogram(text, MetricNames.TimeToFirstToken, "Histogram of time to first token in seconds.", metrics.TimeToFirstToken);
         Histogram(text, MetricNames.InterTokenLatency, "Histogram of inter-token latency in seconds.", metrics.InterTokenLatency);
@@ -64,58 +66,26 @@ internal sealed class PrometheusWriter
         return text.ToString();
     }
 
-    /// <summary>Python's float formatting: integers keep a trailing <c>.0</c>.</summary>
-    internal static string Format(double value)
-    {
-        if (double.IsPositiveInfinity(value))
-        {
-            return "+Inf";
-        }
+    private void Gauge(StringBuilder text, string name, string help, double value) =>
+        PrometheusText.Gauge(text, name, help, _labels, value, PrometheusNumbers.Python);
 
-        if (value == Math.Floor(value) && Math.Abs(value) < 1e15)
-        {
-            return value.ToString("0", CultureInfo.InvariantCulture) + ".0";
-        }
-
-        return value.ToString("R", CultureInfo.InvariantCulture);
-    }
-
-    private static void Header(StringBuilder text, string name, string help, string type) =>
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
-            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private void Gauge(StringBuilder text, string name, string help, double value)
-    {
-        Header(text, name, help, "gauge");
-        text.Append(name).Append('{').Append(_labels).Append("} ").Append(Format(value)).Append('\n');
-    }
-
-    private void Counter(StringBuilder text, string name, string help, long value)
-    {
-        Header(text, name, help, "counter");
-        text.Append(name).Append('{').Append(_labels).Append("} ").Append(Format(value)).Append('\n');
-    }
+    private void Counter(StringBuilder text, string name, string help, long value) =>
+        PrometheusText.Counter(text, name, help, _labels, value, PrometheusNumbers.Python);
 
     private void SuccessLine(StringBuilder text, string reason, long value) =>
-        text.Append(MetricNames.RequestSuccess).Append('{').Append(_labels).Append(',').Append(MetricNames.FinishedReasonLabel)
-            .Append("=\"").Append(reason).Append("\"} ").Append(Format(value)).Append('\n');
+        PrometheusText.Sample(text, MetricNames.RequestSuccess, _labels + "," + MetricNames.FinishedReasonLabel + "=\"" + reason + "\"", value, PrometheusNumbers.Python);
 
     private void Histogram(StringBuilder text, string name, string help, Histogram histogram)
     {
-        Header(text, name, help, "histogram");
-        long cumulative = 0;
+        PrometheusText.Header(text, name, help, "histogram");
+        Span<long> cumulative = stackalloc long[histogram.Bounds.Length + 1];
+        long running = 0;
         for (var i = 0; i <= histogram.Bounds.Length; i++)
         {
-            cumulative += histogram.BucketCount(i);
-            var le = i < histogram.Bounds.Length ? Format(histogram.Bounds[i]) : "+Inf";
-            text.Append(name).Append("_bucket{").Append(_labels).Append(",le=\"").Append(le).Append("\"} ")
-                .Append(Format(cumulative)).Append('\n');
+            running += histogram.BucketCount(i);
+            cumulative[i] = running;
         }
 
-        text.Append(name).Append("_sum{").Append(_labels).Append("} ").Append(Format(histogram.Sum)).Append('\n');
-        text.Append(name).Append("_count{").Append(_labels).Append("} ").Append(Format(histogram.Count)).Append('\n');
+        PrometheusText.HistogramSeries(text, name, _labels, histogram.Bounds.AsSpan(), cumulative, histogram.Sum, histogram.Count, PrometheusNumbers.Python);
     }
-
-    private static string Escape(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

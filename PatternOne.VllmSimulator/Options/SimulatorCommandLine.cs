@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using PatternOne.VllmSimulator.Engine;
 using PatternOne.VllmSimulator.Faults;
@@ -59,182 +60,118 @@ public static class SimulatorCommandLine
         "enable-force-include-usage", "disable-fastapi-docs", "enable-sleep-mode", "no-enable-prompt-tokens-details",
     };
 
+    /// <summary>
+    /// What each flag does to the options being built; a flag not in the table is vLLM's and ignored (or, named
+    /// <c>--sim-*</c>, an error). <c>served-model-name</c> with separate values is read by <see cref="Parse"/> itself.
+    /// </summary>
+    private static readonly FrozenDictionary<string, Action<Draft, string, string?>> Flags = new Dictionary<string, Action<Draft, string, string?>>
+    {
+        ["help"] = (d, _, _) => d.Help = true,
+        ["model"] = (d, n, v) => d.Model = Required(n, v, d.Errors),
+        ["served-model-name"] = (d, _, v) => d.Served = [.. (v ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+        ["host"] = (d, n, v) => d.Options = d.Options with { Host = Required(n, v, d.Errors) ?? d.Options.Host },
+        ["port"] = (d, n, v) => d.Options = d.Options with { Port = Int(n, v, 1, 65535, d.Errors) ?? d.Options.Port },
+        ["max-model-len"] = (d, n, v) => d.Engine = d.Engine with { MaxModelLen = Int(n, v, 2, int.MaxValue, d.Errors, humanReadable: true) ?? d.Engine.MaxModelLen },
+        ["max-num-seqs"] = (d, n, v) => d.Engine = d.Engine with { MaxNumSeqs = Int(n, v, 1, 1_000_000, d.Errors) ?? d.Engine.MaxNumSeqs },
+        ["max-num-batched-tokens"] = (d, n, v) => d.Engine = d.Engine with { MaxNumBatchedTokens = Int(n, v, 1, int.MaxValue, d.Errors, humanReadable: true) ?? d.Engine.MaxNumBatchedTokens },
+        ["block-size"] = (d, n, v) => d.Engine = d.Engine with { BlockSize = Int(n, v, 1, 1024, d.Errors) ?? d.Engine.BlockSize },
+        ["num-gpu-blocks-override"] = (d, n, v) => d.Engine = d.Engine with { NumGpuBlocks = Int(n, v, 2, 100_000_000, d.Errors) ?? d.Engine.NumGpuBlocks },
+        ["enable-prompt-tokens-details"] = (d, n, v) => d.Options = d.Options with { EnablePromptTokensDetails = Bool(n, v, d.Errors) },
+        ["no-enable-prompt-tokens-details"] = (d, _, _) => d.Options = d.Options with { EnablePromptTokensDetails = false },
+        ["seed"] = (d, n, v) => d.Options = d.Options with { Seed = Int(n, v, int.MinValue, int.MaxValue, d.Errors) ?? d.Options.Seed },
+        ["time-scale"] = (d, n, v) => d.Options = d.Options with { TimeScale = Double(n, v, 1e-3, 1e6, d.Errors) ?? d.Options.TimeScale },
+        ["sim-step-base-ms"] = (d, n, v) => d.Step = d.Step with { BaseMs = Double(n, v, 1e-6, 1e6, d.Errors) ?? d.Step.BaseMs },
+        ["sim-prefill-ms-per-token"] = (d, n, v) => d.Step = d.Step with { PrefillMsPerToken = Double(n, v, 0, 1e6, d.Errors) ?? d.Step.PrefillMsPerToken },
+        ["sim-decode-ms-per-seq"] = (d, n, v) => d.Step = d.Step with { DecodeMsPerSeq = Double(n, v, 0, 1e6, d.Errors) ?? d.Step.DecodeMsPerSeq },
+        ["sim-kv-cache-gib"] = (d, n, v) => d.KvGib = Double(n, v, 1e-6, 1e6, d.Errors),
+        ["sim-kv-bytes-per-token"] = (d, n, v) => d.Engine = d.Engine with { KvBytesPerToken = Int(n, v, 1, int.MaxValue, d.Errors) ?? d.Engine.KvBytesPerToken },
+        ["sim-failure-rate"] = (d, n, v) => d.Faults = d.Faults with { FailureRate = Double(n, v, 0, 100, d.Errors) ?? d.Faults.FailureRate },
+        ["sim-failure-kinds"] = (d, _, v) => d.Faults = d.Faults with { Kinds = Kinds(v, d.Errors) },
+        ["sim-failure-status"] = (d, n, v) => d.Faults = d.Faults with { ErrorStatus = Int(n, v, 400, 599, d.Errors) ?? d.Faults.ErrorStatus },
+        ["sim-slow-start-seconds"] = (d, n, v) => d.Faults = d.Faults with { SlowStartSeconds = Double(n, v, 0, 3600, d.Errors) ?? d.Faults.SlowStartSeconds },
+        ["sim-fault-header"] = (d, n, v) => d.Faults = d.Faults with { AllowHeader = Bool(n, v, d.Errors) },
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     /// <summary>Parses <paramref name="args"/>.</summary>
     public static CommandLineResult Parse(IReadOnlyList<string> args)
     {
-        var errors = new List<string>();
-        var ignored = new List<string>();
-        var options = new SimulatorOptions();
-        var engine = new EngineOptions();
-        var step = new StepTimeModel();
-        var faults = new FaultOptions();
-        double? kvGib = null;
-        string? model = null;
-        List<string>? served = null;
-        var help = false;
-
+        var draft = new Draft();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            if (!IsFlag(arg))
             {
-                if (model is null)
+                if (draft.Model is null)
                 {
-                    model = arg; // vLLM's positional model (`vllm serve MODEL`)
+                    draft.Model = arg; // vLLM's positional model (`vllm serve MODEL`)
                 }
                 else
                 {
-                    errors.Add($"Unexpected argument '{arg}'.");
+                    draft.Errors.Add($"Unexpected argument '{arg}'.");
                 }
 
                 continue;
             }
 
-            var name = arg[2..];
-            string? value = null;
-            var eq = name.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
-            {
-                value = name[(eq + 1)..];
-                name = name[..eq];
-            }
-
-            name = name.Replace('_', '-'); // vLLM accepts --max_model_len too
+            var (name, value) = Split(arg);
             if (name == "served-model-name" && value is null)
             {
-                served = [];
-                while (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                draft.Served = [];
+                while (i + 1 < args.Count && !IsFlag(args[i + 1]))
                 {
-                    served.Add(args[++i]);
+                    draft.Served.Add(args[++i]);
                 }
 
-                if (served.Count == 0)
+                if (draft.Served.Count == 0)
                 {
-                    errors.Add("--served-model-name needs at least one name.");
+                    draft.Errors.Add("--served-model-name needs at least one name.");
                 }
 
                 continue;
             }
 
-            if (value is null && !BooleanFlags.Contains(name) && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            if (value is null && !BooleanFlags.Contains(name) && i + 1 < args.Count && !IsFlag(args[i + 1]))
             {
                 value = args[++i];
             }
 
-            switch (name)
-            {
-                case "help":
-                    help = true;
-                    break;
-                case "model":
-                    model = Required(name, value, errors);
-                    break;
-                case "served-model-name":
-                    served = [.. (value ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries)];
-                    break;
-                case "host":
-                    options = options with { Host = Required(name, value, errors) ?? options.Host };
-                    break;
-                case "port":
-                    options = options with { Port = Int(name, value, 1, 65535, errors) ?? options.Port };
-                    break;
-                case "max-model-len":
-                    engine = engine with { MaxModelLen = Int(name, value, 2, int.MaxValue, errors, humanReadable: true) ?? engine.MaxModelLen };
-                    break;
-                case "max-num-seqs":
-                    engine = engine with { MaxNumSeqs = Int(name, value, 1, 1_000_000, errors) ?? engine.MaxNumSeqs };
-                    break;
-                case "max-num-batched-tokens":
-                    engine = engine with { MaxNumBatchedTokens = Int(name, value, 1, int.MaxValue, errors, humanReadable: true) ?? engine.MaxNumBatchedTokens };
-                    break;
-                case "block-size":
-                    engine = engine with { BlockSize = Int(name, value, 1, 1024, errors) ?? engine.BlockSize };
-                    break;
-                case "num-gpu-blocks-override":
-                    engine = engine with { NumGpuBlocks = Int(name, value, 2, 100_000_000, errors) ?? engine.NumGpuBlocks };
-                    break;
-                case "enable-prompt-tokens-details":
-                    options = options with { EnablePromptTokensDetails = Bool(name, value, errors) };
-                    break;
-                case "no-enable-prompt-tokens-details":
-                    options = options with { EnablePromptTokensDetails = false };
-                    break;
-                case "seed":
-                    options = options with { Seed = Int(name, value, int.MinValue, int.MaxValue, errors) ?? options.Seed };
-                    break;
-                case "time-scale":
-                    options = options with { TimeScale = Double(name, value, 1e-3, 1e6, errors) ?? options.TimeScale };
-                    break;
-                case "sim-step-base-ms":
-                    step = step with { BaseMs = Double(name, value, 1e-6, 1e6, errors) ?? step.BaseMs };
-                    break;
-                case "sim-prefill-ms-per-token":
-                    step = step with { PrefillMsPerToken = Double(name, value, 0, 1e6, errors) ?? step.PrefillMsPerToken };
-                    break;
-                case "sim-decode-ms-per-seq":
-                    step = step with { DecodeMsPerSeq = Double(name, value, 0, 1e6, errors) ?? step.DecodeMsPerSeq };
-                    break;
-                case "sim-kv-cache-gib":
-                    kvGib = Double(name, value, 1e-6, 1e6, errors);
-                    break;
-                case "sim-kv-bytes-per-token":
-                    engine = engine with { KvBytesPerToken = Int(name, value, 1, int.MaxValue, errors) ?? engine.KvBytesPerToken };
-                    break;
-                case "sim-failure-rate":
-                    faults = faults with { FailureRate = Double(name, value, 0, 100, errors) ?? faults.FailureRate };
-                    break;
-                case "sim-failure-kinds":
-                    faults = faults with { Kinds = Kinds(value, errors) };
-                    break;
-                case "sim-failure-status":
-                    faults = faults with { ErrorStatus = Int(name, value, 400, 599, errors) ?? faults.ErrorStatus };
-                    break;
-                case "sim-slow-start-seconds":
-                    faults = faults with { SlowStartSeconds = Double(name, value, 0, 3600, errors) ?? faults.SlowStartSeconds };
-                    break;
-                case "sim-fault-header":
-                    faults = faults with { AllowHeader = Bool(name, value, errors) };
-                    break;
-                default:
-                    if (name.StartsWith("sim-", StringComparison.Ordinal))
-                    {
-                        errors.Add($"Unknown simulator flag --{name}. Run with --help for the list.");
-                    }
-                    else
-                    {
-                        ignored.Add(value is null ? $"--{name}" : $"--{name}={value}");
-                    }
-
-                    break;
-            }
+            Apply(draft, name, value);
         }
 
-        if (kvGib is { } gib)
+        return draft.Build();
+    }
+
+    private static bool IsFlag(string arg) => arg.StartsWith("--", StringComparison.Ordinal);
+
+    /// <summary><c>--name=value</c> or <c>--name</c>; vLLM accepts <c>--max_model_len</c> for <c>--max-model-len</c> too.</summary>
+    private static (string Name, string? Value) Split(string arg)
+    {
+        var name = arg[2..];
+        string? value = null;
+        var eq = name.IndexOf('=', StringComparison.Ordinal);
+        if (eq >= 0)
         {
-            engine = engine with { KvCacheMemoryBytes = (long)(gib * 1024 * 1024 * 1024) };
+            value = name[(eq + 1)..];
+            name = name[..eq];
         }
 
-        engine = engine with { StepTime = step };
-        model ??= SimulatorOptions.DefaultModel;
-        options = options with
-        {
-            Model = model,
-            ServedModelNames = served is { Count: > 0 } ? served : [model],
-            Engine = engine,
-            Faults = faults,
-            IgnoredFlags = ignored,
-        };
+        return (name.Replace('_', '-'), value);
+    }
 
-        if (errors.Count == 0)
+    private static void Apply(Draft draft, string name, string? value)
+    {
+        if (Flags.TryGetValue(name, out var apply))
         {
-            errors.AddRange(engine.Validate());
-            if (!System.Net.IPAddress.TryParse(options.Host, out _) && options.Host is not ("localhost" or "*" or ""))
-            {
-                errors.Add($"--host must be an IP address or 'localhost', got '{options.Host}'.");
-            }
+            apply(draft, name, value);
         }
-
-        return new CommandLineResult(options, errors, help);
+        else if (name.StartsWith("sim-", StringComparison.Ordinal))
+        {
+            draft.Errors.Add($"Unknown simulator flag --{name}. Run with --help for the list.");
+        }
+        else
+        {
+            draft.Ignored.Add(value is null ? $"--{name}" : $"--{name}={value}");
+        }
     }
 
     private static string? Required(string name, string? value, List<string> errors)
@@ -330,5 +267,51 @@ public static class SimulatorCommandLine
         }
 
         return kinds;
+    }
+
+    /// <summary>The options while flags are read, and what went wrong so far.</summary>
+    private sealed class Draft
+    {
+        public SimulatorOptions Options { get; set; } = new();
+        public EngineOptions Engine { get; set; } = new();
+        public StepTimeModel Step { get; set; } = new();
+        public FaultOptions Faults { get; set; } = new();
+        public double? KvGib { get; set; }
+        public string? Model { get; set; }
+        public List<string>? Served { get; set; }
+        public bool Help { get; set; }
+        public List<string> Errors { get; } = [];
+        public List<string> Ignored { get; } = [];
+
+        public CommandLineResult Build()
+        {
+            var engine = Engine;
+            if (KvGib is { } gib)
+            {
+                engine = engine with { KvCacheMemoryBytes = (long)(gib * 1024 * 1024 * 1024) };
+            }
+
+            engine = engine with { StepTime = Step };
+            var model = Model ?? SimulatorOptions.DefaultModel;
+            var options = Options with
+            {
+                Model = model,
+                ServedModelNames = Served is { Count: > 0 } ? Served : [model],
+                Engine = engine,
+                Faults = Faults,
+                IgnoredFlags = Ignored,
+            };
+
+            if (Errors.Count == 0)
+            {
+                Errors.AddRange(engine.Validate());
+                if (!System.Net.IPAddress.TryParse(options.Host, out _) && options.Host is not ("localhost" or "*" or ""))
+                {
+                    Errors.Add($"--host must be an IP address or 'localhost', got '{options.Host}'.");
+                }
+            }
+
+            return new CommandLineResult(options, Errors, Help);
+        }
     }
 }

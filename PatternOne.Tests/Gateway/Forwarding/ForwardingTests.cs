@@ -17,6 +17,26 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         $$"""{"model":"Qwen/Qwen2.5-3B-Instruct","messages":[{"role":"user","content":"hi"}]{{(stream ? ",\"stream\":true" : "")}}}""",
         Encoding.UTF8, "application/json");
 
+    /// <summary>A streamed chat call through a gateway whose picker routes to <paramref name="replica"/>, read as lines.</summary>
+    private async Task<StreamedCall> StreamChatAsync(FakeReplica replica)
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
+        var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
+        var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
+        return new StreamedCall(gateway, response, new StreamReader(await response.Content.ReadAsStreamAsync()));
+    }
+
+    private sealed record StreamedCall(GatewayHost Gateway, HttpResponseMessage Response, StreamReader Reader) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Reader.Dispose();
+            Response.Dispose();
+            await Gateway.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task ConnectionRefused_TriesTheNextEndpointOfThePickersList()
     {
@@ -89,13 +109,8 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task Sse_FirstChunkArrivesBeforeTheReplicaSendsTheLast()
     {
         await using var replica = await FakeReplica.StartAsync("streaming");
-        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
-        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
-        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
-
-        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        using var reader = new StreamReader(body);
+        await using var call = await StreamChatAsync(replica);
+        var (response, reader) = (call.Response, call.Reader);
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("data: {\"chunk\":1}", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
@@ -111,13 +126,8 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     {
         await using var replica = await FakeReplica.StartAsync("crashing");
         replica.CutStreams = true;
-        pool.Picker.Answer = _ => PickerAnswer.Route(replica.Authority);
-        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, []));
-        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
-
-        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        using var reader = new StreamReader(body);
+        await using var call = await StreamChatAsync(replica);
+        var (response, reader) = (call.Response, call.Reader);
         var lines = new List<string> { (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request))! };
         replica.StreamRelease.SetResult();
         var ended = await Assert.ThrowsAnyAsync<IOException>(async () =>
@@ -140,7 +150,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         Assert.NotNull(ended);
 
         // Counted as the replica's failure, under a name that says so.
-        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.MetricsPort}"), Timeout = TestTimeouts.Request };
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{call.Gateway.MetricsPort}"), Timeout = TestTimeouts.Request };
         await Eventually.HoldsAsync(async () => (await metrics.GetStringAsync("/stats/prometheus")).Split('\n').Any(l =>
             l.StartsWith("gateway_upstream_failures_total{", StringComparison.Ordinal)
             && l.Contains("error=\"cut_mid_response\"", StringComparison.Ordinal)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -8,7 +7,7 @@ using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
 using PatternOne.Tests.Scheduler.ExtProc;
 using PatternOne.Tests.Scheduler.Hosting;
-using static PatternOne.Tests.Scheduler.Discovery.FakeKubernetesApi;
+using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Discovery;
 
@@ -17,7 +16,7 @@ namespace PatternOne.Tests.Scheduler.Discovery;
 /// InferencePool, selects pods by the pool's selector and target port, follows a change of them, and picks only
 /// from matching pods — for both API groups.
 /// </summary>
-public sealed class InferencePoolDiscoveryTests : IAsyncLifetime
+public sealed class InferencePoolDiscoveryTests() : FakeKubernetesApiTest(Timeout)
 {
     private const string Ns = "llm-d-inference-scheduling";
     private const string PoolName = "qwen2-3b-pattern1-inference-pool";
@@ -26,50 +25,36 @@ public sealed class InferencePoolDiscoveryTests : IAsyncLifetime
     private static readonly Dictionary<string, string> s_blue = new() { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1", ["kserve.io/component"] = "workload" };
     private static readonly Dictionary<string, string> s_green = new() { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1-green", ["kserve.io/component"] = "workload" };
 
-    private FakeKubernetesApi _api = null!;
-    private Kubernetes _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync(Timeout);
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.BaseAddress.ToString() });
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
 
     [Theory]
     [InlineData("inference.networking.k8s.io", "v1")]
     [InlineData("inference.networking.x-k8s.io", "v1alpha2")]
     public async Task ReadsThePool_FollowsItsSelector_AndPicksOnlyMatchingPods(string group, string version)
     {
-        _api.Pods.Add(Pod("blue-0", "10.1.0.1", ready: true, "90", s_blue));
-        _api.Pods.Add(Pod("blue-1", "10.1.0.2", ready: true, "91", s_blue));
-        _api.Pods.Add(Pod("green-0", "10.1.0.3", ready: true, "92", s_green));
-        _api.Pods.Add(Pod("other", "10.1.0.9", ready: true, "93", new Dictionary<string, string> { ["app"] = "curl" }));
-        _api.InferencePools[$"{group}/{version}/{Ns}/{PoolName}"] = Pool(group, PoolName, "500", s_blue, 8000);
+        Api.Pods.Add(Pod("blue-0", "10.1.0.1", ready: true, "90", s_blue));
+        Api.Pods.Add(Pod("blue-1", "10.1.0.2", ready: true, "91", s_blue));
+        Api.Pods.Add(Pod("green-0", "10.1.0.3", ready: true, "92", s_green));
+        Api.Pods.Add(Pod("other", "10.1.0.9", ready: true, "93", new Dictionary<string, string> { ["app"] = "curl" }));
+        Api.InferencePools[$"{group}/{version}/{Ns}/{PoolName}"] = Pool(group, PoolName, "500", s_blue, 8000);
         var ports = SchedulerTestHost.FreePorts(3);
         await using var host = await EndpointPickerHost.StartAsync(
         [
             "--pool-name", PoolName, "--pool-namespace", Ns, "--pool-group", group,
             "--grpc-port", Str(ports[0]), "--grpc-health-port", Str(ports[1]), "--metrics-port", Str(ports[2]),
             "--secure-serving=false", "--drain-timeout=0s",
-        ], _client, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        ], Client, new FakeTimeProvider(DateTimeOffset.UtcNow));
 
         await WaitForPoolAsync(host, "10.1.0.1:8000", "10.1.0.2:8000");
-        Assert.Contains($"GET /apis/{group}/{version}/namespaces/{Ns}/inferencepools/{PoolName}", _api.AllRequests);
+        Assert.Contains($"GET /apis/{group}/{version}/namespaces/{Ns}/inferencepools/{PoolName}", Api.AllRequests);
         await AssertPicksAmongAsync(host, ports[0], "10.1.0.1:8000", "10.1.0.2:8000");
 
         // The pool is edited: another selector, another port. The scheduler follows its watch.
-        var poolWatch = await _api.NextPoolWatchAsync(Timeout);
+        var poolWatch = await Api.NextPoolWatchAsync(Timeout);
         Assert.Equal("500", poolWatch.ResourceVersion);
         await poolWatch.SendJsonAsync("MODIFIED", Pool(group, PoolName, "501", s_green, 8001));
 
         await WaitForPoolAsync(host, "10.1.0.3:8001");
-        Assert.Contains(_api.Requests, r => !r.Watch && r.LabelSelector == "app.kubernetes.io/name=qwen2-3b-pattern1-green,kserve.io/component=workload");
+        Assert.Contains(Api.Requests, r => !r.Watch && r.LabelSelector == "app.kubernetes.io/name=qwen2-3b-pattern1-green,kserve.io/component=workload");
         await AssertPicksAmongAsync(host, ports[0], "10.1.0.3:8001");
     }
 
@@ -77,24 +62,24 @@ public sealed class InferencePoolDiscoveryTests : IAsyncLifetime
     public async Task EveryApiRequest_IsAllowedByThePublishedRole()
     {
         const string Group = "inference.networking.k8s.io";
-        _api.Pods.Add(Pod("blue-0", "10.1.0.1", ready: true, "90", s_blue));
-        _api.InferencePools[$"{Group}/v1/{Ns}/{PoolName}"] = Pool(Group, PoolName, "500", s_blue, 8000);
+        Api.Pods.Add(Pod("blue-0", "10.1.0.1", ready: true, "90", s_blue));
+        Api.InferencePools[$"{Group}/v1/{Ns}/{PoolName}"] = Pool(Group, PoolName, "500", s_blue, 8000);
         var ports = SchedulerTestHost.FreePorts(3);
         await using (var host = await EndpointPickerHost.StartAsync(
         [
             "--pool-name", PoolName, "--pool-namespace", Ns, "--pool-group", Group,
             "--grpc-port", Str(ports[0]), "--grpc-health-port", Str(ports[1]), "--metrics-port", Str(ports[2]),
             "--secure-serving=false", "--drain-timeout=0s",
-        ], _client, new FakeTimeProvider(DateTimeOffset.UtcNow)))
+        ], Client, new FakeTimeProvider(DateTimeOffset.UtcNow)))
         {
             await WaitForPoolAsync(host, "10.1.0.1:8000");
-            await _api.NextPoolWatchAsync(Timeout);
-            await _api.NextWatchAsync(Timeout);
+            await Api.NextPoolWatchAsync(Timeout);
+            await Api.NextWatchAsync(Timeout);
         }
 
         var role = PublishRun.LoadObjects(PublishRun.CommittedOutputOf(PublishTopology.Istio)).Select(o => o.Object).OfType<V1Role>().Single();
-        Assert.NotEmpty(_api.AllRequests);
-        foreach (var request in _api.AllRequests)
+        Assert.NotEmpty(Api.AllRequests);
+        foreach (var request in Api.AllRequests)
         {
             var (apiGroup, resource, verb) = Access(request);
             Assert.True(role.Rules.Any(r => r.ApiGroups.Contains(apiGroup) && r.Resources.Contains(resource) && r.Verbs.Contains(verb)),

@@ -1,45 +1,30 @@
-using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Tests.Infrastructure;
-using static PatternOne.Tests.Scheduler.Discovery.FakeKubernetesApi;
+using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Discovery;
 
-public sealed class KubernetesDiscoveryTests : IAsyncLifetime
+public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private FakeKubernetesApi _api = null!;
-    private Kubernetes _client = null!;
     private readonly EndpointPool _pool = new();
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync(Timeout);
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.BaseAddress.ToString() });
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
 
     [Fact]
     public async Task ReadyPods_JoinAndLeaveThePoolAsTheWatchReports()
     {
-        _api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
-        _api.Pods.Add(Pod("vllm-b", "10.1.0.2", ready: false, "95"));
-        _api.ResourceVersion = "100";
+        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
+        Api.Pods.Add(Pod("vllm-b", "10.1.0.2", ready: false, "95"));
+        Api.ResourceVersion = "100";
         using var discovery = Discovery();
         await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
 
-        var watch = await _api.NextWatchAsync(Timeout);
+        var watch = await Api.NextWatchAsync(Timeout);
         Assert.Equal("100", watch.ResourceVersion);
         Assert.True(_pool.IsSynced);
         AssertPool("10.1.0.1:8000");
-        Assert.Contains(_api.Requests, r => r.LabelSelector == "app.kubernetes.io/name=qwen2-3b-pattern1,kserve.io/component=workload" && r.Namespace == "llm-d-inference-scheduling");
+        Assert.Contains(Api.Requests, r => r.LabelSelector == "app.kubernetes.io/name=qwen2-3b-pattern1,kserve.io/component=workload" && r.Namespace == "llm-d-inference-scheduling");
 
         await watch.SendAsync("MODIFIED", Pod("vllm-b", "10.1.0.2", ready: true, "101"));
         await WaitForPoolAsync("10.1.0.1:8000", "10.1.0.2:8000");
@@ -59,18 +44,18 @@ public sealed class KubernetesDiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task AfterADisconnect_TheWatchResumesFromTheLastResourceVersion()
     {
-        _api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
+        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
         using var discovery = Discovery();
         await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        var first = await _api.NextWatchAsync(Timeout);
+        var first = await Api.NextWatchAsync(Timeout);
         await first.SendAsync("ADDED", Pod("vllm-b", "10.1.0.2", ready: true, "117"));
         await WaitForPoolAsync("10.1.0.1:8000", "10.1.0.2:8000");
 
         first.Close();
-        var second = await _api.NextWatchAsync(Timeout);
+        var second = await Api.NextWatchAsync(Timeout);
 
         Assert.Equal("117", second.ResourceVersion);
-        Assert.Single(_api.Requests, r => !r.Watch);
+        Assert.Single(Api.Requests, r => !r.Watch);
         await second.SendAsync("MODIFIED", Pod("vllm-b", "10.1.0.2", ready: false, "118"));
         await WaitForPoolAsync("10.1.0.1:8000");
         await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
@@ -79,21 +64,21 @@ public sealed class KubernetesDiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task GoneResourceVersion_TriggersAFreshList()
     {
-        _api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
+        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
         using var discovery = Discovery();
         await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        var first = await _api.NextWatchAsync(Timeout);
+        var first = await Api.NextWatchAsync(Timeout);
         AssertPool("10.1.0.1:8000");
 
-        _api.Pods.Clear();
-        _api.Pods.Add(Pod("vllm-z", "10.1.0.9", ready: true, "500"));
-        _api.ResourceVersion = "500";
+        Api.Pods.Clear();
+        Api.Pods.Add(Pod("vllm-z", "10.1.0.9", ready: true, "500"));
+        Api.ResourceVersion = "500";
         await first.SendGoneAsync();
         first.Close();
 
-        var second = await _api.NextWatchAsync(Timeout);
+        var second = await Api.NextWatchAsync(Timeout);
         Assert.Equal("500", second.ResourceVersion);
-        Assert.Equal(2, _api.Requests.Count(r => !r.Watch));
+        Assert.Equal(2, Api.Requests.Count(r => !r.Watch));
         AssertPool("10.1.0.9:8000");
         await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
     }
@@ -107,7 +92,7 @@ public sealed class KubernetesDiscoveryTests : IAsyncLifetime
             Selector = new() { ["kserve.io/component"] = "workload", ["app.kubernetes.io/name"] = "qwen2-3b-pattern1" },
             TargetPort = 8000,
         };
-        return new(_client, _pool, new PoolSelectionSource(options.ConfiguredSelection()), Options.Create(options),
+        return new(Client, _pool, new PoolSelectionSource(options.ConfiguredSelection()), Options.Create(options),
             TimeProvider.System, NullLogger<KubernetesDiscovery>.Instance);
     }
 

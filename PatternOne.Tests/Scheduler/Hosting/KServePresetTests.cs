@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using PatternOne.AppHost.Publishing.Manifests;
@@ -11,9 +10,8 @@ using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
 using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
-using PatternOne.Tests.Scheduler.Discovery;
 using PatternOne.Tests.Scheduler.ExtProc;
-using static PatternOne.Tests.Scheduler.Discovery.FakeKubernetesApi;
+using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Hosting;
 
@@ -23,27 +21,23 @@ namespace PatternOne.Tests.Scheduler.Hosting;
 /// serves ext_proc over TLS with the certificate in <c>--cert-path</c>, answers the gRPC health checks KServe's and
 /// upstream's probes make, and drains on shutdown as upstream.
 /// </summary>
-public sealed class KServePresetTests : IAsyncLifetime
+public sealed class KServePresetTests() : FakeKubernetesApiTest(Timeout)
 {
     private const string Ns = "llm-d-inference-scheduling";
     private const string PoolName = "qwen2-3b-pattern1-inference-pool";
     private static readonly TimeSpan Timeout = EndpointPickerHost.Timeout;
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "patternone-epp-" + Guid.NewGuid().ToString("N"));
-    private FakeKubernetesApi _api = null!;
-    private Kubernetes _client = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        _api = await FakeKubernetesApi.StartAsync(Timeout);
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.BaseAddress.ToString() });
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _client.Dispose();
-        await _api.DisposeAsync();
+        await base.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -51,9 +45,9 @@ public sealed class KServePresetTests : IAsyncLifetime
     public async Task PresetArguments_ServeExtProcOverTls_PassHealthChecks_AndDrain()
     {
         var selector = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1", ["app.kubernetes.io/part-of"] = "llminferenceservice", ["kserve.io/component"] = "workload" };
-        _api.Pods.Add(Pod("vllm-0", "10.1.0.1", ready: true, "90", selector));
-        _api.Pods.Add(Pod("vllm-1", "10.1.0.2", ready: true, "91", selector));
-        _api.InferencePools[$"inference.networking.x-k8s.io/v1alpha2/{Ns}/{PoolName}"] = Pool("inference.networking.x-k8s.io", PoolName, "500", selector, 8000);
+        Api.Pods.Add(Pod("vllm-0", "10.1.0.1", ready: true, "90", selector));
+        Api.Pods.Add(Pod("vllm-1", "10.1.0.2", ready: true, "91", selector));
+        Api.InferencePools[$"inference.networking.x-k8s.io/v1alpha2/{Ns}/{PoolName}"] = Pool("inference.networking.x-k8s.io", PoolName, "500", selector, 8000);
         var certificate = WriteCertificate(Path.Combine(_directory, "tls"));
         var configFile = Path.Combine(_directory, "endpoint-picker.yaml");
         await File.WriteAllTextAsync(configFile, SchedulerProfile.DefaultYaml);
@@ -68,7 +62,7 @@ public sealed class KServePresetTests : IAsyncLifetime
         args.AddRange(["--metrics-port", Str(ports[2])]);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
 
-        await using var host = await EndpointPickerHost.StartAsync(args, _client, time);
+        await using var host = await EndpointPickerHost.StartAsync(args, Client, time);
         await Eventually.HoldsAsync(() => host.Pool.Endpoints.Count == 2, Timeout, "the pool's two pods are discovered");
         SimulateScrape(host);
         using var health = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[1]}");

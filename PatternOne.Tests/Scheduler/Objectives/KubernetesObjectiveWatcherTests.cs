@@ -1,20 +1,16 @@
-using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Objectives;
 using PatternOne.Tests.Infrastructure;
-using PatternOne.Tests.Scheduler.Discovery;
-using static PatternOne.Tests.Scheduler.Discovery.FakeKubernetesApi;
+using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Objectives;
 
-public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
+public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Timeout)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private const string Pool = "qwen2-3b-pattern1";
-    private FakeKubernetesApi _api = null!;
-    private Kubernetes _client = null!;
 
     private readonly InferencePoolOptions _options = new()
     {
@@ -24,27 +20,15 @@ public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
         Objectives = new(StringComparer.Ordinal) { ["batch"] = new InferenceObjectiveSpec { Priority = 0 }, ["interactive"] = new InferenceObjectiveSpec { Priority = 5 } },
     };
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync(Timeout);
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.BaseAddress.ToString() });
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
-
     [Fact]
     public async Task ClusterObjectivesOfThisPool_SetPriorities_AsTheWatchReports()
     {
-        _api.Objectives = [Objective("batch", Pool, -1), Objective("other-pools", "another-pool", -9), Objective("unset", Pool, null)];
+        Api.Objectives = [Objective("batch", Pool, -1), Objective("other-pools", "another-pool", -9), Objective("unset", Pool, null)];
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
         await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
 
-        var watch = await _api.NextObjectiveWatchAsync(Timeout);
+        var watch = await Api.NextObjectiveWatchAsync(Timeout);
         Assert.Equal("100", watch.ResourceVersion);
         Assert.Equal(-1, registry.PriorityOf("batch"));          // the cluster's object wins over configuration
         Assert.Equal(5, registry.PriorityOf("interactive"));     // configured, not in the cluster
@@ -71,15 +55,15 @@ public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
     [Fact]
     public async Task AfterTheWatchEnds_ObjectivesAreListedAgain()
     {
-        _api.Objectives = [Objective("batch", Pool, -1)];
+        Api.Objectives = [Objective("batch", Pool, -1)];
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
         await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        var first = await _api.NextObjectiveWatchAsync(Timeout);
+        var first = await Api.NextObjectiveWatchAsync(Timeout);
 
-        _api.Objectives = [Objective("batch", Pool, -4)];
+        Api.Objectives = [Objective("batch", Pool, -4)];
         first.Close();
-        await _api.NextObjectiveWatchAsync(Timeout);
+        await Api.NextObjectiveWatchAsync(Timeout);
 
         Assert.Equal(-4, registry.PriorityOf("batch"));
         await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
@@ -88,12 +72,12 @@ public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
     [Fact]
     public async Task WithoutTheCrd_ConfiguredObjectivesKeepWorking()
     {
-        _api.Objectives = null;
+        Api.Objectives = null;
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
 
         await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        await Eventually.HoldsAsync(() => _api.ObjectiveRequests >= 1, Timeout, "the watcher asks for InferenceObjectives");
+        await Eventually.HoldsAsync(() => Api.ObjectiveRequests >= 1, Timeout, "the watcher asks for InferenceObjectives");
 
         Assert.Equal(5, registry.PriorityOf("interactive"));
         Assert.Equal(0, registry.PriorityOf(null));
@@ -101,5 +85,5 @@ public sealed class KubernetesObjectiveWatcherTests : IAsyncLifetime
     }
 
     private KubernetesObjectiveWatcher Watcher(ObjectiveRegistry registry) =>
-        new(_client, registry, Options.Create(_options), TimeProvider.System, NullLogger<KubernetesObjectiveWatcher>.Instance);
+        new(Client, registry, Options.Create(_options), TimeProvider.System, NullLogger<KubernetesObjectiveWatcher>.Instance);
 }

@@ -1,3 +1,4 @@
+using PatternOne.ServiceDefaults.Prometheus;
 using PatternOne.VllmSimulator.Engine;
 using PatternOne.VllmSimulator.Metrics;
 
@@ -11,7 +12,7 @@ public class PrometheusWriterTests
     [InlineData(0.001, "0.001")]
     [InlineData(2560.0, "2560.0")]
     [InlineData(0.25, "0.25")]
-    public void Format_MatchesPythonFloats(double value, string expected) => Assert.Equal(expected, PrometheusWriter.Format(value));
+    public void Format_MatchesPythonFloats(double value, string expected) => Assert.Equal(expected, PrometheusText.Format(value, PrometheusNumbers.Python));
 
     [Fact]
     public void OneTwoFiveBuckets_StopAtMaxModelLen()

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
-namespace PatternOne.Tests.Scheduler.Discovery;
+namespace PatternOne.Tests.Infrastructure;
 
 /// <summary>
 /// Just enough of the Kubernetes API for pool discovery and objectives: <c>GET /api/v1/namespaces/{ns}/pods</c> (filtered
@@ -17,7 +17,7 @@ namespace PatternOne.Tests.Scheduler.Discovery;
 /// objects of either API group: <c>GET /apis/{group}/{version}/namespaces/{ns}/inferencepools/{name}</c> and their watch.
 /// Objectives and pools are plain JSON, as a custom resource is to the API server.
 /// </summary>
-internal sealed class FakeKubernetesApi : IAsyncDisposable
+public sealed class FakeKubernetesApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Channel<WatchConnection> _watches = Channel.CreateUnbounded<WatchConnection>();
@@ -211,7 +211,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
 
     /// <summary>One open watch: events written here reach the scheduler; <see cref="Close"/> ends the response.</summary>
-    internal sealed class WatchConnection(string? resourceVersion)
+    public sealed class WatchConnection(string? resourceVersion)
     {
         public string? ResourceVersion { get; } = resourceVersion;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text;
+using PatternOne.ServiceDefaults.Prometheus;
 
 namespace PatternOne.Scheduler.Observability;
 
@@ -40,20 +40,19 @@ internal sealed class HistogramFamily(string name, string help, double[] buckets
     public void WriteTo(StringBuilder output)
     {
         PrometheusText.Header(output, name, help, "histogram");
+        Span<long> cumulative = stackalloc long[buckets.Length + 1];
         foreach (var (labels, series) in _series.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            var prefix = labels.Length == 0 ? "" : labels + ",";
-            long cumulative = 0;
+            long running = 0;
             for (var i = 0; i < buckets.Length; i++)
             {
-                cumulative += Interlocked.Read(ref series.Buckets[i]);
-                PrometheusText.Sample(output, name + "_bucket", prefix + "le=\"" + PrometheusText.Format(buckets[i]) + "\"", cumulative);
+                running += Interlocked.Read(ref series.Buckets[i]);
+                cumulative[i] = running;
             }
 
             var count = Interlocked.Read(ref series.Count);
-            PrometheusText.Sample(output, name + "_bucket", prefix + "le=\"+Inf\"", count);
-            PrometheusText.Sample(output, name + "_sum", labels, series.Sum);
-            PrometheusText.Sample(output, name + "_count", labels, count);
+            cumulative[buckets.Length] = count;
+            PrometheusText.HistogramSeries(output, name, labels, buckets, cumulative, series.Sum, count);
         }
     }
 
@@ -87,57 +86,5 @@ internal sealed class HistogramFamily(string name, string help, double[] buckets
             }
             while (Interlocked.CompareExchange(ref _sumBits, updated, seen) != seen);
         }
-    }
-}
-
-/// <summary>Prometheus text exposition format 0.0.4 helpers.</summary>
-internal static class PrometheusText
-{
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-    public static void Header(StringBuilder output, string name, string help, string type) =>
-        output.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
-              .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    public static void Sample(StringBuilder output, string name, string labels, double value)
-    {
-        output.Append(name);
-        if (labels.Length > 0)
-        {
-            output.Append('{').Append(labels).Append('}');
-        }
-
-        output.Append(' ').Append(Format(value)).Append('\n');
-    }
-
-    public static void Gauge(StringBuilder output, string name, string help, string labels, double value)
-    {
-        Header(output, name, help, "gauge");
-        Sample(output, name, labels, value);
-    }
-
-    public static string Format(double value) =>
-        double.IsPositiveInfinity(value) ? "+Inf"
-        : double.IsNegativeInfinity(value) ? "-Inf"
-        : double.IsNaN(value) ? "NaN"
-        : value.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>Renders <c>k="v"</c> pairs with the format's escaping.</summary>
-    public static string Labels(params (string Key, string Value)[] pairs)
-    {
-        var builder = new StringBuilder();
-        foreach (var (key, value) in pairs)
-        {
-            if (builder.Length > 0)
-            {
-                builder.Append(',');
-            }
-
-            builder.Append(key).Append("=\"")
-                .Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal))
-                .Append('"');
-        }
-
-        return builder.ToString();
     }
 }
