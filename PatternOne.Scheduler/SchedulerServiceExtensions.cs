@@ -41,6 +41,7 @@ public static class SchedulerServiceExtensions
             TimeProvider = provider.GetRequiredService<TimeProvider>(),
             InFlightTtl = provider.GetRequiredService<IOptions<SchedulerOptions>>().Value.InFlightTtl,
             UnhealthyAfterFailures = provider.GetRequiredService<IOptions<MetricsScrapeOptions>>().Value.UnhealthyAfterFailures,
+            RoutedWindow = provider.GetRequiredService<IOptions<MetricsScrapeOptions>>().Value.Interval,
         }));
         services.AddSingleton<ObjectiveRegistry>();
         services.AddSingleton<SchedulerMetrics>();

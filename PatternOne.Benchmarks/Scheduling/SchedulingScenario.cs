@@ -79,7 +79,10 @@ public sealed class SchedulingScenario : IScenario
                 Engine = Realistic,
                 Replicas = 4,
                 QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
-                WarmupRequests = 4000,
+
+                // 10,000 arrivals over 2,076 groups leave ~0.4% of the measured requests with a system prompt never seen
+                // before (4,000 left 7.7%: a hit-rate ceiling of ~79% rather than the workload's 85.7%); see prefix_hit_rate_ceiling.
+                WarmupRequests = 10000,
                 MeasuredRequests = 3000,
             },
             new Sweep
@@ -216,6 +219,7 @@ public sealed class SchedulingScenario : IScenario
                 ["itl_p90_ms"] = Stats.Round(r.ItlP90Ms, 2),
                 ["output_tokens_per_s"] = Math.Round(r.OutputTokensPerS),
                 ["prefix_hit_rate"] = Stats.Round(r.PrefixHitRate, 3),
+                ["prefix_hit_rate_ceiling"] = Stats.Round(r.PrefixHitRateCeiling, 3),
                 ["max_queue"] = r.MaxQueue,
                 ["requests"] = r.Requests,
                 ["measured"] = r.Measured,

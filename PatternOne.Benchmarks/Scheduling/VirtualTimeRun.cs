@@ -14,6 +14,12 @@ public sealed record PointResult
     public required double ItlP90Ms { get; init; }
     public required double OutputTokensPerS { get; init; }
     public required double PrefixHitRate { get; init; }
+
+    /// <summary>
+    /// The most any scheduler could reach with these arrivals and unlimited cache: a request can only hit the blocks of
+    /// its system prompt if an earlier request (warm-up included) had the same one, or its whole prompt if it repeats.
+    /// </summary>
+    public required double PrefixHitRateCeiling { get; init; }
     public required int MaxQueue { get; init; }
     public required int Requests { get; init; }
     public required int Measured { get; init; }
@@ -83,6 +89,7 @@ public sealed record PointSpec
 ///   arrival (Poisson) ─▶ picker.Pick(snapshots) ─▶ engine[chosen].Submit      (429 → retry after RetryAfter)
 ///   scrape each replica every 50 ms (5% of scrapes 300 ms late) ─▶ its snapshot  (what the scheduler would see)
 ///   picks see the snapshots plus the scheduler's own in-flight counts and requests routed since each scrape
+///   (those of the last scrape interval, as the scheduler's EndpointState counts them)
 ///   before each event: every engine AdvanceTo(t); finished requests leave the in-flight counts
 /// </code>
 /// The picker is the real scheduler pipeline (SchedulerFactory profiles), the engines the simulator's real
@@ -112,7 +119,8 @@ public static class VirtualTimeRun
         var engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
         var addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
         var inFlight = new int[spec.Replicas];
-        var routedSinceScrape = new int[spec.Replicas];
+        // Per replica, when each request routed since its last scrape was routed (oldest first).
+        var routedSinceScrape = Enumerable.Range(0, spec.Replicas).Select(_ => new Queue<TimeSpan>()).ToArray();
         var scraped = new EngineSnapshot[spec.Replicas];
         var scrapedAt = new TimeSpan[spec.Replicas];
         var nextScrape = new TimeSpan[spec.Replicas];
@@ -183,7 +191,7 @@ public static class VirtualTimeRun
                     RunningRequests = scraped[i].Running,
                     KvCacheUsage = scraped[i].KvCacheUsage,
                     InFlightRequests = inFlight[i],
-                    RoutedSinceScrape = routedSinceScrape[i],
+                    RoutedSinceScrape = RecentRoutes(routedSinceScrape[i], now - spec.ScrapeInterval),
                     MetricsUpdatedAt = clock.At(scrapedAt[i]),
                     KvBlockSize = scraped[i].BlockSize,
                     KvTotalBlocks = scraped[i].NumGpuBlocks,
@@ -205,7 +213,7 @@ public static class VirtualTimeRun
             var endpoint = Array.IndexOf(addresses, result.Primary.Address);
             request.Endpoint = endpoint;
             inFlight[endpoint]++;
-            routedSinceScrape[endpoint]++;
+            routedSinceScrape[endpoint].Enqueue(now);
             request.Sequence = engines[endpoint].Submit(new GenerationRequest
             {
                 RequestId = "q" + request.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -249,7 +257,7 @@ public static class VirtualTimeRun
 
                 // The virtual scrape is instantaneous (a late one just happens later): everything routed to this
                 // replica so far is in its figures.
-                routedSinceScrape[scrapeOf] = 0;
+                routedSinceScrape[scrapeOf].Clear();
                 var late = scrapeRng.NextDouble() < spec.LateScrapeShare;
                 nextScrape[scrapeOf] = t + spec.ScrapeInterval + (late ? spec.LateScrapeDelay : TimeSpan.Zero);
             }
@@ -307,6 +315,27 @@ public static class VirtualTimeRun
             cached += seq.CachedTokens ?? 0;
         }
 
+        // The ceiling: what an earlier arrival could have left in some replica's cache for each measured request.
+        var seenGroups = new HashSet<int>();
+        var seenPrompts = new HashSet<int>();
+        var firstMeasured = arrivals.Count - measured.Count;
+        long ceilingTokens = 0, ceilingPrompt = 0;
+        for (var i = 0; i < arrivals.Count; i++)
+        {
+            var index = arrivals[i].PromptIndex;
+            var p = spec.Prompts[index];
+            if (i >= firstMeasured)
+            {
+                var blockTokens = spec.Engine.BlockSize;
+                var reusable = seenPrompts.Contains(index) ? p.TokenIds.Length - 1 : seenGroups.Contains(p.Group) ? spec.Workload.SystemTokens : 0;
+                ceilingTokens += reusable / blockTokens * blockTokens;
+                ceilingPrompt += p.TokenIds.Length;
+            }
+
+            seenGroups.Add(p.Group);
+            seenPrompts.Add(index);
+        }
+
         // Output tokens per second over the measured part of the arrivals (steady state, not the drain).
         long tokens = 0;
         foreach (var a in arrivals)
@@ -338,6 +367,7 @@ public static class VirtualTimeRun
             ItlP90Ms = Stats.PercentileSorted(itlSorted, 90),
             OutputTokensPerS = to > from ? tokens / (to - from).TotalSeconds : 0,
             PrefixHitRate = prompt == 0 ? 0 : (double)cached / prompt,
+            PrefixHitRateCeiling = ceilingPrompt == 0 ? 0 : (double)ceilingTokens / ceilingPrompt,
             MaxQueue = maxQueue,
             Requests = arrivals.Count,
             Measured = measured.Count,
@@ -346,6 +376,20 @@ public static class VirtualTimeRun
             VirtualSeconds = end.TotalSeconds,
             StalePickShare = stalePickShare,
         };
+    }
+
+    /// <summary>
+    /// The scheduler's RoutedSinceScrape (EndpointState): routes since the replica's last scrape, but only those of the
+    /// last scrape interval — a late scrape does not make every request routed meanwhile count as waiting.
+    /// </summary>
+    private static int RecentRoutes(Queue<TimeSpan> routes, TimeSpan from)
+    {
+        while (routes.TryPeek(out var oldest) && oldest < from)
+        {
+            routes.Dequeue();
+        }
+
+        return routes.Count;
     }
 
     private static double NextGap(Random rng, double rate) => -Math.Log(1 - rng.NextDouble()) / rate;

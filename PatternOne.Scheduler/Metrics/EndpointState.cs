@@ -43,6 +43,13 @@ public sealed record EndpointStateSettings
 
     /// <summary>Consecutive failed scrapes after which the endpoint leaves the candidates. Default 3.</summary>
     public int UnhealthyAfterFailures { get; init; } = 3;
+
+    /// <summary>
+    /// How far back a request routed since the last scrape still counts as possibly waiting
+    /// (<see cref="EndpointState.RoutedSinceScrape"/>): the scrape interval, so that a scrape coming late does not turn
+    /// every request routed meanwhile into queue. Default 50 ms.
+    /// </summary>
+    public TimeSpan RoutedWindow { get; init; } = TimeSpan.FromMilliseconds(50);
 }
 
 /// <summary>
@@ -56,6 +63,10 @@ public sealed class EndpointState
     private readonly CancellationTokenSource _removed = new();
     private readonly EndpointStateSettings _settings;
     private readonly ConcurrentDictionary<InFlightRequest, DateTimeOffset> _inFlight = new();
+
+    // (routed count after the route, when) of the routes of the last RoutedWindow, oldest first.
+    private readonly Queue<(long Sequence, long Ticks)> _recentRoutes = new();
+    private readonly Lock _recentGate = new();
     private volatile EndpointMetrics? _metrics;
     private int _inFlightCount;
     private int _consecutiveFailures;
@@ -84,8 +95,36 @@ public sealed class EndpointState
         set => Publish(value, BeginScrape());
     }
 
-    /// <summary>Requests routed here since the scrape behind <see cref="Metrics"/> began.</summary>
-    public int RoutedSinceScrape => (int)Math.Max(0, Interlocked.Read(ref _routedTotal) - Interlocked.Read(ref _routedAtScrape));
+    /// <summary>
+    /// Requests routed here since the scrape behind <see cref="Metrics"/> began and within the last
+    /// <see cref="EndpointStateSettings.RoutedWindow"/> (the scrape interval): those may still be waiting unseen.
+    /// Older ones are counted no longer even if the next scrape is late — by then vLLM has normally admitted them, and
+    /// counting a late scrape's whole gap as queue made the saturation filter drop a healthy replica (measured: p90
+    /// TTFT +50% at 100 QPS in the low-cache sweep with 5% of scrapes 300 ms late).
+    /// </summary>
+    public int RoutedSinceScrape
+    {
+        get
+        {
+            var since = Interlocked.Read(ref _routedAtScrape);
+            var from = (_settings.TimeProvider.GetUtcNow() - _settings.RoutedWindow).UtcTicks;
+            lock (_recentGate)
+            {
+                while (_recentRoutes.TryPeek(out var oldest) && oldest.Ticks < from)
+                {
+                    _recentRoutes.Dequeue();
+                }
+
+                var count = 0;
+                foreach (var route in _recentRoutes)
+                {
+                    count += route.Sequence > since ? 1 : 0;
+                }
+
+                return count;
+            }
+        }
+    }
 
     /// <summary>Marks the start of a scrape; pass the mark to <see cref="Publish"/> when it succeeds.</summary>
     public long BeginScrape() => Interlocked.Read(ref _routedTotal);
@@ -135,7 +174,11 @@ public sealed class EndpointState
         var now = _settings.TimeProvider.GetUtcNow();
         _inFlight[request] = now;
         Interlocked.Increment(ref _inFlightCount);
-        Interlocked.Increment(ref _routedTotal);
+        lock (_recentGate)
+        {
+            _recentRoutes.Enqueue((Interlocked.Increment(ref _routedTotal), now.UtcTicks));
+        }
+
         LowerNextExpiry((now + _settings.InFlightTtl).UtcTicks);
         return request;
     }

@@ -62,6 +62,9 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         Assert.All(rows.Where(r => (string?)r["workload"] == "prefix-affinity-kv-constrained"), r => Assert.Equal(65_520, (long?)r["kv_tokens_per_replica"]));
         Assert.Contains("simulated (virtual time)", (string?)scenario["parameters"]?["time_base"], StringComparison.Ordinal);
         Assert.All(rows, r => Assert.InRange((double)r["prefix_hit_rate"]!, 0, 1));
+
+        // No scheduler can beat the ceiling: a system prompt seen for the first time cannot be in any cache.
+        Assert.All(rows, r => Assert.InRange((double)r["prefix_hit_rate"]!, 0, (double)r["prefix_hit_rate_ceiling"]! + 0.001));
         Assert.All(rows, r => Assert.True((double)r["output_tokens_per_s"]! > 0));
         Assert.NotEmpty(Directory.GetFiles(_out, "scheduling-*.svg"));
         Assert.Contains("<svg", File.ReadAllText(Directory.GetFiles(_out, "scheduling-*ttft*.svg")[0]), StringComparison.Ordinal);

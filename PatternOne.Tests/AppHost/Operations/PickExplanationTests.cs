@@ -10,7 +10,7 @@ namespace PatternOne.Tests.AppHost.Operations;
 [Collection(OperatorStackCollection.Name)]
 public sealed class PickExplanationTests(OperatorStackFixture stack)
 {
-    private static readonly string[] s_defaultScorers = ["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer"];
+    private static readonly string[] s_defaultScorers = ["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer", "prefill-load-scorer"];
 
     [Fact]
     public async Task PickSpan_CarriesEveryCandidatesScorePerScorer_AndTheWinner()

@@ -24,13 +24,13 @@ public sealed class ServiceContractTests : IDisposable
     public ServiceContractTests() => Directory.CreateDirectory(_files);
 
     [Fact]
-    public void ProfileConfigMap_LoadsAsUpstreamsDefaultPipeline()
+    public void ProfileConfigMap_LoadsAsTheDefaultPipeline()
     {
         // What the scheduler builds from the mounted file, not the file's text against its own embedded copy.
         var picker = (ProfileScheduler)SchedulerFactory.FromYaml(_configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
 
         Assert.Equal(
-            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0)],
+            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0), ("prefill-load-scorer", 6.0)],
             picker.Scorers.Select(s => (s.Scorer.Type, s.Weight)));
         Assert.Equal("max-score-picker", picker.Picker.Type);
         Assert.NotNull(picker.Admission);

@@ -9,7 +9,7 @@ public sealed class EndpointStateTests
     [Fact]
     public void RoutedSinceScrape_CountsOnlyRequestsTheScrapeCannotHaveSeen()
     {
-        var endpoint = new EndpointState("10.0.0.1:8000");
+        var endpoint = new EndpointState("10.0.0.1:8000", new EndpointStateSettings { TimeProvider = new FakeTimeProvider(Now) });
         endpoint.Metrics = new EndpointMetrics { WaitingRequests = 2, ScrapedAt = Now };
         endpoint.RequestStarted();
         endpoint.RequestStarted();
@@ -23,6 +23,28 @@ public sealed class EndpointStateTests
         Assert.Equal(1, snapshot.RoutedSinceScrape);
         Assert.Equal(5, snapshot.QueueEstimate);
         Assert.Equal(3, snapshot.InFlightRequests);
+    }
+
+    [Fact]
+    public void RoutedSinceScrape_WhenTheNextScrapeIsLate_ForgetsRoutesOlderThanOneScrapeInterval()
+    {
+        var time = new FakeTimeProvider(Now);
+        var endpoint = new EndpointState("10.0.0.1:8000", new EndpointStateSettings { TimeProvider = time, RoutedWindow = TimeSpan.FromMilliseconds(50) });
+        endpoint.Metrics = new EndpointMetrics { WaitingRequests = 1, ScrapedAt = Now };
+        endpoint.RequestStarted();
+        endpoint.RequestStarted();
+        time.Advance(TimeSpan.FromMilliseconds(40));
+        endpoint.RequestStarted();
+        Assert.Equal(3, endpoint.ToSnapshot().RoutedSinceScrape);
+
+        // No scrape for 300 ms: the first two were routed over one interval ago and no longer count as waiting.
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        var snapshot = endpoint.ToSnapshot();
+        Assert.Equal(1, snapshot.RoutedSinceScrape);
+        Assert.Equal(2, snapshot.QueueEstimate);
+        time.Advance(TimeSpan.FromMilliseconds(280));
+        Assert.Equal(0, endpoint.ToSnapshot().RoutedSinceScrape);
+        Assert.Equal(3, endpoint.ToSnapshot().InFlightRequests);
     }
 
     [Fact]

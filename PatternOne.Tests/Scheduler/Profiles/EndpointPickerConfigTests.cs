@@ -25,7 +25,7 @@ public class EndpointPickerConfigTests
         var picker = (ProfileScheduler)SchedulerFactory.Create(BuiltInProfiles.Default);
 
         Assert.Equal(
-            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0)],
+            [("queue-scorer", 2.0), ("kv-cache-utilization-scorer", 2.0), ("prefix-cache-scorer", 3.0), ("prefill-load-scorer", 6.0)],
             picker.Scorers.Select(s => (s.Scorer.Type, s.Weight)));
         Assert.Equal("max-score-picker", picker.Picker.Type);
         Assert.NotNull(picker.Admission);
@@ -129,6 +129,8 @@ public class EndpointPickerConfigTests
     [InlineData("plugins: [{type: max-score-picker, parameters: {maxNumOfEndpoints: zero}}]\nschedulingProfiles: [{name: p, plugins: []}]", "'maxNumOfEndpoints' is 'zero'")]
     [InlineData("plugins: [{type: queue-scorer}]\nschedulingProfiles: [{name: p, plugins: [{pluginRef: queue-scorer, weight: -1}]}]", "non-negative")]
     [InlineData("plugins: [ {type: queue-scorer\n", "not valid YAML at line")]
+    [InlineData("plugins: [{type: prefill-load-scorer, parameters: {prefillTokensPerSecond: 0}}]\nschedulingProfiles: [{name: p, plugins: []}]", "'prefillTokensPerSecond' is '0'")]
+    [InlineData("plugins: [{type: prefill-load-scorer, parameters: {thresholdTokens: many}}]\nschedulingProfiles: [{name: p, plugins: []}]", "'thresholdTokens' is 'many'")]
     [InlineData("plugins: [{type: queue-scorer}]\nsaturationDetector: {pluginRef: queue-scorer}\nschedulingProfiles: [{name: p, plugins: []}]", "must name a 'utilization-detector'")]
     public void Config_Invalid_FailsWithAClearMessage(string yaml, string expected)
     {

@@ -9,10 +9,11 @@ namespace PatternOne.Tests.Scheduler.Scheduling;
 
 /// <summary>
 /// A burst inside one scrape window: 40 picks see the same scraped metrics; only what the scheduler itself counts
-/// (requests it routed) changes between them. Compares three ways of using that count — none (scraped metrics only),
-/// queue = scraped waiting + routed since the scrape (the default profile's queue-scorer and saturation detector),
-/// and the default profile plus an active-request scorer (weight 2) over in-flight requests — and checks that the
-/// default spreads both kinds of burst. The figures are written to the test output.
+/// (requests it routed) changes between them. Compares ways of using that count on upstream's default scorers (queue 2,
+/// KV 2, prefix 3) — none (scraped metrics only), queue = scraped waiting + routed since the scrape (queue-scorer and
+/// saturation detector), an active-request scorer (weight 2) over in-flight requests — and the shipped default, which
+/// adds the prefill-load scorer to the second; and checks that the default spreads both kinds of burst. The figures
+/// are written to the test output.
 /// </summary>
 public sealed class BurstSpreadTests(ITestOutputHelper output)
 {
@@ -24,6 +25,9 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
         ScrapedOnly,
         QueuePlusRoutedSinceScrape,
         ActiveRequestScorer,
+
+        /// <summary>The shipped default profile: queue + routed since the scrape, and the prefill-load scorer.</summary>
+        Default,
     }
 
     [Fact]
@@ -39,6 +43,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
     [InlineData(Accounting.ScrapedOnly)]
     [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
     [InlineData(Accounting.ActiveRequestScorer)]
+    [InlineData(Accounting.Default)]
     public void DistinctPrompts(Accounting accounting)
     {
         var spread = Run(accounting, seed => Enumerable.Range(0, Burst).Select(i => Text(seed * 1000 + i, 7_600)).ToArray());
@@ -58,6 +63,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
     [InlineData(Accounting.ScrapedOnly)]
     [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
     [InlineData(Accounting.ActiveRequestScorer)]
+    [InlineData(Accounting.Default)]
     public void SharedSystemPrompt(Accounting accounting)
     {
         var spread = Run(accounting, seed =>
@@ -66,7 +72,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
             return Enumerable.Range(0, Burst).Select(i => system + Text(seed * 1000 + i, 1_600)).ToArray();
         });
 
-        if (accounting == Accounting.QueuePlusRoutedSinceScrape)
+        if (accounting is Accounting.QueuePlusRoutedSinceScrape or Accounting.Default)
         {
             // Prefix affinity holds the first requests on one endpoint until its estimated queue passes the saturation
             // filter's threshold (5); then the burst spills over, and every endpoint ends up with a share.
@@ -87,7 +93,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
         for (var seed = 1; seed <= 10; seed++)
         {
             var time = new FakeTimeProvider(Now);
-            var yaml = BuiltInProfiles.GetYaml(BuiltInProfiles.Default);
+            var yaml = accounting == Accounting.Default ? BuiltInProfiles.GetYaml(BuiltInProfiles.Default) : UpstreamDefaultScorers();
             if (accounting == Accounting.ActiveRequestScorer)
             {
                 yaml = yaml.Replace("- type: queue-scorer\n", "- type: queue-scorer\n- type: active-request-scorer\n", StringComparison.Ordinal)
@@ -103,7 +109,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
                     kv: 0.05,
                     inFlight: accounting == Accounting.ActiveRequestScorer ? counts[i] : 0) with
                 {
-                    RoutedSinceScrape = accounting == Accounting.QueuePlusRoutedSinceScrape ? counts[i] : 0,
+                    RoutedSinceScrape = accounting is Accounting.QueuePlusRoutedSinceScrape or Accounting.Default ? counts[i] : 0,
                 }).ToArray();
                 var result = picker.Pick(new SchedulingRequest { Model = "m", Prompt = prompt }, snapshots);
                 counts[Array.FindIndex(snapshots, s => s.Address == result.Primary.Address)]++;
@@ -114,6 +120,16 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
 
         output.WriteLine($"{accounting}: {string.Join("  ", results.Select(c => string.Join('/', c)))}; mean busiest {results.Average(c => c.Max()):0.0} of {Burst}");
         return results;
+    }
+
+    /// <summary>The default profile without the prefill-load scorer: upstream's default scorers and weights.</summary>
+    private static string UpstreamDefaultScorers()
+    {
+        var lines = BuiltInProfiles.GetYaml(BuiltInProfiles.Default).Split('\n').ToList();
+        var at = lines.FindIndex(l => l == "- type: prefill-load-scorer");
+        lines.RemoveRange(at, 2);
+        lines.RemoveAll(l => l.Contains("pluginRef: prefill-load-scorer", StringComparison.Ordinal));
+        return string.Join('\n', lines);
     }
 
     private static string Text(int seed, int characters)

@@ -10,7 +10,7 @@ public class PluginRegistryTests
     public void Registry_HoldsEveryPluginThisServiceImplements()
     {
         Assert.Equal(
-            ["active-request-scorer", "kv-cache-utilization-scorer", "load-aware-scorer", "max-score-picker", "prefix-cache-scorer",
+            ["active-request-scorer", "kv-cache-utilization-scorer", "load-aware-scorer", "max-score-picker", "prefill-load-scorer", "prefix-cache-scorer",
              "queue-scorer", "random-picker", "round-robin-picker", "utilization-detector", "weighted-random-picker"],
             PluginRegistry.Types);
     }

@@ -27,7 +27,7 @@ public class ProfileSchedulerTests
         Assert.Equal(3, result.Candidates.Count);
         Assert.All(result.Candidates, c =>
         {
-            Assert.Equal(["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer"], c.Scores.Select(s => s.Scorer));
+            Assert.Equal(["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer", "prefill-load-scorer"], c.Scores.Select(s => s.Scorer));
             Assert.All(c.Scores, s => Assert.InRange(s.Score, 0, 1));
             Assert.Equal(c.Scores.Sum(s => s.Score * s.Weight), c.Total, 9);
         });
@@ -218,7 +218,7 @@ public class ProfileSchedulerTests
         picker.Pick(Request("hello"), Endpoints(2));
 
         Assert.Equal(
-            ["Filter/utilization-detector", "Scorer/queue-scorer", "Scorer/kv-cache-utilization-scorer", "Scorer/prefix-cache-scorer", "Picker/max-score-picker"],
+            ["Filter/utilization-detector", "Scorer/queue-scorer", "Scorer/kv-cache-utilization-scorer", "Scorer/prefix-cache-scorer", "Scorer/prefill-load-scorer", "Picker/max-score-picker"],
             observer.Plugins);
         Assert.Equal(1, observer.Picks);
     }
