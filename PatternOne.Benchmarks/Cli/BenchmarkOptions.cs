@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 
 namespace PatternOne.Benchmarks.Cli;
@@ -55,156 +56,132 @@ public sealed record BenchmarkOptions
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
         """;
 
-    /// <summary>Parses <paramref name="args"/>; returns null with <paramref name="error"/> set when they are invalid.</summary>
+    /// <summary>
+    /// Each option: whether it takes a value (<c>--out dir</c> or <c>--out=dir</c>) and what it does to the options being
+    /// built; it returns an error message, or null. Anything else is a scenario name or an unknown option.
+    /// </summary>
+    private static readonly FrozenDictionary<string, (bool TakesValue, Func<Draft, string?, string?> Apply)> Flags =
+        new Dictionary<string, (bool TakesValue, Func<Draft, string?, string?> Apply)>
+        {
+            ["--quick"] = (false, (d, _) => { d.Quick = true; return null; }),
+            ["--out"] = (true, (d, v) => (d.Output = v ?? "").Length == 0 ? "--out needs a directory" : null),
+            ["--seed"] = (true, (d, v) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out d.Seed) ? null : "--seed needs an integer"),
+            ["--configuration"] = (true, (d, v) => { d.Configuration = v; return null; }),
+            ["--replicas"] = (true, (d, v) => (d.Replicas = ParseList(v, int.Parse)) is null || d.Replicas.Any(r => r < 1)
+                ? "--replicas needs positive integers, e.g. 4,8" : null),
+            ["--qps"] = (true, (d, v) => (d.Qps = ParseList(v, double.Parse)) is null || d.Qps.Any(q => !(q > 0))
+                ? "--qps needs positive numbers (per replica), e.g. 1,2,4" : null),
+            ["--sweeps"] = (true, (d, v) => (d.Sweeps = v?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) is not { Length: > 0 }
+                ? "--sweeps needs workload names, e.g. prefix-affinity,low-cache" : null),
+            ["--requests"] = (true, (d, v) =>
+            {
+                if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
+                {
+                    return "--requests needs a positive number of measured requests";
+                }
+
+                d.Requests = n;
+                return null;
+            }),
+            ["--ports"] = (true, (d, v) =>
+            {
+                if (v?.Split('-', 2) is not [var lo, var hi]
+                    || !int.TryParse(lo, NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+                    || !int.TryParse(hi, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+                    || from < 1024 || to > 65535 || to - from < 31)
+                {
+                    return "--ports needs a range <from>-<to> of at least 32 ports within 1024-65535";
+                }
+
+                d.Ports = (from, to);
+                return null;
+            }),
+            ["--help"] = (false, (_, _) => ""),
+        }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, string> ShortNames =
+        new Dictionary<string, string> { ["-o"] = "--out", ["-c"] = "--configuration", ["-h"] = "--help" }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Parses <paramref name="args"/>; returns null with <paramref name="error"/> set when they are invalid (empty for <c>--help</c>).</summary>
     public static BenchmarkOptions? Parse(IReadOnlyList<string> args, string defaultOutput, out string? error)
     {
-        error = null;
-        var scenarios = new List<string>();
-        var quick = false;
-        var output = defaultOutput;
-        var seed = 42;
-        string? configuration = null;
-        int[]? replicas = null;
-        double[]? qps = null;
-        int? requests = null;
-        string[]? sweeps = null;
-        (int, int)? ports = null;
+        var draft = new Draft { Output = defaultOutput };
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
-            string? Value()
+            var name = arg.Split('=', 2)[0];
+            if (Flags.TryGetValue(ShortNames.GetValueOrDefault(name, name), out var flag))
             {
                 var eq = arg.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    return arg[(eq + 1)..];
-                }
-
-                return i + 1 < args.Count ? args[++i] : null;
+                var value = !flag.TakesValue ? null : eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Count ? args[++i] : null;
+                error = flag.Apply(draft, value);
+            }
+            else
+            {
+                error = draft.AddScenario(arg);
             }
 
-            var name = arg.Split('=', 2)[0];
-            switch (name)
+            if (error is not null)
             {
-                case "--quick":
-                    quick = true;
-                    break;
-                case "--out" or "-o":
-                    output = Value() ?? "";
-                    if (output.Length == 0)
-                    {
-                        error = "--out needs a directory";
-                        return null;
-                    }
-
-                    break;
-                case "--seed":
-                    if (!int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
-                    {
-                        error = "--seed needs an integer";
-                        return null;
-                    }
-
-                    break;
-                case "--configuration" or "-c":
-                    configuration = Value();
-                    break;
-                case "--replicas":
-                    replicas = ParseList(Value(), int.Parse);
-                    if (replicas is null || replicas.Any(r => r < 1))
-                    {
-                        error = "--replicas needs positive integers, e.g. 4,8";
-                        return null;
-                    }
-
-                    break;
-                case "--qps":
-                    qps = ParseList(Value(), double.Parse);
-                    if (qps is null || qps.Any(q => !(q > 0)))
-                    {
-                        error = "--qps needs positive numbers (per replica), e.g. 1,2,4";
-                        return null;
-                    }
-
-                    break;
-                case "--sweeps":
-                    sweeps = Value()?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    if (sweeps is not { Length: > 0 })
-                    {
-                        error = "--sweeps needs workload names, e.g. prefix-affinity,low-cache";
-                        return null;
-                    }
-
-                    break;
-                case "--requests":
-                    if (!int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
-                    {
-                        error = "--requests needs a positive number of measured requests";
-                        return null;
-                    }
-
-                    requests = n;
-                    break;
-                case "--ports":
-                    var range = Value()?.Split('-', 2);
-                    if (range is not [var lo, var hi]
-                        || !int.TryParse(lo, NumberStyles.None, CultureInfo.InvariantCulture, out var from)
-                        || !int.TryParse(hi, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
-                        || from < 1024 || to > 65535 || to - from < 31)
-                    {
-                        error = "--ports needs a range <from>-<to> of at least 32 ports within 1024-65535";
-                        return null;
-                    }
-
-                    ports = (from, to);
-                    break;
-                case "-h" or "--help":
-                    error = "";
-                    return null;
-                default:
-                    if (arg.StartsWith('-'))
-                    {
-                        error = $"unknown option '{arg}'";
-                        return null;
-                    }
-
-                    var scenario = arg.ToLowerInvariant();
-                    if (scenario == ScenarioAll)
-                    {
-                        scenarios.AddRange(ScenarioNames);
-                    }
-                    else if (ScenarioNames.Contains(scenario))
-                    {
-                        scenarios.Add(scenario);
-                    }
-                    else
-                    {
-                        error = $"unknown scenario '{arg}'";
-                        return null;
-                    }
-
-                    break;
+                return null;
             }
         }
 
-        if (scenarios.Count == 0)
+        error = draft.Scenarios.Count == 0 ? "name a scenario" : null;
+        return error is null ? draft.Build() : null;
+    }
+
+    /// <summary>The options while the command line is read.</summary>
+    private sealed class Draft
+    {
+        public List<string> Scenarios { get; } = [];
+        public bool Quick { get; set; }
+        public required string Output { get; set; }
+        public int Seed = 42;
+        public string? Configuration { get; set; }
+        public int[]? Replicas { get; set; }
+        public double[]? Qps { get; set; }
+        public int? Requests { get; set; }
+        public string[]? Sweeps { get; set; }
+        public (int, int)? Ports { get; set; }
+
+        /// <summary>A scenario name (<c>all</c> for every one); an error for an unknown name or option.</summary>
+        public string? AddScenario(string arg)
         {
-            error = "name a scenario";
+            if (arg.StartsWith('-'))
+            {
+                return $"unknown option '{arg}'";
+            }
+
+            var scenario = arg.ToLowerInvariant();
+            if (scenario == ScenarioAll)
+            {
+                Scenarios.AddRange(ScenarioNames);
+            }
+            else if (ScenarioNames.Contains(scenario))
+            {
+                Scenarios.Add(scenario);
+            }
+            else
+            {
+                return $"unknown scenario '{arg}'";
+            }
+
             return null;
         }
 
-        return new BenchmarkOptions
+        public BenchmarkOptions Build() => new()
         {
-            Scenarios = scenarios.Distinct().ToArray(),
-            Quick = quick,
-            OutputDirectory = Path.GetFullPath(output),
-            Seed = seed,
-            Configuration = configuration,
-            Replicas = replicas,
-            QpsPerReplica = qps,
-            Requests = requests,
-            Sweeps = sweeps,
-            Ports = ports,
+            Scenarios = Scenarios.Distinct().ToArray(),
+            Quick = Quick,
+            OutputDirectory = Path.GetFullPath(Output),
+            Seed = Seed,
+            Configuration = Configuration,
+            Replicas = Replicas,
+            QpsPerReplica = Qps,
+            Requests = Requests,
+            Sweeps = Sweeps,
+            Ports = Ports,
         };
     }
 

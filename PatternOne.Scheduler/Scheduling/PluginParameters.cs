@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace PatternOne.Scheduler.Scheduling;
 
@@ -16,31 +17,23 @@ public sealed class PluginParameters
 
     public static PluginParameters Empty(string plugin) => new(plugin, null);
 
-    public int GetInt(string key, int defaultValue, int min = int.MinValue, int max = int.MaxValue)
+    public int GetInt(string key, int defaultValue, int min = int.MinValue, int max = int.MaxValue) =>
+        GetNumber(key, defaultValue, min, max, NumberStyles.Integer, "an integer");
+
+    public double GetDouble(string key, double defaultValue, double min = double.MinValue, double max = double.MaxValue) =>
+        GetNumber(key, defaultValue, min, max, NumberStyles.Float, "a number");
+
+    private T GetNumber<T>(string key, T defaultValue, T min, T max, NumberStyles style, string kind)
+        where T : INumber<T>
     {
         if (!TryGetText(key, out var text))
         {
             return defaultValue;
         }
 
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        if (!T.TryParse(text, style, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            throw Invalid(key, text, $"an integer in [{min}, {max}]");
-        }
-
-        return value;
-    }
-
-    public double GetDouble(string key, double defaultValue, double min = double.MinValue, double max = double.MaxValue)
-    {
-        if (!TryGetText(key, out var text))
-        {
-            return defaultValue;
-        }
-
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            throw Invalid(key, text, $"a number in [{min}, {max}]");
+            throw Invalid(key, text, $"{kind} in [{min}, {max}]");
         }
 
         return value;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Saturation;
 
 namespace PatternOne.Scheduler.Scheduling;
@@ -199,7 +198,7 @@ internal sealed class ProfileScheduler : IScheduler
             learner.Learn(context, chosen[0].Address);
         }
 
-        var prefix = context.Read<PrefixMatch>(PrefixMatch.StateKey);
+        var prefix = context.Read<PrefixCoverage>(PrefixCoverage.StateKey);
         return new SchedulingResult
         {
             Outcome = SchedulingOutcome.Scheduled,

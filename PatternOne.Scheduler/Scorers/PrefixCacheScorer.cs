@@ -64,7 +64,7 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
         var hashes = HashesOf(context.Request);
         var matched = new int[candidates.Count];
         Index.Match(hashes, candidates, matched);
-        context.Write(PrefixMatch.StateKey, new PrefixMatch(hashes, matched));
+        context.Write(PrefixCoverage.StateKey, new PrefixMatch(hashes, matched));
         if (hashes.Length == 0)
         {
             return;
@@ -78,7 +78,7 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
 
     public void Learn(SchedulingContext context, string address)
     {
-        var hashes = context.Read<PrefixMatch>(PrefixMatch.StateKey)?.Hashes ?? HashesOf(context.Request);
+        var hashes = context.Read<PrefixMatch>(PrefixCoverage.StateKey)?.Hashes ?? HashesOf(context.Request);
         Index.Learn(address, hashes);
     }
 

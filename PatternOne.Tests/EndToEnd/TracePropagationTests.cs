@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.EndToEnd;
@@ -14,21 +11,7 @@ public sealed class TracePropagationTests(StackFixture stack)
     [Fact]
     public async Task OneRequest_ProducesOneTraceAcrossAllThreeServices()
     {
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
-        var client = stack.CreateGatewayClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
-        {
-            Content = JsonContent.Create(new
-            {
-                model = StackFixture.Model,
-                messages = new[] { new { role = "user", content = "trace me" } },
-                max_tokens = 4,
-            }),
-        };
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
-
-        using var response = await client.SendAsync(request).WaitAsync(StackFixture.RequestTimeout);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var traceId = await TracedChat.SendAsync(stack.CreateGatewayClient(), "trace me", maxTokens: 4);
 
         // Spans are exported in batches; wait until the three services have exported theirs for this trace.
         await Eventually.HoldsAsync(

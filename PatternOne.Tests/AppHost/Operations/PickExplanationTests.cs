@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Tests.Infrastructure;
 
@@ -15,20 +12,7 @@ public sealed class PickExplanationTests(OperatorStackFixture stack)
     [Fact]
     public async Task PickSpan_CarriesEveryCandidatesScorePerScorer_AndTheWinner()
     {
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
-        var client = stack.CreateGatewayClient(https: false);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
-        {
-            Content = JsonContent.Create(new
-            {
-                model = StackFixture.Model,
-                messages = new[] { new { role = "user", content = "Explain your choice of replica." } },
-                max_tokens = 2,
-            }),
-        };
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
-        using var response = await client.SendAsync(request).WaitAsync(StackFixture.RequestTimeout);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var traceId = await TracedChat.SendAsync(stack.CreateGatewayClient(https: false), "Explain your choice of replica.", maxTokens: 2);
 
         await Eventually.HoldsAsync(() => stack.Traces.Spans.Any(s => s.TraceId == traceId && s.Service == "scheduler" && s.Name == "schedule"),
             TimeSpan.FromSeconds(30), $"the scheduler exported the schedule span of trace {traceId}");
