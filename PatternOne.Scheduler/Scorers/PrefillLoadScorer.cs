@@ -1,4 +1,3 @@
-using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Scheduling;
 
 namespace PatternOne.Scheduler.Scorers;
@@ -11,8 +10,8 @@ namespace PatternOne.Scheduler.Scorers;
 /// everywhere and a replica busy prefilling a long prompt looks exactly as idle as one that is not; the running count
 /// is mostly decoding requests, whose number says little about when a new prompt's first token comes. What delays a
 /// new request's first token is the prompt tokens ahead of it in the replica's prefill. The scheduler knows them: each
-/// pick adds the request's tokens not expected in the endpoint's prefix cache (the prefix scorer's match for that
-/// endpoint, ~4 characters per token) to the endpoint's backlog, and the backlog drains at
+/// pick adds the request's tokens not expected in the endpoint's prefix cache (the <see cref="PrefixCoverage"/> the
+/// prefix scorer leaves in the context, ~4 characters per token) to the endpoint's backlog, and the backlog drains at
 /// <c>prefillTokensPerSecond</c> — an estimate of the replica's prefill rate, since the first token is not observable
 /// here (the gateway streams the response past the scheduler). It cannot go stale and needs no scrape.
 /// </para>
@@ -62,7 +61,7 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner, IPluginFactory
     public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
     {
         var promptTokens = (double)context.Request.Prompt.Length / CharactersPerToken;
-        var prefix = context.Read<PrefixMatch>(PrefixMatch.StateKey);
+        var prefix = context.Read<PrefixCoverage>(PrefixCoverage.StateKey);
         var estimates = new Dictionary<string, double>(candidates.Count, StringComparer.Ordinal);
         lock (_gate)
         {
