@@ -2,6 +2,7 @@ using PatternOne.AppHost.Gateway;
 using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Operations;
 using PatternOne.AppHost.Publishing;
+using PatternOne.AppHost.Recovery;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
 
@@ -26,6 +27,9 @@ builder.AddProject<Projects.PatternOne_Gateway>("gateway")
 
 // Live figures and one-click commands on the dashboard (run mode only).
 builder.AddOperatorTools();
+
+// A replica or the scheduler that exits on its own comes back, with backoff, as a pod would (run mode only).
+builder.AddLocalRecovery();
 
 // `--operation publish --step publish`: the same model as Kubernetes manifests in aspirate-output/.
 builder.AddKubernetesPublisher();

@@ -171,18 +171,15 @@ public sealed class GatewayForwardingOptions
     /// <summary>Probe path on each replica. Default <c>/health</c> (vLLM's).</summary>
     public string HealthCheckPath { get; set; } = "/health";
 
-    /// <summary>
-    /// Probe timeout. Default 2 seconds. <see cref="UnresponsiveAfterProbes"/> probes in a row without an answer in
-    /// time mark the replica unresponsive (a hung process: SIGSTOP, a wedged event loop): requests in flight on it are
-    /// moved to another replica when nothing reached their client yet, and streams already under way are ended with an
-    /// error event, as if cut.
-    /// </summary>
+    /// <summary>Probe timeout: a replica that answers later is out of rotation until it answers in time. Default 2 seconds.</summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Probes in a row that time out before a replica counts as unresponsive. Default 2: one slow answer on a loaded
-    /// machine must not end live streams. A refused probe only takes the replica out of rotation (a dead process ends its
-    /// requests itself).
+    /// How long a probe waits for any answer before the replica counts as hung (SIGSTOP, a wedged event loop): requests
+    /// in flight on it move to another replica when nothing reached their client yet, and streams already under way
+    /// end with an error event, as if cut. A slow answer is not a hung process: a loaded machine can take seconds to
+    /// answer <c>/health</c>, and cutting live streams for that would do harm, so this is long. Default 10 seconds.
+    /// A refused probe only takes the replica out of rotation (a dead process ends its requests itself).
     /// </summary>
-    public int UnresponsiveAfterProbes { get; set; } = 2;
+    public TimeSpan UnresponsiveAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -115,9 +115,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Forwarding:ActivityTimeout and ConnectTimeout must be positive.");
         }
 
-        if (options.Forwarding.HeadersTimeout < TimeSpan.Zero || options.Forwarding.UnresponsiveAfterProbes < 1)
+        if (options.Forwarding.HeadersTimeout < TimeSpan.Zero || options.Forwarding.UnresponsiveAfter < options.Forwarding.HealthCheckTimeout)
         {
-            failures.Add("Gateway:Forwarding:HeadersTimeout must not be negative (zero turns it off) and UnresponsiveAfterProbes must be at least 1.");
+            failures.Add("Gateway:Forwarding:HeadersTimeout must not be negative (zero turns it off) and UnresponsiveAfter must not be shorter than HealthCheckTimeout.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

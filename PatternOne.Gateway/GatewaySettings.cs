@@ -35,6 +35,9 @@ public sealed record GatewaySettings
 
     public TimeSpan? HealthCheckTimeout { get; init; }
 
+    /// <summary>How long a probe waits for any answer before the replica counts as hung.</summary>
+    public TimeSpan? UnresponsiveAfter { get; init; }
+
     /// <summary>Longest wait for a replica's response headers (per try).</summary>
     public TimeSpan? HeadersTimeout { get; init; }
 
@@ -56,6 +59,7 @@ public sealed record GatewaySettings
             [Keys.MaxRequestBodySize] = Format(MaxRequestBodySize),
             [Keys.HealthCheckInterval] = Format(HealthCheckInterval),
             [Keys.HealthCheckTimeout] = Format(HealthCheckTimeout),
+            [Keys.UnresponsiveAfter] = Format(UnresponsiveAfter),
             [Keys.HeadersTimeout] = Format(HeadersTimeout),
             [Keys.ActivityTimeout] = Format(ActivityTimeout),
         };
@@ -100,6 +104,7 @@ public sealed record GatewaySettings
         public const string MaxRequestBodySize = Section + ":" + nameof(GatewayOptions.Limits) + ":" + nameof(GatewayLimitsOptions.MaxRequestBodySize);
         public const string HealthCheckInterval = Forwarding + nameof(GatewayForwardingOptions.HealthCheckInterval);
         public const string HealthCheckTimeout = Forwarding + nameof(GatewayForwardingOptions.HealthCheckTimeout);
+        public const string UnresponsiveAfter = Forwarding + nameof(GatewayForwardingOptions.UnresponsiveAfter);
         public const string HeadersTimeout = Forwarding + nameof(GatewayForwardingOptions.HeadersTimeout);
         public const string ActivityTimeout = Forwarding + nameof(GatewayForwardingOptions.ActivityTimeout);
         private const string Forwarding = Section + ":" + nameof(GatewayOptions.Forwarding) + ":";

@@ -4,22 +4,17 @@ using PatternOne.Scheduler.Discovery;
 namespace PatternOne.Scheduler;
 
 /// <summary>
-/// The scheduler's configuration as the other parts write it — the AppHost's wiring, the Kubernetes publisher, the
-/// benchmarks' local cluster, the tests' hosts. Every key is built from <see cref="SchedulerOptions"/>' and
-/// <see cref="InferencePoolOptions"/>' own property names, so renaming an option is a compile error in every writer.
-/// A value left null is not written: the option's default applies.
+/// The scheduler's configuration that upstream's EPP has no flag for, as the other parts write it — the AppHost's
+/// wiring, the Kubernetes publisher, the benchmarks' local cluster, the tests' hosts: a static endpoint list (locally,
+/// Aspire is the discovery), the pool's name when no InferencePool is watched, a built-in profile by name. Everything
+/// upstream has a flag for (ports, config file, TLS, drain, discovery by InferencePool or selector) is written as that
+/// flag (<see cref="Hosting.EndpointPickerFlags"/>), so there is one set of names: upstream's. Every key is built from
+/// <see cref="SchedulerOptions"/>' and <see cref="InferencePoolOptions"/>' own property names, so renaming an option is
+/// a compile error in every writer. A value left null is not written: the option's default applies.
 /// </summary>
 public sealed record SchedulerSettings
 {
-    public int? ExtProcPort { get; init; }
-
-    public int? HealthPort { get; init; }
-
-    public int? MetricsPort { get; init; }
-
-    /// <summary>An EndpointPickerConfig YAML file; wins over <see cref="Profile"/>.</summary>
-    public string? ConfigFile { get; init; }
-
+    /// <summary>A built-in profile by name; an EndpointPickerConfig (<c>--config-file</c>) wins over it.</summary>
     public string? Profile { get; init; }
 
     public string? PoolName { get; init; }
@@ -34,10 +29,6 @@ public sealed record SchedulerSettings
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            [Keys.ExtProcPort] = ExtProcPort?.ToString(CultureInfo.InvariantCulture),
-            [Keys.HealthPort] = HealthPort?.ToString(CultureInfo.InvariantCulture),
-            [Keys.MetricsPort] = MetricsPort?.ToString(CultureInfo.InvariantCulture),
-            [Keys.ConfigFile] = ConfigFile,
             [Keys.Profile] = Profile,
             [Keys.PoolName] = PoolName,
             [Keys.PoolDiscovery] = Discovery?.ToString(),
@@ -57,10 +48,6 @@ public sealed record SchedulerSettings
     public static class Keys
     {
         public const string Section = SchedulerOptions.SectionName;
-        public const string ExtProcPort = Section + ":" + nameof(SchedulerOptions.ExtProcPort);
-        public const string HealthPort = Section + ":" + nameof(SchedulerOptions.HealthPort);
-        public const string MetricsPort = Section + ":" + nameof(SchedulerOptions.MetricsPort);
-        public const string ConfigFile = Section + ":" + nameof(SchedulerOptions.ConfigFile);
         public const string Profile = Section + ":" + nameof(SchedulerOptions.Profile);
 
         public const string PoolSection = InferencePoolOptions.SectionName;

@@ -1,5 +1,7 @@
 using PatternOne.AppHost.Inference;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Hosting;
+using Flags = PatternOne.Scheduler.Hosting.EndpointPickerCommandLine;
 using Keys = PatternOne.Scheduler.SchedulerSettings.Keys;
 
 namespace PatternOne.AppHost.Scheduling;
@@ -30,7 +32,10 @@ public static class SchedulerBuilderExtensions
 
     /// <summary>
     /// Makes this project the endpoint picker of <paramref name="pool"/>: its endpoints (ext_proc, gRPC health,
-    /// metrics) and the pool's replicas as a static endpoint list — locally, Aspire is the discovery.
+    /// metrics) and the pool's replicas as a static endpoint list — locally, Aspire is the discovery. The ports go to
+    /// the scheduler as upstream's flags (<c>--grpc-port</c>, <c>--grpc-health-port</c>, <c>--metrics-port</c>), with
+    /// <c>--secure-serving=false --drain-timeout 0s</c>: the local gateway speaks h2c, and a local stop should not wait
+    /// out a drain. What upstream has no flag for (the static endpoint list, the admin port) is configuration.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AsEndpointPicker(
         this IResourceBuilder<ProjectResource> builder, IResourceBuilder<VllmPoolResource> pool)
@@ -39,10 +44,23 @@ public static class SchedulerBuilderExtensions
         // Not proxied: the gateway opens one ext_proc stream per request, and a local proxy hop would add to every one.
         builder
             .WithAnnotation(new EndpointPickerAnnotation(pool.Resource))
-            .WithEndpoint(name: ExtProcEndpointName, scheme: "http", env: Keys.ToEnvironment(Keys.ExtProcPort), targetPort: publishing ? ExtProcPort : null, isProxied: false)
-            .WithEndpoint(name: HealthEndpointName, scheme: "http", env: Keys.ToEnvironment(Keys.HealthPort), targetPort: publishing ? HealthPort : null, isProxied: false)
-            .WithHttpEndpoint(name: MetricsEndpointName, env: Keys.ToEnvironment(Keys.MetricsPort), targetPort: publishing ? MetricsPort : null, isProxied: false)
+            .WithEndpoint(name: ExtProcEndpointName, scheme: "http", targetPort: publishing ? ExtProcPort : null, isProxied: false)
+            .WithEndpoint(name: HealthEndpointName, scheme: "http", targetPort: publishing ? HealthPort : null, isProxied: false)
+            .WithHttpEndpoint(name: MetricsEndpointName, targetPort: publishing ? MetricsPort : null, isProxied: false)
             .WithEndpointsInEnvironment(_ => false)
+            .WithArgs(context =>
+            {
+                foreach (var (flag, endpoint) in new[] { (Flags.GrpcPort, ExtProcEndpointName), (Flags.GrpcHealthPort, HealthEndpointName), (Flags.MetricsPort, MetricsEndpointName) })
+                {
+                    context.Args.Add(EndpointPickerFlags.Flag(flag));
+                    context.Args.Add(builder.GetEndpoint(endpoint).Property(EndpointProperty.TargetPort));
+                }
+
+                foreach (var arg in EndpointPickerFlags.Plaintext.ToArgs())
+                {
+                    context.Args.Add(arg);
+                }
+            })
             .WithEnvironment(Keys.ToEnvironment(Keys.PoolName), pool.Resource.Name)
             .WithEnvironment(Keys.ToEnvironment(Keys.PoolDiscovery), nameof(DiscoveryMode.Static))
             .WithEnvironment(context =>

@@ -109,7 +109,7 @@ public sealed class EndToEndScenario : IScenario
         report.Charts.Add(chart);
         Compare(report, plan);
         report.Notes.Add($"Simulators run at --time-scale {plan.TimeScale}: HTTP latencies are multiplied by {plan.TimeScale} to read in the model's clock, so real HTTP/scheduling overhead is magnified {plan.TimeScale}× too.");
-        report.Notes.Add("Each (policy, QPS) point starts a fresh cluster (cold caches), with the policy as the scheduler's EndpointPickerConfig file (Scheduler:ConfigFile). Token counts over HTTP come from the simulator's tokenizer and chat template, so prompts are a few tokens longer than in the virtual run.");
+        report.Notes.Add("Each (policy, QPS) point starts a fresh cluster (cold caches), with the policy as the scheduler's EndpointPickerConfig file (--config-file). Token counts over HTTP come from the simulator's tokenizer and chat template, so prompts are a few tokens longer than in the virtual run.");
         return report;
     }
 

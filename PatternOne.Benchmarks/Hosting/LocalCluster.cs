@@ -3,6 +3,7 @@ using PatternOne.Benchmarks.Cli;
 using PatternOne.Gateway;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Hosting;
 
 namespace PatternOne.Benchmarks.Hosting;
 
@@ -107,17 +108,22 @@ public sealed class LocalCluster : IAsyncDisposable
                 await File.WriteAllTextAsync(schedulerConfig, spec.SchedulerConfigYaml, cancellationToken);
             }
 
+            // Upstream's flags where upstream has one (plaintext and no drain, as the local stack); the static
+            // endpoint list has none.
+            var schedulerArgs = (EndpointPickerFlags.Plaintext with
+            {
+                GrpcPort = extProcPort,
+                GrpcHealthPort = ServiceProcess.FreePort(),
+                MetricsPort = cluster.SchedulerMetricsPort,
+                ConfigFile = schedulerConfig,
+            }).ToArgs();
             var schedulerEnv = new SchedulerSettings
             {
-                ExtProcPort = extProcPort,
-                HealthPort = ServiceProcess.FreePort(),
-                MetricsPort = cluster.SchedulerMetricsPort,
                 PoolName = PoolName,
                 Discovery = DiscoveryMode.Static,
                 Endpoints = [.. ports.Select(port => $"127.0.0.1:{port}")],
-                ConfigFile = schedulerConfig,
             }.ToEnvironment();
-            cluster._processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll], schedulerEnv, spec.WorkDirectory));
+            cluster._processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll, .. schedulerArgs], schedulerEnv, spec.WorkDirectory));
 
             var statusPort = ServiceProcess.FreePort();
             var gatewayEnv = new GatewaySettings

@@ -61,14 +61,17 @@ public class ExtProcRoundTripBenchmarks
         var builder = WebApplication.CreateBuilder();
         var settings = new SchedulerSettings
         {
-            ExtProcPort = extProcPort,
-            HealthPort = ServiceProcess.FreePort(),
-            MetricsPort = ServiceProcess.FreePort(),
             PoolName = "qwen2-3b-pattern1",
             Discovery = PatternOne.Scheduler.Discovery.DiscoveryMode.Static,
             Endpoints = [$"127.0.0.1:{replicaPort}"],
         }.ToConfiguration();
         settings["Logging:LogLevel:Default"] = "Warning";
+        builder.Configuration.AddInMemoryCollection((PatternOne.Scheduler.Hosting.EndpointPickerFlags.Plaintext with
+        {
+            GrpcPort = extProcPort,
+            GrpcHealthPort = ServiceProcess.FreePort(),
+            MetricsPort = ServiceProcess.FreePort(),
+        }).ToConfiguration());
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.AddBasicServiceDefaults();

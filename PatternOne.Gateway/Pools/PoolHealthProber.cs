@@ -13,7 +13,8 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
     })
     {
-        Timeout = options.Value.Forwarding.HealthCheckTimeout,
+        // Each probe bounds itself: HealthCheckTimeout for readiness, UnresponsiveAfter for "hung".
+        Timeout = Timeout.InfiniteTimeSpan,
     };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,12 +39,31 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
         base.Dispose();
     }
 
+    /// <summary>
+    /// One probe: an answer in time is healthy; a late one takes the replica out of rotation; none within
+    /// <see cref="GatewayForwardingOptions.UnresponsiveAfter"/> means the process is hung.
+    /// </summary>
     private async Task ProbeAsync(PoolView pool, EndpointAddress endpoint, string path, CancellationToken cancellationToken)
     {
+        var forwarding = options.Value.Forwarding;
+        using var hung = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hung.CancelAfter(forwarding.UnresponsiveAfter);
+        var probe = _client.GetAsync(new Uri(endpoint.DestinationPrefix.TrimEnd('/') + path), hung.Token);
         try
         {
-            using var response = await _client.GetAsync(new Uri(endpoint.DestinationPrefix.TrimEnd('/') + path), cancellationToken);
-            if (response.IsSuccessStatusCode)
+            var late = false;
+            try
+            {
+                await probe.WaitAsync(forwarding.HealthCheckTimeout, timeProvider, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                late = true;
+                pool.MarkFailed(endpoint);
+            }
+
+            using var response = await probe;
+            if (response.IsSuccessStatusCode && !late)
             {
                 pool.MarkHealthy(endpoint);
             }
@@ -52,10 +72,10 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
                 pool.MarkFailed(endpoint);
             }
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // Connected (or still connecting) but no answer in time: hung, not dead.
-            pool.ProbeTimedOut(endpoint, options.Value.Forwarding.UnresponsiveAfterProbes);
+            // Connected (or still connecting) and no answer at all for UnresponsiveAfter: hung, not dead.
+            pool.MarkUnresponsive(endpoint);
         }
         catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
         {

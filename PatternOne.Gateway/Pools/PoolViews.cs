@@ -85,10 +85,10 @@ public sealed class PoolView
     }
 
     /// <summary>
-    /// A health probe got no answer in time. After <paramref name="unresponsiveAfter"/> in a row the replica counts as
-    /// hung: out of rotation, and <see cref="UnresponsiveSignal"/> fires for the requests in flight on it.
+    /// A health probe got no answer at all for the unresponsive limit: the replica is hung. Out of rotation, and
+    /// <see cref="UnresponsiveSignal"/> fires for the requests in flight on it.
     /// </summary>
-    public void ProbeTimedOut(EndpointAddress address, int unresponsiveAfter)
+    public void MarkUnresponsive(EndpointAddress address)
     {
         if (Find(address) is not { } state)
         {
@@ -96,7 +96,7 @@ public sealed class PoolView
         }
 
         Set(address, healthy: false);
-        if (state.TimedOut(unresponsiveAfter))
+        if (state.Hung())
         {
             GatewayLog.EndpointUnresponsive(_logger, Name, address.Authority);
         }
@@ -134,15 +134,14 @@ public sealed class PoolView
     {
         private volatile bool _healthy = true;
         private volatile CancellationTokenSource _unresponsive = new();
-        private int _timeoutsInARow;
 
         /// <summary>The signal for requests starting now; replaced once the replica answers again.</summary>
         public CancellationToken Unresponsive => _unresponsive.Token;
 
-        /// <summary>True when this timeout is the one that makes the replica unresponsive.</summary>
-        public bool TimedOut(int unresponsiveAfter)
+        /// <summary>True when the replica was not already known to be hung.</summary>
+        public bool Hung()
         {
-            if (Interlocked.Increment(ref _timeoutsInARow) != unresponsiveAfter)
+            if (_unresponsive.IsCancellationRequested)
             {
                 return false;
             }
@@ -154,7 +153,6 @@ public sealed class PoolView
 
         public void Answered()
         {
-            Interlocked.Exchange(ref _timeoutsInARow, 0);
             if (_unresponsive.IsCancellationRequested)
             {
                 _unresponsive = new CancellationTokenSource();

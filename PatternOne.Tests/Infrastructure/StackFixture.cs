@@ -121,10 +121,7 @@ public class StackFixture : IAsyncLifetime
     public async Task StopResourceAsync(string name)
     {
         using var cancellation = new CancellationTokenSource(StartTimeout);
-        var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        var result = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StopCommand, cancellation.Token)
-            .WaitAsync(StartTimeout, cancellation.Token);
-        Assert.True(result.Success, $"stopping {name}: {result.Message}");
+        await ExecuteCommandAsync(name, KnownResourceCommands.StopCommand, "stopping", cancellation.Token);
         await App.Services.GetRequiredService<ResourceNotificationService>()
             .WaitForResourceAsync(name, [KnownResourceStates.Exited, KnownResourceStates.Finished], cancellation.Token)
             .WaitAsync(StartTimeout, cancellation.Token);
@@ -134,12 +131,17 @@ public class StackFixture : IAsyncLifetime
     public async Task StartResourceAsync(string name)
     {
         using var cancellation = new CancellationTokenSource(StartTimeout);
-        var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        var result = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StartCommand, cancellation.Token)
-            .WaitAsync(StartTimeout, cancellation.Token);
-        Assert.True(result.Success, $"starting {name}: {result.Message}");
+        await ExecuteCommandAsync(name, KnownResourceCommands.StartCommand, "starting", cancellation.Token);
         await App.Services.GetRequiredService<ResourceNotificationService>()
             .WaitForResourceHealthyAsync(name, cancellation.Token).WaitAsync(StartTimeout, cancellation.Token);
+    }
+
+    /// <summary>Runs a dashboard command on a resource and asserts it succeeded.</summary>
+    private async Task ExecuteCommandAsync(string name, string command, string doing, CancellationToken cancellationToken)
+    {
+        var result = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(name, command, cancellationToken)
+            .WaitAsync(StartTimeout, cancellationToken);
+        Assert.True(result.Success, $"{doing} {name}: {result.Message}");
     }
 
     /// <summary>Waits until the dashboard shows <paramref name="name"/> with this health (its health checks poll every few seconds).</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Metrics;
 
 namespace PatternOne.Tests.Scheduler;
@@ -39,13 +40,19 @@ internal sealed class SchedulerTestHost : IAsyncDisposable
     public static async Task<SchedulerTestHost> StartAsync(IEnumerable<string> endpoints, IDictionary<string, string?>? extra = null)
     {
         var ports = FreePorts(3);
-        var settings = new SchedulerSettings
+        // The ports as upstream's flags, read by the scheduler's own parser (plaintext, no drain: the test's client
+        // speaks h2c); the static endpoint list has no flag.
+        var settings = new Dictionary<string, string?>((EndpointPickerFlags.Plaintext with
         {
-            ExtProcPort = ports[0],
-            HealthPort = ports[1],
+            GrpcPort = ports[0],
+            GrpcHealthPort = ports[1],
             MetricsPort = ports[2],
-            Endpoints = [.. endpoints],
-        }.ToConfiguration();
+        }).ToConfiguration(), StringComparer.Ordinal);
+        foreach (var (key, value) in new SchedulerSettings { Endpoints = [.. endpoints] }.ToConfiguration())
+        {
+            settings[key] = value;
+        }
+
         settings["Logging:LogLevel:Default"] = "Warning";
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
 using PatternOne.Scheduler;
-using PatternOne.Scheduler.Discovery;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
 
@@ -26,13 +23,6 @@ internal sealed class SchedulerComponent : IManifestComponent
     public const string ConfigDirectory = "/etc/patternone/scheduler";
     public const string ProfileFile = "endpoint-picker.yaml";
 
-    /// <summary>
-    /// The pool's label selector has keys with '/', which environment variable names (and ConfigMap keys) cannot
-    /// carry; .NET reads <c>appsettings.Production.json</c> from the content root, so the pool section is that file.
-    /// </summary>
-    public const string AppSettingsFile = "appsettings.Production.json";
-    public const string ContentRoot = "/app";
-
     /// <summary>gRPC health service the readiness probe asks for (upstream EPP's convention; includes pool discovery).</summary>
     public const string ExtProcHealthService = "envoy.service.ext_proc.v3.ExternalProcessor";
 
@@ -41,6 +31,9 @@ internal sealed class SchedulerComponent : IManifestComponent
 
     /// <summary>gRPC health service of upstream's readiness probe (pool synced).</summary>
     public const string ReadinessHealthService = "readiness";
+
+    /// <summary>Upstream's default drain (30 s) plus time to close the listeners.</summary>
+    public const int GracePeriodSeconds = 45;
 
     private readonly PublishTopology _topology;
 
@@ -52,7 +45,7 @@ internal sealed class SchedulerComponent : IManifestComponent
     {
         PublishTopology.Istio => BuildEndpointPicker(plan),
         // KServe creates the scheduler's Deployment, Service and RBAC; we add the profile its template mounts.
-        PublishTopology.KServe => new ManifestFolder(Folder, [new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: false))]),
+        PublishTopology.KServe => new ManifestFolder(Folder, [new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan))]),
         _ => BuildStandalone(plan),
     };
 
@@ -65,7 +58,7 @@ internal sealed class SchedulerComponent : IManifestComponent
             new ManifestFile("role.yaml", Role(pool)),
             new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
             new ManifestFile("configmap-env.yaml", EnvConfigMap(plan)),
-            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: true)),
+            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
             new ManifestFile("deployment.yaml", Deployment(plan)),
             new ManifestFile("service.yaml", Service(plan)),
         ]);
@@ -84,7 +77,7 @@ internal sealed class SchedulerComponent : IManifestComponent
             new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
             new ManifestFile("role.yaml", EndpointPickerRole(plan)),
             new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
-            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan, withPoolSettings: false)),
+            new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
             new ManifestFile("deployment.yaml", EndpointPickerDeployment(plan)),
             new ManifestFile("service.yaml", Service(plan, extProcAppProtocol: "http2")),
             new ManifestFile("destinationrule.yaml", EndpointPickerDestinationRule(plan)),
@@ -188,17 +181,13 @@ internal sealed class SchedulerComponent : IManifestComponent
         Subjects = [new Rbacv1Subject { Kind = V1ServiceAccount.KubeKind, Name = ClusterNames.SchedulerServiceAccount(pool.Name), NamespaceProperty = pool.Namespace }],
     };
 
-    /// <summary>The flat part of the system contract's configuration, as environment variables.</summary>
+    /// <summary>
+    /// What upstream has no flag for, as environment variables: the pool's name (discovery is by selector, the name
+    /// labels metrics and logs) and the process environment. Everything else is the container's flags.
+    /// </summary>
     private static V1ConfigMap EnvConfigMap(ClusterPlan plan)
     {
-        var s = plan.Scheduler;
-        var settings = new SchedulerSettings
-        {
-            ExtProcPort = s.ExtProcPort,
-            HealthPort = s.HealthPort,
-            MetricsPort = s.MetricsPort,
-            ConfigFile = ConfigDirectory + "/" + ProfileFile,
-        };
+        var settings = new SchedulerSettings { PoolName = plan.Pool.Name };
         var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
         {
             // Read-only root filesystem: .NET and ASP.NET Core write their few files under HOME.
@@ -215,17 +204,10 @@ internal sealed class SchedulerComponent : IManifestComponent
         };
     }
 
-    /// <summary>
-    /// The profile, and in the standalone topology the pool settings; as an endpoint picker the scheduler reads the
-    /// pool from its InferencePool instead.
-    /// </summary>
-    private static V1ConfigMap ProfileConfigMap(ClusterPlan plan, bool withPoolSettings)
+    /// <summary>The profile (EndpointPickerConfig) the scheduler is started with (<c>--config-file</c>).</summary>
+    private static V1ConfigMap ProfileConfigMap(ClusterPlan plan)
     {
         var data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ProfileFile] = SchedulerProfile.DefaultYaml };
-        if (withPoolSettings)
-        {
-            data[AppSettingsFile] = PoolSettingsJson(plan);
-        }
 
         return new V1ConfigMap
         {
@@ -234,29 +216,6 @@ internal sealed class SchedulerComponent : IManifestComponent
             Metadata = Meta(plan.Pool, ClusterNames.SchedulerProfile(plan.Pool.Name)),
             Data = data,
         };
-    }
-
-    /// <summary>The <c>InferencePool</c> section: Kubernetes discovery of Ready pods by the workload selector.</summary>
-    internal static string PoolSettingsJson(ClusterPlan plan)
-    {
-        var selector = new JsonObject();
-        foreach (var (key, value) in ClusterLabels.WorkloadSelector(plan.Pool.Name))
-        {
-            selector[key] = value;
-        }
-
-        var root = new JsonObject
-        {
-            [InferencePoolOptions.SectionName] = new JsonObject
-            {
-                [nameof(InferencePoolOptions.Name)] = plan.Pool.Name,
-                [nameof(InferencePoolOptions.Discovery)] = nameof(DiscoveryMode.Kubernetes),
-                [nameof(InferencePoolOptions.Namespace)] = plan.Pool.Namespace,
-                [nameof(InferencePoolOptions.Selector)] = selector,
-                [nameof(InferencePoolOptions.TargetPort)] = plan.Pool.Port,
-            },
-        };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     private static V1Deployment Deployment(ClusterPlan plan)
@@ -270,6 +229,8 @@ internal sealed class SchedulerComponent : IManifestComponent
             Image = plan.Images.Scheduler,
             ImagePullPolicy = "IfNotPresent",
             EnvFrom = [new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = ClusterNames.EnvConfigMap(name) } }],
+            // Upstream's standalone mode: the pool's pods by label selector, no InferencePool object.
+            Args = [.. EndpointPickerArgs.Standalone(plan, ConfigDirectory + "/" + ProfileFile)],
             Ports =
             [
                 new V1ContainerPort { Name = ExtProcPortName, ContainerPort = s.ExtProcPort, Protocol = "TCP" },
@@ -298,7 +259,6 @@ internal sealed class SchedulerComponent : IManifestComponent
             VolumeMounts =
             [
                 new V1VolumeMount { Name = ConfigVolume, MountPath = ConfigDirectory + "/" + ProfileFile, SubPath = ProfileFile, ReadOnlyProperty = true },
-                new V1VolumeMount { Name = ConfigVolume, MountPath = ContentRoot + "/" + AppSettingsFile, SubPath = AppSettingsFile, ReadOnlyProperty = true },
                 new V1VolumeMount { Name = Hardening.TmpVolume, MountPath = Hardening.TmpPath },
             ],
         };
@@ -328,6 +288,9 @@ internal sealed class SchedulerComponent : IManifestComponent
                     Spec = new V1PodSpec
                     {
                         ServiceAccountName = ClusterNames.SchedulerServiceAccount(pool.Name),
+                        // Upstream's drain on SIGTERM (--drain-timeout, 30 s): readiness goes NOT_SERVING while
+                        // ext_proc keeps serving; the kubelet must not kill the pod before the drain ends.
+                        TerminationGracePeriodSeconds = GracePeriodSeconds,
                         AutomountServiceAccountToken = true,
                         EnableServiceLinks = false,
                         SecurityContext = Hardening.Pod(Hardening.DotnetUser),

@@ -106,17 +106,19 @@ public sealed class HardeningTests
     [Fact]
     public void SchedulerConfiguration_DiscoversTheVllmPodsByTheirLabels()
     {
-        var maps = s_objects.Value.OfType<V1ConfigMap>().ToDictionary(c => c.Metadata.Name);
-        using var settings = System.Text.Json.JsonDocument.Parse(maps["qwen2-3b-pattern1-epp-config"].Data["appsettings.Production.json"]);
-        var pool = settings.RootElement.GetProperty("InferencePool");
+        // Upstream's standalone mode: --endpoint-selector / --endpoint-target-ports, read by the scheduler's parser.
+        var scheduler = Deployment("qwen2-3b-pattern1-kserve-router-scheduler").Spec.Template.Spec.Containers.Single();
+        var settings = PatternOne.Scheduler.Hosting.EndpointPickerCommandLine.Parse([.. scheduler.Args]).Settings;
         var vllmLabels = Deployment("qwen2-3b-pattern1-kserve").Spec.Template.Metadata.Labels;
 
-        Assert.Equal("Kubernetes", pool.GetProperty("Discovery").GetString());
-        Assert.Equal("llm-d-inference-scheduling", pool.GetProperty("Namespace").GetString());
-        Assert.Equal(8000, pool.GetProperty("TargetPort").GetInt32());
-        var selector = pool.GetProperty("Selector").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        Assert.Equal("Kubernetes", settings["InferencePool:Discovery"]);
+        Assert.Equal("llm-d-inference-scheduling", settings["InferencePool:Namespace"]);
+        Assert.Equal("8000", settings["InferencePool:TargetPorts:0"]);
+        var selector = settings.Where(kv => kv.Key.StartsWith("InferencePool:Selector:", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key["InferencePool:Selector:".Length..], kv => kv.Value!);
         Assert.NotEmpty(selector);
         Assert.All(selector, kv => Assert.Equal(kv.Value, vllmLabels[kv.Key]));
-        Assert.Equal("/etc/patternone/scheduler/endpoint-picker.yaml", maps["qwen2-3b-pattern1-kserve-router-scheduler-env"].Data["Scheduler__ConfigFile"]);
+        Assert.Equal("/etc/patternone/scheduler/endpoint-picker.yaml", settings["Scheduler:ConfigFile"]);
+        Assert.Contains(scheduler.VolumeMounts, m => m.MountPath == settings["Scheduler:ConfigFile"]);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using PatternOne.Gateway;
 using PatternOne.Scheduler;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using k8s.Models;
@@ -17,6 +18,8 @@ public sealed class ServiceContractTests : IDisposable
     private readonly string _files = Path.Combine(Path.GetTempPath(), "patternone-contract-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, V1ConfigMap> _configMaps =
         PublishRun.LoadObjects(PublishRun.CommittedOutput).Select(o => o.Object).OfType<V1ConfigMap>().ToDictionary(c => c.Metadata.Name);
+    private readonly Dictionary<string, V1Deployment> _deployments =
+        PublishRun.LoadObjects(PublishRun.CommittedOutput).Select(o => o.Object).OfType<V1Deployment>().ToDictionary(c => c.Metadata.Name);
 
     public ServiceContractTests() => Directory.CreateDirectory(_files);
 
@@ -39,11 +42,15 @@ public sealed class ServiceContractTests : IDisposable
     {
         var profile = Path.Combine(_files, "endpoint-picker.yaml");
         File.WriteAllText(profile, _configMaps["qwen2-3b-pattern1-epp-config"].Data["endpoint-picker.yaml"]);
+        // The container's arguments, read by the scheduler's own parser, as Program.cs reads them.
+        var args = _deployments["qwen2-3b-pattern1-kserve-router-scheduler"].Spec.Template.Spec.Containers.Single().Args;
+        var commandLine = EndpointPickerCommandLine.Parse([.. args]);
+        Assert.Empty(commandLine.RemainingArgs);
         var configuration = new ConfigurationBuilder()
-            .AddJsonStream(Stream(_configMaps["qwen2-3b-pattern1-epp-config"].Data["appsettings.Production.json"]))
             .AddInMemoryCollection(Environment(_configMaps["qwen2-3b-pattern1-kserve-router-scheduler-env"]))
-            // The file is mounted there in the pod; here it is a temporary copy.
-            .AddInMemoryCollection([new(SchedulerSettings.Keys.ConfigFile, profile)])
+            .AddInMemoryCollection(commandLine.Settings)
+            // The file is mounted at --config-file in the pod; here it is a temporary copy.
+            .AddInMemoryCollection([new($"{SchedulerOptions.SectionName}:{nameof(SchedulerOptions.ConfigFile)}", profile)])
             .Build();
 
         var scheduler = configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>()!;
@@ -54,7 +61,12 @@ public sealed class ServiceContractTests : IDisposable
         Assert.Equal((9002, 9003, 9090), (scheduler.ExtProcPort, scheduler.HealthPort, scheduler.MetricsPort));
         Assert.Equal(DiscoveryMode.Kubernetes, pool.Discovery);
         Assert.Equal("qwen2-3b-pattern1", pool.Name);
+        Assert.Equal("llm-d-inference-scheduling", pool.Namespace);
         Assert.Equal("workload", pool.Selector["kserve.io/component"]);
+        Assert.Equal([8000], pool.ConfiguredSelection().TargetPorts);
+        // Our gateway calls ext_proc in plaintext h2c inside the cluster; the drain is upstream's.
+        Assert.False(scheduler.Tls.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(30), scheduler.DrainTimeout);
     }
 
     [Fact]
@@ -85,8 +97,6 @@ public sealed class ServiceContractTests : IDisposable
     /// <summary>ConfigMap data as the environment provider sees it: <c>A__B</c> is key <c>A:B</c>.</summary>
     private static Dictionary<string, string?> Environment(V1ConfigMap map) =>
         map.Data.ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
-
-    private static MemoryStream Stream(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
 
     public void Dispose() => Directory.Delete(_files, recursive: true);
 }

@@ -165,7 +165,8 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         hung.HangBeforeAnswering = true;
         pool.Picker.Answer = _ => PickerAnswer.Route($"{hung.Authority},{pool.A.Authority}");
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority, pool.A.Authority],
-            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:01")));
+            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:00.500"),
+            (GatewaySettings.Keys.UnresponsiveAfter, "00:00:01")));
 
         var sent = gateway.Client.PostAsync(Chat, ChatBody(stream: false));
         await Eventually.HoldsAsync(() => !hung.Requests.IsEmpty, TestTimeouts.Request, "the hung replica got the request");
@@ -200,7 +201,8 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         await using var hung = await FakeReplica.StartAsync("hung-streaming");
         pool.Picker.Answer = _ => PickerAnswer.Route(hung.Authority);
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority],
-            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:01")));
+            (GatewaySettings.Keys.HealthCheckInterval, "00:00:00.100"), (GatewaySettings.Keys.HealthCheckTimeout, "00:00:00.500"),
+            (GatewaySettings.Keys.UnresponsiveAfter, "00:00:01")));
         using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(stream: true) };
 
         using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);

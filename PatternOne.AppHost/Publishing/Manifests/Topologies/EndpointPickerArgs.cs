@@ -1,5 +1,7 @@
 using System.Globalization;
 using PatternOne.AppHost.Publishing.Plan;
+using PatternOne.Scheduler.Hosting;
+using Flags = PatternOne.Scheduler.Hosting.EndpointPickerCommandLine;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 
@@ -9,16 +11,19 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 /// </summary>
 public static class EndpointPickerArgs
 {
-    public const string PoolName = "--pool-name";
-    public const string PoolNamespace = "--pool-namespace";
-    public const string PoolGroup = "--pool-group";
-    public const string GrpcPort = "--grpc-port";
-    public const string GrpcHealthPort = "--grpc-health-port";
-    public const string MetricsPort = "--metrics-port";
-    public const string SecureServing = "--secure-serving";
-    public const string CertPath = "--cert-path";
-    public const string ModelServerMetricsScheme = "--model-server-metrics-scheme";
-    public const string ConfigFile = "--config-file";
+    // The scheduler's own flag names: a flag renamed there is a compile error here.
+    public const string PoolName = "--" + Flags.PoolName;
+    public const string PoolNamespace = "--" + Flags.PoolNamespace;
+    public const string PoolGroup = "--" + Flags.PoolGroup;
+    public const string GrpcPort = "--" + Flags.GrpcPort;
+    public const string GrpcHealthPort = "--" + Flags.GrpcHealthPort;
+    public const string MetricsPort = "--" + Flags.MetricsPort;
+    public const string SecureServing = "--" + Flags.SecureServing;
+    public const string CertPath = "--" + Flags.CertPath;
+    public const string ModelServerMetricsScheme = "--" + Flags.ModelServerMetricsScheme;
+    public const string ConfigFile = "--" + Flags.ConfigFile;
+
+    /// <summary>Upstream's log encoder flag, in KServe's preset; the scheduler accepts and ignores it (.NET logging).</summary>
     public const string ZapEncoder = "--zap-encoder";
 
     /// <summary>Where KServe mounts the self-signed certificate it creates for the workload and the scheduler.</summary>
@@ -58,6 +63,23 @@ public static class EndpointPickerArgs
         ModelServerMetricsScheme, "http",
         ConfigFile, configFile,
     ];
+
+    /// <summary>
+    /// The standalone topology's scheduler: upstream's standalone mode (pods by label selector, no InferencePool),
+    /// ext_proc in plaintext h2c because our gateway calls it so inside the cluster; the other defaults upstream's.
+    /// </summary>
+    public static IReadOnlyList<string> Standalone(ClusterPlan plan, string configFile) => new EndpointPickerFlags
+    {
+        PoolNamespace = plan.Pool.Namespace,
+        EndpointSelector = ClusterLabels.WorkloadSelector(plan.Pool.Name),
+        EndpointTargetPorts = [plan.Pool.Port],
+        GrpcPort = plan.Scheduler.ExtProcPort,
+        GrpcHealthPort = plan.Scheduler.HealthPort,
+        MetricsPort = plan.Scheduler.MetricsPort,
+        ConfigFile = configFile,
+        SecureServing = false,
+        ModelServerMetricsScheme = "http",
+    }.ToArgs();
 
     public static string PoolGroupOf(InferencePoolApi api) =>
         api == InferencePoolApi.V1Alpha2 ? InferencePoolV1Alpha2.KubeGroup : InferencePoolV1.KubeGroup;
