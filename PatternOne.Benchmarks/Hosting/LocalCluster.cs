@@ -63,7 +63,29 @@ public sealed class LocalCluster : IAsyncDisposable
         public required string KeyPath { get; init; }
     }
 
+    /// <summary>
+    /// Starts the cluster on fresh ports, again (up to <see cref="StartAttempts"/> times) when a process lost its port to
+    /// another one between <see cref="ServiceProcess.FreePort"/> and its bind — that race is inherent to handing out
+    /// free ports, and on a machine running tests in parallel it does happen.
+    /// </summary>
     public static async Task<LocalCluster> StartAsync(RepoLayout repo, Spec spec, HttpClient probe, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(repo, spec, probe, cancellationToken);
+            }
+            catch (InvalidOperationException ex) when (attempt < StartAttempts && ex.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                // The failed attempt's processes are stopped; the next one draws new ports.
+            }
+        }
+    }
+
+    private const int StartAttempts = 3;
+
+    private static async Task<LocalCluster> StartOnceAsync(RepoLayout repo, Spec spec, HttpClient probe, CancellationToken cancellationToken)
     {
         var gatewayDll = repo.Dll(RepoLayout.Gateway);
         var schedulerDll = repo.Dll(RepoLayout.Scheduler);
