@@ -86,20 +86,15 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     {
         var scenario = await RunScenarioAsync("datapath");
 
-        if ((bool?)scenario["skipped"] == true)
+        if (SkippedWithTheReasonNoted(scenario))
         {
-            // Only when the services are not built: the notes must say why.
-            Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
             return;
         }
 
         var rows = Rows(scenario);
         Assert.Contains(rows, r => (string?)r["protocol"] == "http");
         Assert.Contains(rows, r => (string?)r["protocol"] == "https");
-        foreach (var field in new[] { "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms" })
-        {
-            Assert.All(rows, r => Assert.NotNull(r[field]));
-        }
+        AssertEveryRowHas(rows, "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms");
 
         Assert.Contains(rows, r => r["max_rps"] is not null && r["direct_max_rps"] is not null);
     }
@@ -109,15 +104,33 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     {
         var scenario = await RunScenarioAsync("e2e");
 
-        if ((bool?)scenario["skipped"] == true)
+        if (SkippedWithTheReasonNoted(scenario))
         {
-            Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
             return;
         }
 
         var rows = Rows(scenario);
         Assert.NotEmpty(rows);
-        foreach (var field in new[] { "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue" })
+        AssertEveryRowHas(rows, "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue");
+    }
+
+    /// <summary>
+    /// A scenario that starts the services is skipped only when they are not built; then its notes must say why.
+    /// </summary>
+    private static bool SkippedWithTheReasonNoted(JsonObject scenario)
+    {
+        if ((bool?)scenario["skipped"] != true)
+        {
+            return false;
+        }
+
+        Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
+        return true;
+    }
+
+    private static void AssertEveryRowHas(List<JsonObject> rows, params string[] fields)
+    {
+        foreach (var field in fields)
         {
             Assert.All(rows, r => Assert.NotNull(r[field]));
         }

@@ -241,10 +241,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_RisesOnPick_AndFallsAtTheResponsesEndOfStream()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         await envoy.SendAsync(new ProcessingRequest { ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) } });
         await envoy.ReceiveAsync();
@@ -258,10 +256,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_FallsWhenTheStreamIsReset()
     {
-        _host.SetMetrics();
-        var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         envoy.Reset();
 
@@ -271,10 +267,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_FallsWhenTheClientGoesAwayBeforeTheResponse()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         // The downstream client cancelled: the proxy ends its side of the stream without any response phase.
         await envoy.CompleteAsync();
@@ -286,10 +280,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightEntry_WhoseCompletionNeverComes_ExpiresAfterTheTtl()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var endpoint = request.Endpoint;
 
         _host.Time.Advance(new PatternOne.Scheduler.SchedulerOptions().InFlightTtl - TimeSpan.FromSeconds(1));
         Assert.Equal(1, endpoint.InFlightRequests);
@@ -397,6 +389,21 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false, metadata: null, headers);
         await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
         return envoy;
+    }
+
+    /// <summary>One completion picked with fresh metrics, its response not yet seen: the picked endpoint counts it in flight.</summary>
+    private async Task<InFlightRequest> OneRequestInFlightAsync()
+    {
+        _host.SetMetrics();
+        var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+        return new InFlightRequest(envoy, endpoint);
+    }
+
+    private sealed record InFlightRequest(EnvoyClient Envoy, PatternOne.Scheduler.Metrics.EndpointState Endpoint) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Envoy.DisposeAsync();
     }
 
     /// <summary>Reads the headers answer and the re-emitted body; returns the primary endpoint's state.</summary>

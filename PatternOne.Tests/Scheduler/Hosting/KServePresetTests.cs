@@ -21,12 +21,8 @@ namespace PatternOne.Tests.Scheduler.Hosting;
 /// serves ext_proc over TLS with the certificate in <c>--cert-path</c>, answers the gRPC health checks KServe's and
 /// upstream's probes make, and drains on shutdown as upstream.
 /// </summary>
-public sealed class KServePresetTests() : FakeKubernetesApiTest(Timeout)
+public sealed class KServePresetTests : EndpointPickerApiTest
 {
-    private const string Ns = "llm-d-inference-scheduling";
-    private const string PoolName = "qwen2-3b-pattern1-inference-pool";
-    private static readonly TimeSpan Timeout = EndpointPickerHost.Timeout;
-
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "patternone-epp-" + Guid.NewGuid().ToString("N"));
 
     public override async Task InitializeAsync()
