@@ -110,9 +110,12 @@ public sealed class GatewayPoolOptions
 
     /// <summary>
     /// How long the gateway waits for the picker's reply to the response headers before sending them to the client
-    /// without its mutations. Default 500 milliseconds.
+    /// without its mutations. Default zero: the response headers go to the picker in ext_proc's observability mode
+    /// (no reply expected, none waited for) — PatternOne's scheduler never changes response headers, and the wait
+    /// cost every response a round trip to it. Set it (Envoy waits up to its message_timeout, 200 ms by default) for a picker
+    /// whose response-header changes the client should see, such as upstream's conformance-test picker.
     /// </summary>
-    public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.Zero;
 }
 
 /// <summary>Request limits and hygiene.</summary>

@@ -124,6 +124,8 @@ public sealed record GatewaySettings
 
         public static string PoolPickerTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.PickerTimeout);
 
+        public static string PoolResponseHeadersTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.ResponseHeadersTimeout);
+
         /// <summary>A key's environment-variable form: <c>:</c> becomes <c>__</c>, as .NET's environment provider reads it.</summary>
         public static string ToEnvironment(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 

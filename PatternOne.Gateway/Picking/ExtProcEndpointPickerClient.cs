@@ -24,8 +24,8 @@ namespace PatternOne.Gateway.Picking;
 ///    │ ◀── request_headers: set x-gateway-destination-endpoint, dynamic_metadata envoy.lb
 ///    │ ◀── request_body × chunks: no mutation (the gateway's copy is forwarded)
 ///    │        … forward to the endpoint …
-///    │ response_headers + metadata envoy.lb/served ─▶ │  learns where it ran
-///    │ ◀── response_headers (header mutations)
+///    │ response_headers + metadata envoy.lb/served ─▶ │  learns where it ran; observability_mode: no answer
+///    │ ◀── response_headers (header mutations)          only when the pool sets ResponseHeadersTimeout
 ///    │ half-close when the response is done ────────▶ │  request finished
 /// </code>
 /// A picker that only speaks FULL_DUPLEX_STREAMED (upstream's) answers with <c>streamed_response</c> chunks instead:

@@ -10,8 +10,8 @@ namespace PatternOne.Gateway.Picking;
 
 /// <summary>
 /// The response phase of one ext_proc stream. Best effort: the client's response never waits longer than
-/// <see cref="GatewayPoolOptions.ResponseHeadersTimeout"/> for the picker, and a picker that fails here changes
-/// nothing for the client.
+/// <see cref="GatewayPoolOptions.ResponseHeadersTimeout"/> for the picker (by default not at all), and a picker that
+/// fails here changes nothing for the client.
 /// </summary>
 internal sealed class ExtProcExchange(
     AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> call,
@@ -44,15 +44,19 @@ internal sealed class ExtProcExchange(
         var metadata = new Envoy.Config.Core.V3.Metadata();
         metadata.FilterMetadata[ExtProcNames.LbNamespace] = lb;
 
+        // Not waiting for the picker's answer, the gateway tells it not to send one (ext_proc's observability_mode):
+        // the picker still learns the served endpoint, and the client's response loses no round trip.
+        var observeOnly = pool.ResponseHeadersTimeout <= TimeSpan.Zero;
         try
         {
             await call.RequestStream.WriteAsync(new ProcessingRequest
             {
                 ResponseHeaders = new HttpHeaders { Headers = map, EndOfStream = endOfStream },
                 MetadataContext = metadata,
+                ObservabilityMode = observeOnly,
             }, cancellationToken);
 
-            if (pool.ResponseHeadersTimeout <= TimeSpan.Zero)
+            if (observeOnly)
             {
                 return HeaderMutations.None;
             }

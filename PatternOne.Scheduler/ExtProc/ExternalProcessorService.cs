@@ -37,6 +37,9 @@ namespace PatternOne.Scheduler.ExtProc;
 /// <c>x-llm-d-request-dropped-reason</c>.
 /// The stream is also the in-flight count's source: +1 on the endpoint when it is picked; −1 at the response's end of
 /// stream, or when the stream ends early (reset, client gone) — whichever comes first.
+/// A message with <c>observability_mode</c> set is processed but not answered, as the protocol requires: our gateway
+/// sends the response headers that way (it does not wait for an answer it would not use), Envoy every message when
+/// its filter runs in observability mode.
 /// </summary>
 internal sealed partial class ExternalProcessorService(
     EndpointPool pool,
@@ -68,7 +71,10 @@ internal sealed partial class ExternalProcessorService(
         {
             while (await requestStream.MoveNext(context.CancellationToken))
             {
-                if (!await HandleAsync(requestStream.Current, exchange, responseStream))
+                var message = requestStream.Current;
+                // A message sent in observability mode must not be answered: the proxy goes on without waiting (our
+                // gateway sends the response headers so). The in-flight accounting it carries still happens.
+                if (!await HandleAsync(message, exchange, message.ObservabilityMode ? Unanswered.Instance : responseStream))
                 {
                     return;
                 }
@@ -418,6 +424,21 @@ internal sealed partial class ExternalProcessorService(
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Request {RequestId} refused with {Status}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string requestId, int status, string reason);
+
+    /// <summary>Where the answers to a message sent in observability mode go: nowhere.</summary>
+    private sealed class Unanswered : IServerStreamWriter<ProcessingResponse>
+    {
+        public static readonly Unanswered Instance = new();
+
+        /// <summary>Shared by every stream, so it keeps nothing.</summary>
+        public WriteOptions? WriteOptions
+        {
+            get => null;
+            set { }
+        }
+
+        public Task WriteAsync(ProcessingResponse message) => Task.CompletedTask;
+    }
 
     /// <summary>State of one ext_proc stream (one HTTP request).</summary>
     private sealed class Exchange

@@ -101,11 +101,32 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         using var response = await gateway.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("seen", response.Headers.GetValues("x-picker-response-phase").Single());
         var stream = pool.Picker.Streams.Last(s => s.Headers.GetValueOrDefault("x-request-id") == "served-1");
         await stream.Completed.Task.WaitAsync(TestTimeouts.Request);
         Assert.Equal(pool.A.Authority, stream.ServedEndpoint);
         Assert.Equal("200", stream.ResponseStatus);
+        // By default the response headers are only reported (observability_mode): the client's response does not wait
+        // for the picker, so the header change the fake picker sends anyway is not applied.
+        Assert.True(stream.ResponseHeadersObserved);
+        Assert.False(response.Headers.Contains("x-picker-response-phase"));
+    }
+
+    [Fact]
+    public async Task ResponseHeadersTimeout_Set_WaitsForThePickersResponseHeaderChanges()
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await StartGatewayAsync((Keys.PoolResponseHeadersTimeout(0), "00:00:10"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody() };
+        request.Headers.Add("x-request-id", "served-2");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("seen", response.Headers.GetValues("x-picker-response-phase").Single());
+        var stream = pool.Picker.Streams.Last(s => s.Headers.GetValueOrDefault("x-request-id") == "served-2");
+        await stream.Completed.Task.WaitAsync(TestTimeouts.Request);
+        Assert.False(stream.ResponseHeadersObserved);
+        Assert.Equal(pool.A.Authority, stream.ServedEndpoint);
     }
 
     [Fact]

@@ -100,12 +100,15 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
 
                     case ProcessingRequest.RequestOneofCase.ResponseHeaders:
                         stream.ResponseStatus = request.ResponseHeaders.Headers.Headers.FirstOrDefault(h => h.Key == ":status")?.RawValue.ToStringUtf8();
+                        stream.ResponseHeadersObserved = request.ObservabilityMode;
                         if (request.MetadataContext?.FilterMetadata.TryGetValue("envoy.lb", out var lb) == true
                             && lb.Fields.TryGetValue("x-gateway-destination-endpoint-served", out var served))
                         {
                             stream.ServedEndpoint = served.StringValue;
                         }
 
+                        // Answered even in observability mode, as a picker that ignores the flag would: the gateway
+                        // must not be confused by a reply it did not ask for.
                         var mutation = new HeaderMutation();
                         mutation.SetHeaders.Add(new HeaderValueOption { Header = new HeaderValue { Key = "x-picker-response-phase", RawValue = ByteString.CopyFromUtf8("seen") } });
                         await responseStream.WriteAsync(new ProcessingResponse
@@ -255,6 +258,9 @@ internal sealed class PickerStream
     public ProtocolConfiguration? ProtocolConfig { get; set; }
     public string? ResponseStatus { get; set; }
     public string? ServedEndpoint { get; set; }
+
+    /// <summary>The response headers came with <c>observability_mode</c>: the gateway did not wait for an answer.</summary>
+    public bool ResponseHeadersObserved { get; set; }
     public TaskCompletionSource Completed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public byte[] Body => Chunks.SelectMany(c => c).ToArray();
 }

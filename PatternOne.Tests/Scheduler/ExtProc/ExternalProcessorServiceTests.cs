@@ -145,6 +145,35 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResponseHeadersInObservabilityMode_AreNotAnswered_AndStillMoveAndEndTheInFlightCount()
+    {
+        // Our gateway's default response phase: response headers with observability_mode (no answer expected), then the
+        // half-close when the response is done.
+        _host.SetMetrics();
+        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
+        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false,
+            new ProtocolConfiguration { RequestBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.Streamed, ResponseBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.None });
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hello there"}"""), chunkSize: 1_000);
+        var picked = EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
+        Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestBody, (await envoy.ReceiveAsync())!.ResponseCase);
+        Assert.Equal(1, _host.Pool.Find(picked[0])!.InFlightRequests);
+
+        await envoy.SendAsync(new ProcessingRequest
+        {
+            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) },
+            MetadataContext = EnvoyClient.Served(picked[1]),
+            ObservabilityMode = true,
+        });
+        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 1, SchedulerTestHost.Timeout, "the served endpoint takes the in-flight count");
+        Assert.Equal(0, _host.Pool.Find(picked[0])!.InFlightRequests);
+
+        await envoy.CompleteAsync();
+        // Nothing answered the response headers: the next thing on the stream is its end.
+        Assert.Null(await envoy.ReceiveAsync());
+        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout, "the half-close ends the request");
+    }
+
+    [Fact]
     public async Task Get_WithEndOfStreamOnHeaders_IsAnsweredAtOnceWithOneEndpoint()
     {
         await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
