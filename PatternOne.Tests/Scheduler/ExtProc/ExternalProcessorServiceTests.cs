@@ -4,7 +4,6 @@ using Envoy.Service.ExtProc.V3;
 using Google.Protobuf;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.ExtProc;
 
