@@ -84,14 +84,11 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     [Fact]
     public async Task DataPath_Quick_WritesAddedLatencyBesideDirect()
     {
-        var scenario = await RunScenarioAsync("datapath");
-
-        if (SkippedWithTheReasonNoted(scenario))
+        if (await RowsUnlessSkippedAsync("datapath") is not { } rows)
         {
             return;
         }
 
-        var rows = Rows(scenario);
         Assert.Contains(rows, r => (string?)r["protocol"] == "http");
         Assert.Contains(rows, r => (string?)r["protocol"] == "https");
         AssertEveryRowHas(rows, "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms");
@@ -102,30 +99,29 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     [Fact]
     public async Task EndToEnd_Quick_WritesQualityFieldsFromTheRealProcesses()
     {
-        var scenario = await RunScenarioAsync("e2e");
-
-        if (SkippedWithTheReasonNoted(scenario))
+        if (await RowsUnlessSkippedAsync("e2e") is not { } rows)
         {
             return;
         }
 
-        var rows = Rows(scenario);
         Assert.NotEmpty(rows);
         AssertEveryRowHas(rows, "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue");
     }
 
     /// <summary>
-    /// A scenario that starts the services is skipped only when they are not built; then its notes must say why.
+    /// Runs a scenario that starts the services: its rows, or null when it was skipped — only when they are not built,
+    /// and then its notes must say why.
     /// </summary>
-    private static bool SkippedWithTheReasonNoted(JsonObject scenario)
+    private async Task<List<JsonObject>?> RowsUnlessSkippedAsync(string name)
     {
+        var scenario = await RunScenarioAsync(name);
         if ((bool?)scenario["skipped"] != true)
         {
-            return false;
+            return Rows(scenario);
         }
 
         Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
-        return true;
+        return null;
     }
 
     private static void AssertEveryRowHas(List<JsonObject> rows, params string[] fields)

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using OpenAI.Chat;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.EndToEnd;
 

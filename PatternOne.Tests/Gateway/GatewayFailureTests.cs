@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Gateway;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
 

@@ -6,7 +6,6 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 

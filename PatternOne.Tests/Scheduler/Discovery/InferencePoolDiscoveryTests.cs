@@ -3,7 +3,6 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using PatternOne.AppHost.Publishing.Plan;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
 using PatternOne.Tests.Scheduler.ExtProc;
 using PatternOne.Tests.Scheduler.Hosting;

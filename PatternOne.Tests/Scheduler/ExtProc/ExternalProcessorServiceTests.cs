@@ -4,7 +4,6 @@ using Envoy.Service.ExtProc.V3;
 using Google.Protobuf;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.ExtProc;
 
@@ -209,10 +208,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     public async Task SubsetHint_RestrictsThePick()
     {
         _host.SetMetrics();
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("127.0.0.1:2"));
+        await using var envoy = await SendCompletionAsync(EnvoyClient.SubsetHint("127.0.0.1:2"));
         var response = await envoy.ReceiveAsync();
 
         Assert.Equal("127.0.0.1:2", EnvoyClient.Header(response!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint));
@@ -323,10 +320,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     public async Task SubsetOutsideThePool_Gets503WithDroppedReason()
     {
         _host.SetMetrics();
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("10.9.9.9:8000"));
+        await using var envoy = await SendCompletionAsync(EnvoyClient.SubsetHint("10.9.9.9:8000"));
 
         var immediate = await AssertImmediateAsync(envoy, 503);
         Assert.Equal(ExtProcNames.ReasonNoEndpoints, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
@@ -412,11 +407,14 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     }
 
     /// <summary>Sends a small completion request through a new stream; the caller reads the answer.</summary>
-    private async Task<EnvoyClient> SendCompletionAsync(params (string Key, string Value)[] headers)
+    private Task<EnvoyClient> SendCompletionAsync(params (string Key, string Value)[] headers) => SendCompletionAsync(bodyMetadata: null, headers);
+
+    /// <summary>A completion's headers and body, as the gateway sends them; <paramref name="bodyMetadata"/> rides with the body (e.g. a subset hint).</summary>
+    private async Task<EnvoyClient> SendCompletionAsync(Envoy.Config.Core.V3.Metadata? bodyMetadata, params (string Key, string Value)[] headers)
     {
         var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false, metadata: null, headers);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, bodyMetadata);
         return envoy;
     }
 

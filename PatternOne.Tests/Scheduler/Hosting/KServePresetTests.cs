@@ -8,7 +8,6 @@ using Microsoft.Extensions.Time.Testing;
 using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
 using PatternOne.Tests.Scheduler.ExtProc;
 using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;

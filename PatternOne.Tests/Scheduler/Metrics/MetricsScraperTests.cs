@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Saturation;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.Metrics;
 
