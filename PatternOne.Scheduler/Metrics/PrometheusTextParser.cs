@@ -7,24 +7,15 @@ namespace PatternOne.Scheduler.Metrics;
 /// Reads the handful of vLLM series the scheduler needs from Prometheus text exposition, straight from the
 /// response bytes (<see cref="PrometheusTextReader"/>: one pass, no per-line strings), everything else skipped.
 /// Several series of one metric (one per engine or model label set) are summed for counts; the KV use is the
-/// highest of them.
+/// highest of them; the pre-2025 <c>vllm:gpu_cache_usage_perc</c> is read when the new name is absent.
 /// </summary>
 public static class PrometheusTextParser
 {
-    public const string NumRequestsWaiting = "vllm:num_requests_waiting";
-    public const string NumRequestsRunning = "vllm:num_requests_running";
-    public const string KvCacheUsagePerc = "vllm:kv_cache_usage_perc";
-
-    /// <summary>The pre-2025 name of <see cref="KvCacheUsagePerc"/>, still read when the new one is absent.</summary>
-    public const string GpuCacheUsagePerc = "vllm:gpu_cache_usage_perc";
-
-    public const string CacheConfigInfo = "vllm:cache_config_info";
-
-    private static readonly byte[] Waiting = Encoding.UTF8.GetBytes(NumRequestsWaiting);
-    private static readonly byte[] Running = Encoding.UTF8.GetBytes(NumRequestsRunning);
-    private static readonly byte[] KvUsage = Encoding.UTF8.GetBytes(KvCacheUsagePerc);
-    private static readonly byte[] GpuUsage = Encoding.UTF8.GetBytes(GpuCacheUsagePerc);
-    private static readonly byte[] CacheConfig = Encoding.UTF8.GetBytes(CacheConfigInfo);
+    private static readonly byte[] Waiting = Encoding.UTF8.GetBytes(VllmMetricNames.NumRequestsWaiting);
+    private static readonly byte[] Running = Encoding.UTF8.GetBytes(VllmMetricNames.NumRequestsRunning);
+    private static readonly byte[] KvUsage = Encoding.UTF8.GetBytes(VllmMetricNames.KvCacheUsagePerc);
+    private static readonly byte[] GpuUsage = Encoding.UTF8.GetBytes(VllmMetricNames.GpuCacheUsagePerc);
+    private static readonly byte[] CacheConfig = Encoding.UTF8.GetBytes(VllmMetricNames.CacheConfigInfo);
     private static readonly byte[] BlockSizeLabel = "block_size"u8.ToArray();
     private static readonly byte[] NumGpuBlocksLabel = "num_gpu_blocks"u8.ToArray();
 
@@ -45,12 +36,13 @@ public static class PrometheusTextParser
             var name = sample.Name;
             if (name.SequenceEqual(CacheConfig))
             {
-                if (PrometheusLabels.TryGetInteger(sample.Labels, BlockSizeLabel, out var bs))
+                var labels = sample.Labels;
+                if (PrometheusLabels.TryGetInteger(labels, BlockSizeLabel, out var bs))
                 {
                     blockSize = (int)bs;
                 }
 
-                if (PrometheusLabels.TryGetInteger(sample.Labels, NumGpuBlocksLabel, out var nb))
+                if (PrometheusLabels.TryGetInteger(labels, NumGpuBlocksLabel, out var nb))
                 {
                     gpuBlocks = nb;
                 }
