@@ -159,6 +159,34 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task Sse_GatewayStopping_EndsAStreamStillOpenAtTheDrainTimeout_WithAnErrorEventThenAnAbortedResponse()
+    {
+        await using var replica = await FakeReplica.StartAsync("endless");
+        await using var call = await StreamChatAsync(replica);
+        var lines = new List<string> { (await call.Reader.ReadLineAsync().WaitAsync(TestTimeouts.Request))! };
+
+        // SIGTERM: the replica never ends its stream, so the gateway's drain timeout (2 s in tests) must.
+        var stopping = call.Gateway.App.StopAsync();
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            while (await call.Reader.ReadLineAsync().WaitAsync(TestTimeouts.Request) is { } line)
+            {
+                lines.Add(line);
+            }
+        });
+        await stopping.WaitAsync(TestTimeouts.Start);
+
+        Assert.Equal("data: {\"chunk\":1}", lines[0]);
+        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
+        Assert.Equal(2, events.Count);
+        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        Assert.Equal("gateway_shutting_down", error.GetProperty("code").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.DoesNotContain("data: [DONE]", lines);
+        Assert.False(replica.StreamRelease.Task.IsCompleted);
+    }
+
+    [Fact]
     public async Task RequestOnAReplicaFoundHung_MovesToTheNextReplica_BeforeAnyByteReachedTheClient()
     {
         await using var hung = await FakeReplica.StartAsync("hung");
