@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.Scheduler;
 using PatternOne.VllmSimulator;
 using PatternOne.VllmSimulator.Api;
