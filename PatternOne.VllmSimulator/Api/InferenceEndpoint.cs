@@ -17,8 +17,9 @@ namespace PatternOne.VllmSimulator.Api;
 /// 3. injected faults (Faults/), then submit one engine sequence per choice
 /// 4. relay tokens as the engine's steps end: SSE chunks, or one JSON body at the end (CompletionWriter)
 /// 5. client gone → abort the sequences in the engine (their KV blocks are freed)
-/// 6. shutting down: new requests 503; at the drain deadline (--shutdown-timeout) the sequences are aborted and the
-///    response ends with an error (an error event and [DONE] on a stream, a 503 otherwise)
+/// 6. shutting down: the listener closes (new connections are refused, so a gateway tries another replica); at the
+///    drain deadline (--shutdown-timeout) the sequences are aborted and the response ends with an error (an error
+///    event and [DONE] on a stream, a 503 otherwise)
 /// </code>
 /// </summary>
 internal sealed partial class InferenceEndpoint(
@@ -40,11 +41,6 @@ internal sealed partial class InferenceEndpoint(
         var aborted = context.RequestAborted;
         try
         {
-            if (drain.IsDraining)
-            {
-                throw new ApiError(StatusCodes.Status503ServiceUnavailable, ShuttingDown);
-            }
-
             var body = await ReadBodyAsync(context.Request, aborted);
             var request = InferenceRequestParser.Parse(kind, body);
             if (request.Model is { } model && !_options.ServedModelNames.Contains(model, StringComparer.Ordinal))

@@ -35,7 +35,7 @@ public static class SimulatorCommandLine
           --enable-prompt-tokens-details   report usage.prompt_tokens_details.cached_tokens
           --seed N                         seed for fault injection
           --shutdown-timeout N             after SIGTERM, seconds in-flight requests may still finish (default 0:
-                                           end them at once, as vLLM); new requests get 503 meanwhile
+                                           end them at once, as vLLM); /health answers 503 meanwhile
           other vLLM flags (--dtype, --tensor-parallel-size, ...) are accepted and ignored
 
         Simulator flags:

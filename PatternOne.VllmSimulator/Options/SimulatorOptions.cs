@@ -33,7 +33,7 @@ public sealed record SimulatorOptions
 
     /// <summary>
     /// After SIGTERM, how long in-flight requests may still finish (<c>--shutdown-timeout</c>, seconds, vLLM's flag since
-    /// v0.18). Meanwhile <c>/health</c> and new requests answer 503; at the timeout a stream still open gets an error event
+    /// v0.18). Meanwhile <c>/health</c> answers 503 and the listener is closed; at the timeout a stream still open gets an error event
     /// then <c>[DONE]</c>, a non-streaming request a 503. Default 0, as vLLM: in-flight requests end at once.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.Zero;
