@@ -136,10 +136,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("data: {\"chunk\":1}", lines[0]);
-        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
-        Assert.Equal(2, events.Count);
-        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        var error = FirstChunkThenOneErrorEvent(lines);
         Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
         Assert.Contains(replica.Authority, error.GetProperty("message").GetString());
@@ -173,10 +170,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         });
         await stopping.WaitAsync(TestTimeouts.Start);
 
-        Assert.Equal("data: {\"chunk\":1}", lines[0]);
-        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
-        Assert.Equal(2, events.Count);
-        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        var error = FirstChunkThenOneErrorEvent(lines);
         Assert.Equal("gateway_shutting_down", error.GetProperty("code").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
         Assert.DoesNotContain("data: [DONE]", lines);
@@ -244,13 +238,19 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
             }
         });
 
-        Assert.Equal("data: {\"chunk\":1}", lines[0]);
-        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
-        Assert.Equal(2, events.Count);
-        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        var error = FirstChunkThenOneErrorEvent(lines);
         Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
         Assert.Contains("stopped responding", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         await hung.StreamAborted.Task.WaitAsync(TestTimeouts.Request);
+    }
+
+    /// <summary>The lines of a stream that carried its first chunk, then one error event and nothing else: that event's <c>error</c>.</summary>
+    private static JsonElement FirstChunkThenOneErrorEvent(List<string> lines)
+    {
+        Assert.Equal("data: {\"chunk\":1}", lines[0]);
+        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
+        Assert.Equal(2, events.Count);
+        return JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
     }
 
     private static async Task AssertUpstreamFailureCountedAsync(GatewayHost gateway, string upstream, string kind)
