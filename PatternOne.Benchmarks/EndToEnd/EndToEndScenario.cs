@@ -130,59 +130,96 @@ public sealed class EndToEndScenario : IScenario
             KeyPath = key,
         }, probe, cancellationToken);
 
-        // Warm-up, not measured: JIT of every hop, gRPC channel, the scheduler's first scrapes. Prompts outside the workload.
-        using (var warm = LoadDriver.CreateClient(8))
+        await WarmUpAsync(cluster, plan, cancellationToken);
+        var arrivals = DrawArrivals(context.Options.Seed, qps, plan.Window, prompts.Count);
+
+        using var probeStop = new CancellationTokenSource();
+        var maxQueue = Task.Run(() => ProbeMaxQueueAsync(probe, cluster, plan, probeStop.Token), CancellationToken.None);
+        var t0 = Stopwatch.GetTimestamp();
+        var results = await SendOpenLoopAsync(cluster, plan, texts, arrivals, t0, cancellationToken);
+        var realElapsed = Stopwatch.GetElapsedTime(t0);
+        await probeStop.CancelAsync();
+
+        var row = HttpRow(plan, policy, qps, results, await maxQueue);
+        row["real_seconds"] = Math.Round(realElapsed.TotalSeconds, 1);
+        if (results.Select(r => r.Result.Error).FirstOrDefault(e => e is not null) is { } firstError)
         {
-            warm.Timeout = TimeSpan.FromSeconds(30);
-            for (var i = 0; i < plan.Replicas * 3; i++)
-            {
-                await StreamingClient.SendAsync(warm, cluster.GatewayUri(false, "v1/chat/completions"), "warm-up " + i.ToString(CultureInfo.InvariantCulture), "ping",
-                    2, Stopwatch.GetTimestamp(), TimeSpan.FromMilliseconds(100), cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-            }
+            row["first_error"] = firstError;
         }
 
-        // Same arrivals as the virtual run would draw are not required; same rate, same prompt distribution.
-        var rng = new Random(StableSeed.Of(context.Options.Seed, qps));
+        return row;
+    }
+
+    /// <summary>Not measured: JIT of every hop, gRPC channel, the scheduler's first scrapes. Prompts outside the workload.</summary>
+    private static async Task WarmUpAsync(LocalCluster cluster, Plan plan, CancellationToken cancellationToken)
+    {
+        using var warm = LoadDriver.CreateClient(8);
+        warm.Timeout = TimeSpan.FromSeconds(30);
+        for (var i = 0; i < plan.Replicas * 3; i++)
+        {
+            await StreamingClient.SendAsync(warm, cluster.GatewayUri(false, "v1/chat/completions"), "warm-up " + i.ToString(CultureInfo.InvariantCulture), "ping",
+                2, Stopwatch.GetTimestamp(), TimeSpan.FromMilliseconds(100), cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Poisson arrivals (simulated seconds) over the window, each a uniformly drawn prompt. The same arrivals as the
+    /// virtual run would draw are not required; same rate, same prompt distribution.
+    /// </summary>
+    private static List<(double At, int Prompt)> DrawArrivals(int seed, double qps, TimeSpan window, int promptCount)
+    {
+        var rng = new Random(StableSeed.Of(seed, qps));
         var arrivals = new List<(double At, int Prompt)>();
-        for (var t = Gap(rng, qps); t < plan.Window.TotalSeconds; t += Gap(rng, qps))
+        for (var t = Gap(rng, qps); t < window.TotalSeconds; t += Gap(rng, qps))
         {
-            arrivals.Add((t, rng.Next(prompts.Count)));
+            arrivals.Add((t, rng.Next(promptCount)));
         }
 
-        var maxQueue = 0;
-        using var scrapeStop = new CancellationTokenSource();
-        var scraper = Task.Run(async () =>
-        {
-            while (!scrapeStop.IsCancellationRequested)
-            {
-                for (var i = 0; i < plan.Replicas; i++)
-                {
-                    try
-                    {
-                        var text = await probe.GetStringAsync(cluster.ReplicaUri(i, "metrics"), scrapeStop.Token).WaitAsync(TimeSpan.FromSeconds(2), scrapeStop.Token);
-                        maxQueue = Math.Max(maxQueue, WaitingFrom(text));
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException)
-                    {
-                    }
-                }
+        return arrivals;
+    }
 
+    /// <summary>Scrapes every replica's queue depth until <paramref name="stop"/>; the deepest queue seen.</summary>
+    private static async Task<int> ProbeMaxQueueAsync(HttpClient probe, LocalCluster cluster, Plan plan, CancellationToken stop)
+    {
+        var maxQueue = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            for (var i = 0; i < plan.Replicas; i++)
+            {
                 try
                 {
-                    // Scrape cadence of the queue-depth probe (50 ms of simulated time), not a wait for state.
-                    await Task.Delay(TimeSpan.FromMilliseconds(50 / plan.TimeScale * 4), scrapeStop.Token);
+                    var text = await probe.GetStringAsync(cluster.ReplicaUri(i, "metrics"), stop).WaitAsync(TimeSpan.FromSeconds(2), stop);
+                    maxQueue = Math.Max(maxQueue, WaitingFrom(text));
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException)
                 {
                 }
             }
-        }, CancellationToken.None);
 
+            try
+            {
+                // Scrape cadence of the queue-depth probe (50 ms of simulated time), not a wait for state.
+                await Task.Delay(TimeSpan.FromMilliseconds(50 / plan.TimeScale * 4), stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return maxQueue;
+    }
+
+    /// <summary>
+    /// Sends each arrival at its time (real time = simulated / time-scale) from <paramref name="t0"/>, whether or not
+    /// earlier ones have finished (open loop); a failed request is a result with its error.
+    /// </summary>
+    private static async Task<List<(double At, StreamedResult Result)>> SendOpenLoopAsync(
+        LocalCluster cluster, Plan plan, (string System, string Question)[] texts, List<(double At, int Prompt)> arrivals, long t0, CancellationToken cancellationToken)
+    {
         using var client = LoadDriver.CreateClient(1024);
         client.Timeout = TimeSpan.FromMinutes(5);
         var url = cluster.GatewayUri(false, "v1/chat/completions");
         var results = new ConcurrentBag<(double At, StreamedResult Result)>();
-        var t0 = Stopwatch.GetTimestamp();
         var tasks = new List<Task>(arrivals.Count);
         foreach (var (at, promptIndex) in arrivals)
         {
@@ -190,7 +227,7 @@ public sealed class EndToEndScenario : IScenario
             var wait = realAt - Stopwatch.GetElapsedTime(t0);
             if (wait > TimeSpan.FromMilliseconds(1))
             {
-                // Open-loop schedule of the Poisson arrivals (real time = simulated / time-scale).
+                // Open-loop schedule of the Poisson arrivals.
                 await Task.Delay(wait, cancellationToken);
             }
 
@@ -213,10 +250,12 @@ public sealed class EndToEndScenario : IScenario
         }
 
         await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(10), cancellationToken);
-        var realElapsed = Stopwatch.GetElapsedTime(t0);
-        await scrapeStop.CancelAsync();
-        await scraper;
+        return [.. results];
+    }
 
+    /// <summary>The HTTP row: latencies of the arrivals after the warm-up, in the model's clock (real × time-scale).</summary>
+    private static JsonObject HttpRow(Plan plan, string policy, double qps, List<(double At, StreamedResult Result)> results, int maxQueue)
+    {
         var scale = plan.TimeScale;
         var measured = results.Where(r => r.At >= plan.Warmup.TotalSeconds).ToList();
         var ttft = measured.Where(r => r.Result.FirstToken is not null).Select(r => r.Result.FirstToken!.Value.TotalMilliseconds * scale).ToArray();
@@ -236,16 +275,9 @@ public sealed class EndToEndScenario : IScenario
         var prompt = measured.Sum(r => (long)r.Result.PromptTokens);
         var cached = measured.Sum(r => (long)r.Result.CachedTokens);
         var errors = results.Count(r => r.Result.Error is not null);
-        var row = Row("http", policy, qps, Stats.Percentile(ttft, 50), Stats.Percentile(ttft, 90), Stats.Percentile(ttft, 99),
+        return Row("http", policy, qps, Stats.Percentile(ttft, 50), Stats.Percentile(ttft, 90), Stats.Percentile(ttft, 99),
             Stats.Percentile(itl, 50), Stats.Percentile(itl, 90), tokens / ((to - from) * scale), prompt == 0 ? 0 : (double)cached / prompt, maxQueue,
             results.Sum(r => r.Result.Rejections), errors);
-        row["real_seconds"] = Math.Round(realElapsed.TotalSeconds, 1);
-        if (results.Select(r => r.Result.Error).FirstOrDefault(e => e is not null) is { } firstError)
-        {
-            row["first_error"] = firstError;
-        }
-
-        return row;
     }
 
     // Note: token times are measured from the intended start (the arrival), so TokenTimes + At/scale is absolute.

@@ -76,7 +76,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 return await StartOnceAsync(repo, spec, probe, cancellationToken);
             }
-            catch (InvalidOperationException ex) when (attempt < StartAttempts && ex.Message.Contains("Address already in use", StringComparison.Ordinal))
+            catch (ServiceExitedException ex) when (attempt < StartAttempts && ex.LostItsPort)
             {
                 // The failed attempt's processes are stopped; the next one draws new ports.
             }

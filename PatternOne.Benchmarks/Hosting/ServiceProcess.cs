@@ -109,7 +109,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready; log: {LogPath}\n{Tail()}");
+                throw new ServiceExitedException(Name, _process.ExitCode, LogPath, Tail());
             }
 
             try

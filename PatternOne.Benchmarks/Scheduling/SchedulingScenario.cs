@@ -68,43 +68,34 @@ public sealed class SchedulingScenario : IScenario
     private static int GroupsFor(EngineOptions engine, double share, int systemTokens) =>
         (int)Math.Ceiling(share * engine.KvCapacityTokens / systemTokens);
 
+    /// <summary>
+    /// A sweep as every one starts: 4 replicas, 5–45 QPS per replica, 1,000 warm-up and 3,000 measured arrivals per point.
+    /// </summary>
+    private static Sweep Ramp(SharedPrefixWorkload workload, string kv, EngineOptions engine) => new()
+    {
+        Workload = workload,
+        Kv = kv,
+        Engine = engine,
+        Replicas = 4,
+        QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45],
+        WarmupRequests = 1000,
+        MeasuredRequests = 3000,
+    };
+
     public static Plan FullPlan { get; } = new()
     {
         Sweeps =
         [
-            new Sweep
+            Ramp(new SharedPrefixWorkload("prefix-affinity", GroupsFor(Realistic, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens), "realistic", Realistic) with
             {
-                Workload = new SharedPrefixWorkload("prefix-affinity", GroupsFor(Realistic, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens),
-                Kv = "realistic",
-                Engine = Realistic,
-                Replicas = 4,
                 QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55],
 
                 // 10,000 arrivals over 2,076 groups leave ~0.4% of the measured requests with a system prompt never seen
                 // before (4,000 left 7.7%: a hit-rate ceiling of ~79% rather than the workload's 85.7%); see prefix_hit_rate_ceiling.
                 WarmupRequests = 10000,
-                MeasuredRequests = 3000,
             },
-            new Sweep
-            {
-                Workload = new SharedPrefixWorkload("low-cache", 64, 1024, QuestionTokens, SystemTokens, OutputTokens),
-                Kv = "realistic",
-                Engine = Realistic,
-                Replicas = 4,
-                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45],
-                WarmupRequests = 1000,
-                MeasuredRequests = 3000,
-            },
-            new Sweep
-            {
-                Workload = new SharedPrefixWorkload("prefix-affinity-kv-constrained", GroupsFor(KvConstrained, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens),
-                Kv = "KV-constrained",
-                Engine = KvConstrained,
-                Replicas = 4,
-                QpsPerReplica = [5, 10, 15, 20, 25, 30, 35, 40, 45],
-                WarmupRequests = 1000,
-                MeasuredRequests = 3000,
-            },
+            Ramp(new SharedPrefixWorkload("low-cache", 64, 1024, QuestionTokens, SystemTokens, OutputTokens), "realistic", Realistic),
+            Ramp(new SharedPrefixWorkload("prefix-affinity-kv-constrained", GroupsFor(KvConstrained, 2, SystemTokens), 64, SystemTokens, QuestionTokens, OutputTokens), "KV-constrained", KvConstrained),
         ],
     };
 
@@ -119,6 +110,36 @@ public sealed class SchedulingScenario : IScenario
     };
 
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var plan = SelectPlan(context);
+
+        // The main sweep (realistic KV) sets the scenario's parameters even when --sweeps leaves it out.
+        var main = (context.Quick ? QuickPlan : FullPlan).Sweeps[0];
+        var report = new ScenarioReport(Name, $"Scheduling quality, {TimeBase}: simulator engines × real scheduler profiles");
+        DescribeParameters(report.Parameters, plan, main);
+
+        var points = PointsOf(plan, context.Options.Seed);
+        var results = await SimulateAsync(points.Select(x => x.Spec).ToList(), cancellationToken);
+        foreach (var (sweep, point) in points)
+        {
+            report.Rows.Add(Row(sweep, point, results[point]));
+        }
+
+        foreach (var sweep in plan.Sweeps)
+        {
+            var name = sweep.Workload.Name;
+            report.Tables.Add(new TableView($"{name}, {sweep.Replicas} replicas, KV {sweep.Kv} — {TimeBase}", TableColumns,
+                r => (string?)r["workload"] == name && (int?)r["replicas"] == sweep.Replicas));
+            AddCharts(report, sweep);
+        }
+
+        SchedulingTargets.Evaluate(report, plan);
+        AddNotes(report, main);
+        return report;
+    }
+
+    /// <summary>The quick or full plan, narrowed and resized by the command line (--sweeps, --replicas, --qps-per-replica, --requests).</summary>
+    private static Plan SelectPlan(RunContext context)
     {
         var plan = context.Quick ? QuickPlan : FullPlan;
         var o = context.Options;
@@ -136,10 +157,11 @@ public sealed class SchedulingScenario : IScenario
             throw new ArgumentException("--sweeps names no sweep of the plan: " + string.Join(", ", FullPlan.Sweeps.Select(s => s.Workload.Name)));
         }
 
-        // The main sweep (realistic KV) sets the scenario's parameters even when --sweeps leaves it out.
-        var main = (context.Quick ? QuickPlan : FullPlan).Sweeps[0];
-        var report = new ScenarioReport(Name, $"Scheduling quality, {TimeBase}: simulator engines × real scheduler profiles");
-        var p = report.Parameters;
+        return plan;
+    }
+
+    private static void DescribeParameters(JsonObject p, Plan plan, Sweep main)
+    {
         p["time_base"] = TimeBase;
         p["kv_tokens_per_replica"] = main.Engine.KvCapacityTokens;
         p["kv_sizing"] = KvCacheSizing.Seed.Describe(main.Engine.BlockSize);
@@ -158,11 +180,15 @@ public sealed class SchedulingScenario : IScenario
         p["step_model"] = $"{main.Engine.StepTime.BaseMs} ms + {main.Engine.StepTime.PrefillMsPerToken} ms/prefill token + {main.Engine.StepTime.DecodeMsPerSeq} ms/decode seq";
         p["max_num_seqs"] = main.Engine.MaxNumSeqs;
         p["max_num_batched_tokens"] = main.Engine.MaxNumBatchedTokens;
+    }
 
+    /// <summary>Every (sweep, QPS, policy) point, in report order; a sweep's prompts are drawn once for all its points.</summary>
+    private static List<(Sweep Sweep, PointSpec Spec)> PointsOf(Plan plan, int seed)
+    {
         var points = new List<(Sweep Sweep, PointSpec Spec)>();
         foreach (var sweep in plan.Sweeps)
         {
-            var prompts = sweep.Workload.Build(StableSeed.Of(context.Options.Seed, sweep.Workload.Name, sweep.Replicas));
+            var prompts = sweep.Workload.Build(StableSeed.Of(seed, sweep.Workload.Name, sweep.Replicas));
             foreach (var qpr in sweep.QpsPerReplica)
             {
                 foreach (var policy in Policies)
@@ -177,19 +203,23 @@ public sealed class SchedulingScenario : IScenario
                         WarmupRequests = sweep.WarmupRequests,
                         MeasuredRequests = sweep.MeasuredRequests,
                         Engine = sweep.Engine,
-                        Seed = context.Options.Seed,
+                        Seed = seed,
                     }));
                 }
             }
         }
 
+        return points;
+    }
+
+    /// <summary>Runs the points, as many at once as there are cores, heaviest first (each is an independent simulation).</summary>
+    private static async Task<ConcurrentDictionary<PointSpec, PointResult>> SimulateAsync(List<PointSpec> points, CancellationToken cancellationToken)
+    {
         var results = new ConcurrentDictionary<PointSpec, PointResult>();
         await AnsiConsole.Progress().AutoClear(false).StartAsync(async ctx =>
         {
             var task = ctx.AddTask($"{points.Count} points (sweep × QPS × policy), {TimeBase}", maxValue: points.Count);
-
-            // Points are independent simulations; run as many at once as there are cores. Heaviest first.
-            await Parallel.ForEachAsync(points.Select(x => x.Spec).OrderByDescending(x => x.WarmupRequests + (x.MeasuredRequests ?? 0)).ThenByDescending(x => x.Qps), new ParallelOptions
+            await Parallel.ForEachAsync(points.OrderByDescending(x => x.WarmupRequests + (x.MeasuredRequests ?? 0)).ThenByDescending(x => x.Qps), new ParallelOptions
             {
                 MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount),
                 CancellationToken = cancellationToken,
@@ -200,51 +230,42 @@ public sealed class SchedulingScenario : IScenario
                 return ValueTask.CompletedTask;
             });
         });
+        return results;
+    }
 
-        foreach (var (sweep, point) in points)
-        {
-            var r = results[point];
-            report.Rows.Add(new JsonObject
-            {
-                ["workload"] = point.Workload.Name,
-                ["replicas"] = point.Replicas,
-                ["policy"] = point.Policy,
-                ["qps"] = point.Qps,
-                ["kv"] = sweep.Kv,
-                ["kv_tokens_per_replica"] = sweep.Engine.KvCapacityTokens,
-                ["ttft_p50_ms"] = Stats.Round(r.TtftP50Ms, 1),
-                ["ttft_p90_ms"] = Stats.Round(r.TtftP90Ms, 1),
-                ["ttft_p99_ms"] = Stats.Round(r.TtftP99Ms, 1),
-                ["itl_p50_ms"] = Stats.Round(r.ItlP50Ms, 2),
-                ["itl_p90_ms"] = Stats.Round(r.ItlP90Ms, 2),
-                ["output_tokens_per_s"] = Math.Round(r.OutputTokensPerS),
-                ["prefix_hit_rate"] = Stats.Round(r.PrefixHitRate, 3),
-                ["prefix_hit_rate_ceiling"] = Stats.Round(r.PrefixHitRateCeiling, 3),
-                ["max_queue"] = r.MaxQueue,
-                ["requests"] = r.Requests,
-                ["measured"] = r.Measured,
-                ["rejections_429"] = r.Rejections,
-                ["preemptions"] = r.Preemptions,
-                ["stale_pick_share"] = Stats.Round(r.StalePickShare, 3),
-            });
-        }
+    private static JsonObject Row(Sweep sweep, PointSpec point, PointResult r) => new()
+    {
+        ["workload"] = point.Workload.Name,
+        ["replicas"] = point.Replicas,
+        ["policy"] = point.Policy,
+        ["qps"] = point.Qps,
+        ["kv"] = sweep.Kv,
+        ["kv_tokens_per_replica"] = sweep.Engine.KvCapacityTokens,
+        ["ttft_p50_ms"] = Stats.Round(r.TtftP50Ms, 1),
+        ["ttft_p90_ms"] = Stats.Round(r.TtftP90Ms, 1),
+        ["ttft_p99_ms"] = Stats.Round(r.TtftP99Ms, 1),
+        ["itl_p50_ms"] = Stats.Round(r.ItlP50Ms, 2),
+        ["itl_p90_ms"] = Stats.Round(r.ItlP90Ms, 2),
+        ["output_tokens_per_s"] = Math.Round(r.OutputTokensPerS),
+        ["prefix_hit_rate"] = Stats.Round(r.PrefixHitRate, 3),
+        ["prefix_hit_rate_ceiling"] = Stats.Round(r.PrefixHitRateCeiling, 3),
+        ["max_queue"] = r.MaxQueue,
+        ["requests"] = r.Requests,
+        ["measured"] = r.Measured,
+        ["rejections_429"] = r.Rejections,
+        ["preemptions"] = r.Preemptions,
+        ["stale_pick_share"] = Stats.Round(r.StalePickShare, 3),
+    };
 
-        var columns = new[] { "qps", "policy", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429", "preemptions", "stale_pick_share" };
-        foreach (var sweep in plan.Sweeps)
-        {
-            var name = sweep.Workload.Name;
-            report.Tables.Add(new TableView($"{name}, {sweep.Replicas} replicas, KV {sweep.Kv} — {TimeBase}", columns,
-                r => (string?)r["workload"] == name && (int?)r["replicas"] == sweep.Replicas));
-            AddCharts(report, sweep);
-        }
+    private static readonly string[] TableColumns = ["qps", "policy", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429", "preemptions", "stale_pick_share"];
 
-        SchedulingTargets.Evaluate(report, plan);
+    private static void AddNotes(ScenarioReport report, Sweep main)
+    {
         report.Notes.Add($"Every latency and throughput here is {TimeBase}: the simulator's step-time model of Qwen2.5-3B on TPU v6e, not a measurement of this machine.");
         report.Notes.Add("KV cache per replica (realistic): " + KvCacheSizing.Seed.Describe(main.Engine.BlockSize) + ". vLLM's profiled activation peak is not subtracted, so this is an upper bound.");
         report.Notes.Add("TTFT is measured from the request's first arrival: a request rejected with 429 (only profiles with a saturation detector reject) retries after 1 s and keeps its original arrival time.");
         report.Notes.Add("The scheduler sees engine gauges as a scrape would (each replica's snapshot every 50 ms of virtual time; 5% of scrapes come 300 ms late, so that replica's metrics pass the 200 ms staleness threshold; stale_pick_share = picks that saw at least one stale replica) plus its own exact in-flight counts; a snapshot can lead real time by at most one engine step.");
         report.Notes.Add("ITL pools every 4th inter-token gap of every measured request; output tokens/s counts tokens leaving between the first and last measured arrival; prefix hit rate = cached prompt tokens ÷ prompt tokens (vLLM's counters) of measured requests.");
-        return report;
     }
 
     private static void AddCharts(ScenarioReport report, Sweep sweep)

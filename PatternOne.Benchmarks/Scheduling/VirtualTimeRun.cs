@@ -110,26 +110,15 @@ public static class VirtualTimeRun
 
     public static PointResult Run(PointSpec spec, CancellationToken cancellationToken)
     {
-        var clock = new VirtualTimeProvider();
-        var picker = ProfileCatalog.Create(spec.Policy, new SchedulerEnvironment
-        {
-            TimeProvider = clock,
-            Random = new Random(StableSeed.Of(spec.Seed, spec.Policy)),
-        });
-        var engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
-        var addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
-        var inFlight = new int[spec.Replicas];
-        // Per replica, when each request routed since its last scrape was routed (oldest first).
-        var routedSinceScrape = Enumerable.Range(0, spec.Replicas).Select(_ => new Queue<TimeSpan>()).ToArray();
-        var scraped = new EngineSnapshot[spec.Replicas];
-        var scrapedAt = new TimeSpan[spec.Replicas];
-        var nextScrape = new TimeSpan[spec.Replicas];
-        for (var i = 0; i < engines.Length; i++)
-        {
-            scraped[i] = engines[i].Snapshot();
-        }
+        var arrivals = DrawArrivals(spec);
+        var simulation = new Simulation(spec, arrivals);
+        simulation.Run(cancellationToken);
+        return Measure(spec, arrivals, simulation);
+    }
 
-        // Arrivals: Poisson at Qps, each a uniformly drawn prompt; identical for every policy (same seed).
+    /// <summary>Poisson arrivals at the point's QPS, each a uniformly drawn prompt; identical for every policy (same seed).</summary>
+    private static List<Tracked> DrawArrivals(PointSpec spec)
+    {
         var rng = new Random(StableSeed.Of(spec.Seed, spec.Qps, spec.Replicas, spec.Workload.Name));
         var arrivals = new List<Tracked>();
         var t0 = NextGap(rng, spec.Qps);
@@ -148,134 +137,212 @@ public static class VirtualTimeRun
             }
         }
 
-        // Scrape timing is drawn from its own stream so that it is the same for every policy too.
-        var scrapeRng = new Random(StableSeed.Of(spec.Seed, "scrape", spec.Qps, spec.Replicas, spec.Workload.Name));
-        var retries = new PriorityQueue<Tracked, TimeSpan>();
-        var bySequence = new Dictionary<EngineSequence, Tracked>(ReferenceEqualityComparer.Instance);
-        var nextArrival = 0;
-        var maxQueue = 0;
-        var rejections = 0;
-        var picks = 0;
-        var stalePicks = 0;
-        var live = 0;
-        var end = (arrivals.Count > 0 ? arrivals[^1].Arrival : TimeSpan.Zero) + spec.MaxDrain;
+        return arrivals;
+    }
 
-        void Advance(TimeSpan t)
+    /// <summary>The replicas, the picker and the scheduler's view of them, moved from event to event.</summary>
+    private sealed class Simulation
+    {
+        private readonly PointSpec _spec;
+        private readonly List<Tracked> _arrivals;
+        private readonly VirtualTimeProvider _clock = new();
+        private readonly IScheduler _picker;
+        private readonly IEngineCore[] _engines;
+        private readonly string[] _addresses;
+        private readonly int[] _inFlight;
+
+        // Per replica, when each request routed since its last scrape was routed (oldest first).
+        private readonly Queue<TimeSpan>[] _routedSinceScrape;
+        private readonly EngineSnapshot[] _scraped;
+        private readonly TimeSpan[] _scrapedAt;
+        private readonly TimeSpan[] _nextScrape;
+
+        // Scrape timing is drawn from its own stream so that it is the same for every policy too.
+        private readonly Random _scrapeRng;
+        private readonly PriorityQueue<Tracked, TimeSpan> _retries = new();
+        private readonly Dictionary<EngineSequence, Tracked> _bySequence = new(ReferenceEqualityComparer.Instance);
+        private int _nextArrival;
+
+        // Requests that arrived and have not finished (retries waiting included).
+        private int _live;
+        private int _picks;
+        private int _stalePicks;
+
+        public Simulation(PointSpec spec, List<Tracked> arrivals)
         {
-            for (var i = 0; i < engines.Length; i++)
+            _spec = spec;
+            _arrivals = arrivals;
+            _picker = ProfileCatalog.Create(spec.Policy, new SchedulerEnvironment
             {
-                foreach (var token in engines[i].AdvanceTo(t))
+                TimeProvider = _clock,
+                Random = new Random(StableSeed.Of(spec.Seed, spec.Policy)),
+            });
+            _engines = Enumerable.Range(0, spec.Replicas).Select(_ => EngineFactory.Create(spec.Engine)).ToArray();
+            _addresses = Enumerable.Range(0, spec.Replicas).Select(i => $"10.0.0.{i + 1}:8000").ToArray();
+            _inFlight = new int[spec.Replicas];
+            _routedSinceScrape = Enumerable.Range(0, spec.Replicas).Select(_ => new Queue<TimeSpan>()).ToArray();
+            _scraped = _engines.Select(e => e.Snapshot()).ToArray();
+            _scrapedAt = new TimeSpan[spec.Replicas];
+            _nextScrape = new TimeSpan[spec.Replicas];
+            _scrapeRng = new Random(StableSeed.Of(spec.Seed, "scrape", spec.Qps, spec.Replicas, spec.Workload.Name));
+        }
+
+        public IEngineCore[] Engines => _engines;
+
+        /// <summary>Virtual time when the run stopped (all served, or the drain bound passed).</summary>
+        public TimeSpan Now { get; private set; }
+
+        public int MaxQueue { get; private set; }
+
+        /// <summary>429 answers (each rejected attempt counts).</summary>
+        public int Rejections { get; private set; }
+
+        public double StalePickShare => _picks == 0 ? 0 : (double)_stalePicks / _picks;
+
+        /// <summary>Takes the earliest event — a scrape, a retry, an arrival — until nothing is pending or the drain bound passes.</summary>
+        public void Run(CancellationToken cancellationToken)
+        {
+            var end = (_arrivals.Count > 0 ? _arrivals[^1].Arrival : TimeSpan.Zero) + _spec.MaxDrain;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var tArrival = _nextArrival < _arrivals.Count ? _arrivals[_nextArrival].Arrival : TimeSpan.MaxValue;
+                var tRetry = _retries.TryPeek(out _, out var rt) ? rt : TimeSpan.MaxValue;
+                var scrapeOf = NextScraped();
+                var pending = _nextArrival < _arrivals.Count || _retries.Count > 0 || _live > 0;
+                if (!pending || Now > end)
                 {
-                    if (token.IsFinal && bySequence.Remove(token.Sequence, out var tracked))
+                    return;
+                }
+
+                var tScrape = _nextScrape[scrapeOf];
+                var t = Min(tArrival, tRetry, tScrape);
+                Now = t;
+                _clock.Now = t;
+                Advance(t);
+                if (t == tScrape)
+                {
+                    Scrape(scrapeOf, t);
+                }
+                else if (t == tRetry)
+                {
+                    Dispatch(_retries.Dequeue(), t);
+                }
+                else
+                {
+                    _live++;
+                    Dispatch(_arrivals[_nextArrival++], t);
+                }
+            }
+        }
+
+        /// <summary>The replica whose scrape comes first (the lowest index on a tie).</summary>
+        private int NextScraped()
+        {
+            var scrapeOf = 0;
+            for (var i = 1; i < _nextScrape.Length; i++)
+            {
+                scrapeOf = _nextScrape[i] < _nextScrape[scrapeOf] ? i : scrapeOf;
+            }
+
+            return scrapeOf;
+        }
+
+        /// <summary>Every engine runs up to <paramref name="t"/>; finished requests leave the in-flight counts.</summary>
+        private void Advance(TimeSpan t)
+        {
+            for (var i = 0; i < _engines.Length; i++)
+            {
+                foreach (var token in _engines[i].AdvanceTo(t))
+                {
+                    if (token.IsFinal && _bySequence.Remove(token.Sequence, out var tracked))
                     {
                         tracked.Done = true;
-                        inFlight[tracked.Endpoint]--;
-                        live--;
+                        _inFlight[tracked.Endpoint]--;
+                        _live--;
                     }
                 }
             }
         }
 
-        void Dispatch(Tracked request, TimeSpan now)
+        /// <summary>
+        /// Each replica is scraped on its own loop; some scrapes come late, so their metrics age past the staleness
+        /// threshold while the others stay fresh.
+        /// </summary>
+        private void Scrape(int replica, TimeSpan t)
         {
-            var prompt = spec.Prompts[request.PromptIndex];
-            var snapshots = new EndpointSnapshot[engines.Length];
-            var stale = false;
-            for (var i = 0; i < engines.Length; i++)
-            {
-                stale |= now - scrapedAt[i] > spec.StalenessThreshold;
-                snapshots[i] = new EndpointSnapshot
-                {
-                    Address = addresses[i],
-                    WaitingRequests = scraped[i].Waiting,
-                    RunningRequests = scraped[i].Running,
-                    KvCacheUsage = scraped[i].KvCacheUsage,
-                    InFlightRequests = inFlight[i],
-                    RoutedSinceScrape = RecentRoutes(routedSinceScrape[i], now - spec.ScrapeInterval),
-                    MetricsUpdatedAt = clock.At(scrapedAt[i]),
-                    KvBlockSize = scraped[i].BlockSize,
-                    KvTotalBlocks = scraped[i].NumGpuBlocks,
-                };
-            }
+            _scraped[replica] = _engines[replica].Snapshot();
+            MaxQueue = Math.Max(MaxQueue, _scraped[replica].Waiting);
+            _scrapedAt[replica] = t;
 
-            picks++;
-            stalePicks += stale ? 1 : 0;
+            // The virtual scrape is instantaneous (a late one just happens later): everything routed to this
+            // replica so far is in its figures.
+            _routedSinceScrape[replica].Clear();
+            var late = _scrapeRng.NextDouble() < _spec.LateScrapeShare;
+            _nextScrape[replica] = t + _spec.ScrapeInterval + (late ? _spec.LateScrapeDelay : TimeSpan.Zero);
+        }
+
+        /// <summary>The picker chooses from what it would see now; the chosen engine gets the request, or a 429 sends it to retry.</summary>
+        private void Dispatch(Tracked request, TimeSpan now)
+        {
+            var prompt = _spec.Prompts[request.PromptIndex];
+            var snapshots = SchedulerView(now, out var stale);
+            _picks++;
+            _stalePicks += stale ? 1 : 0;
             request.Attempts++;
-            var result = picker.Pick(new SchedulingRequest { RequestId = "r", Model = "Qwen/Qwen2.5-3B-Instruct", Prompt = prompt.RenderedText }, snapshots);
+            var result = _picker.Pick(new SchedulingRequest { RequestId = "r", Model = "Qwen/Qwen2.5-3B-Instruct", Prompt = prompt.RenderedText }, snapshots);
             if (result.Outcome != SchedulingOutcome.Scheduled)
             {
                 // The gateway answers 429 (saturated); a well-behaved client retries after Retry-After.
-                rejections++;
-                retries.Enqueue(request, now + spec.RetryAfter);
+                Rejections++;
+                _retries.Enqueue(request, now + _spec.RetryAfter);
                 return;
             }
 
-            var endpoint = Array.IndexOf(addresses, result.Primary.Address);
+            var endpoint = Array.IndexOf(_addresses, result.Primary.Address);
             request.Endpoint = endpoint;
-            inFlight[endpoint]++;
-            routedSinceScrape[endpoint].Enqueue(now);
-            request.Sequence = engines[endpoint].Submit(new GenerationRequest
+            _inFlight[endpoint]++;
+            _routedSinceScrape[endpoint].Enqueue(now);
+            request.Sequence = _engines[endpoint].Submit(new GenerationRequest
             {
                 RequestId = "q" + request.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 PromptTokenIds = prompt.TokenIds,
-                OutputTokens = spec.Workload.OutputTokens,
+                OutputTokens = _spec.Workload.OutputTokens,
                 ArrivalTime = now,
             });
-            bySequence[request.Sequence] = request;
+            _bySequence[request.Sequence] = request;
         }
 
-        var now = TimeSpan.Zero;
-        while (true)
+        /// <summary>
+        /// What the scheduler sees at <paramref name="now"/>: each replica's last scrape plus its own in-flight counts and
+        /// recent routes; <paramref name="stale"/> when some replica's scrape is older than the staleness threshold.
+        /// </summary>
+        private EndpointSnapshot[] SchedulerView(TimeSpan now, out bool stale)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var tArrival = nextArrival < arrivals.Count ? arrivals[nextArrival].Arrival : TimeSpan.MaxValue;
-            var tRetry = retries.TryPeek(out _, out var rt) ? rt : TimeSpan.MaxValue;
-            var scrapeOf = 0;
-            for (var i = 1; i < nextScrape.Length; i++)
+            var snapshots = new EndpointSnapshot[_engines.Length];
+            stale = false;
+            for (var i = 0; i < _engines.Length; i++)
             {
-                scrapeOf = nextScrape[i] < nextScrape[scrapeOf] ? i : scrapeOf;
+                stale |= now - _scrapedAt[i] > _spec.StalenessThreshold;
+                snapshots[i] = new EndpointSnapshot
+                {
+                    Address = _addresses[i],
+                    WaitingRequests = _scraped[i].Waiting,
+                    RunningRequests = _scraped[i].Running,
+                    KvCacheUsage = _scraped[i].KvCacheUsage,
+                    InFlightRequests = _inFlight[i],
+                    RoutedSinceScrape = RecentRoutes(_routedSinceScrape[i], now - _spec.ScrapeInterval),
+                    MetricsUpdatedAt = _clock.At(_scrapedAt[i]),
+                    KvBlockSize = _scraped[i].BlockSize,
+                    KvTotalBlocks = _scraped[i].NumGpuBlocks,
+                };
             }
 
-            var pending = nextArrival < arrivals.Count || retries.Count > 0 || live > 0;
-            if (!pending || now > end)
-            {
-                break;
-            }
-
-            var tScrape = nextScrape[scrapeOf];
-            var t = Min(tArrival, tRetry, tScrape);
-            now = t;
-            clock.Now = t;
-            Advance(t);
-            if (t == tScrape)
-            {
-                // Each replica is scraped on its own loop; some scrapes come late, so their metrics age past the
-                // staleness threshold while the others stay fresh.
-                scraped[scrapeOf] = engines[scrapeOf].Snapshot();
-                maxQueue = Math.Max(maxQueue, scraped[scrapeOf].Waiting);
-                scrapedAt[scrapeOf] = t;
-
-                // The virtual scrape is instantaneous (a late one just happens later): everything routed to this
-                // replica so far is in its figures.
-                routedSinceScrape[scrapeOf].Clear();
-                var late = scrapeRng.NextDouble() < spec.LateScrapeShare;
-                nextScrape[scrapeOf] = t + spec.ScrapeInterval + (late ? spec.LateScrapeDelay : TimeSpan.Zero);
-            }
-            else if (t == tRetry)
-            {
-                Dispatch(retries.Dequeue(), t);
-            }
-            else
-            {
-                live++;
-                Dispatch(arrivals[nextArrival++], t);
-            }
+            return snapshots;
         }
-
-        return Measure(spec, arrivals, rejections, maxQueue, engines, now, picks == 0 ? 0 : (double)stalePicks / picks);
     }
 
-    private static PointResult Measure(PointSpec spec, List<Tracked> arrivals, int rejections, int maxQueue, IEngineCore[] engines, TimeSpan end, double stalePickShare)
+    private static PointResult Measure(PointSpec spec, List<Tracked> arrivals, Simulation simulation)
     {
         // Measured: arrivals after the warm-up (by count or by time); throughput over their arrival span.
         var measured = spec.MeasuredRequests is not null
@@ -283,6 +350,35 @@ public static class VirtualTimeRun
             : arrivals.Where(a => a.Arrival >= spec.Warmup).ToList();
         var from = spec.MeasuredRequests is not null ? (measured.Count > 0 ? measured[0].Arrival : TimeSpan.Zero) : spec.Warmup;
         var to = spec.MeasuredRequests is not null ? (measured.Count > 0 ? measured[^1].Arrival : TimeSpan.Zero) : spec.ArrivalWindow;
+        var end = simulation.Now;
+        var latency = Latencies(measured, end);
+        var (ceilingTokens, ceilingPrompt) = HitRateCeiling(spec, arrivals, firstMeasured: arrivals.Count - measured.Count);
+        var tokens = OutputTokensBetween(arrivals, from, to);
+        return new PointResult
+        {
+            TtftP50Ms = Stats.PercentileSorted(latency.Ttft, 50),
+            TtftP90Ms = Stats.PercentileSorted(latency.Ttft, 90),
+            TtftP99Ms = Stats.PercentileSorted(latency.Ttft, 99),
+            ItlP50Ms = Stats.PercentileSorted(latency.Itl, 50),
+            ItlP90Ms = Stats.PercentileSorted(latency.Itl, 90),
+            OutputTokensPerS = to > from ? tokens / (to - from).TotalSeconds : 0,
+            PrefixHitRate = latency.PromptTokens == 0 ? 0 : (double)latency.CachedTokens / latency.PromptTokens,
+            PrefixHitRateCeiling = ceilingPrompt == 0 ? 0 : (double)ceilingTokens / ceilingPrompt,
+            MaxQueue = simulation.MaxQueue,
+            Requests = arrivals.Count,
+            Measured = measured.Count,
+            Rejections = simulation.Rejections,
+            Preemptions = simulation.Engines.Sum(e => e.Snapshot().Preemptions),
+            VirtualSeconds = end.TotalSeconds,
+            StalePickShare = simulation.StalePickShare,
+        };
+    }
+
+    /// <summary>The measured requests' TTFTs and ITLs (each sorted) and their prompt and cached-prompt tokens.</summary>
+    private sealed record LatencySample(double[] Ttft, double[] Itl, long PromptTokens, long CachedTokens);
+
+    private static LatencySample Latencies(List<Tracked> measured, TimeSpan end)
+    {
         var ttft = new List<double>(measured.Count);
         var itl = new List<double>(measured.Count * 8);
         long prompt = 0, cached = 0;
@@ -315,10 +411,18 @@ public static class VirtualTimeRun
             cached += seq.CachedTokens ?? 0;
         }
 
-        // The ceiling: what an earlier arrival could have left in some replica's cache for each measured request.
+        var ttftSorted = ttft.ToArray();
+        Array.Sort(ttftSorted);
+        var itlSorted = itl.ToArray();
+        Array.Sort(itlSorted);
+        return new LatencySample(ttftSorted, itlSorted, prompt, cached);
+    }
+
+    /// <summary>The ceiling: what an earlier arrival could have left in some replica's cache for each measured request.</summary>
+    private static (long ReusableTokens, long PromptTokens) HitRateCeiling(PointSpec spec, List<Tracked> arrivals, int firstMeasured)
+    {
         var seenGroups = new HashSet<int>();
         var seenPrompts = new HashSet<int>();
-        var firstMeasured = arrivals.Count - measured.Count;
         long ceilingTokens = 0, ceilingPrompt = 0;
         for (var i = 0; i < arrivals.Count; i++)
         {
@@ -336,7 +440,12 @@ public static class VirtualTimeRun
             seenPrompts.Add(index);
         }
 
-        // Output tokens per second over the measured part of the arrivals (steady state, not the drain).
+        return (ceilingTokens, ceilingPrompt);
+    }
+
+    /// <summary>Output tokens leaving in [from, to): the measured part of the arrivals (steady state, not the drain).</summary>
+    private static long OutputTokensBetween(List<Tracked> arrivals, TimeSpan from, TimeSpan to)
+    {
         long tokens = 0;
         foreach (var a in arrivals)
         {
@@ -354,28 +463,7 @@ public static class VirtualTimeRun
             }
         }
 
-        var ttftSorted = ttft.ToArray();
-        Array.Sort(ttftSorted);
-        var itlSorted = itl.ToArray();
-        Array.Sort(itlSorted);
-        return new PointResult
-        {
-            TtftP50Ms = Stats.PercentileSorted(ttftSorted, 50),
-            TtftP90Ms = Stats.PercentileSorted(ttftSorted, 90),
-            TtftP99Ms = Stats.PercentileSorted(ttftSorted, 99),
-            ItlP50Ms = Stats.PercentileSorted(itlSorted, 50),
-            ItlP90Ms = Stats.PercentileSorted(itlSorted, 90),
-            OutputTokensPerS = to > from ? tokens / (to - from).TotalSeconds : 0,
-            PrefixHitRate = prompt == 0 ? 0 : (double)cached / prompt,
-            PrefixHitRateCeiling = ceilingPrompt == 0 ? 0 : (double)ceilingTokens / ceilingPrompt,
-            MaxQueue = maxQueue,
-            Requests = arrivals.Count,
-            Measured = measured.Count,
-            Rejections = rejections,
-            Preemptions = engines.Sum(e => e.Snapshot().Preemptions),
-            VirtualSeconds = end.TotalSeconds,
-            StalePickShare = stalePickShare,
-        };
+        return tokens;
     }
 
     /// <summary>

@@ -84,22 +84,14 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     [Fact]
     public async Task DataPath_Quick_WritesAddedLatencyBesideDirect()
     {
-        var scenario = await RunScenarioAsync("datapath");
-
-        if ((bool?)scenario["skipped"] == true)
+        if (await RowsUnlessSkippedAsync("datapath") is not { } rows)
         {
-            // Only when the services are not built: the notes must say why.
-            Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
             return;
         }
 
-        var rows = Rows(scenario);
         Assert.Contains(rows, r => (string?)r["protocol"] == "http");
         Assert.Contains(rows, r => (string?)r["protocol"] == "https");
-        foreach (var field in new[] { "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms" })
-        {
-            Assert.All(rows, r => Assert.NotNull(r[field]));
-        }
+        AssertEveryRowHas(rows, "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms");
 
         Assert.Contains(rows, r => r["max_rps"] is not null && r["direct_max_rps"] is not null);
     }
@@ -107,17 +99,34 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     [Fact]
     public async Task EndToEnd_Quick_WritesQualityFieldsFromTheRealProcesses()
     {
-        var scenario = await RunScenarioAsync("e2e");
-
-        if ((bool?)scenario["skipped"] == true)
+        if (await RowsUnlessSkippedAsync("e2e") is not { } rows)
         {
-            Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
             return;
         }
 
-        var rows = Rows(scenario);
         Assert.NotEmpty(rows);
-        foreach (var field in new[] { "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue" })
+        AssertEveryRowHas(rows, "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue");
+    }
+
+    /// <summary>
+    /// Runs a scenario that starts the services: its rows, or null when it was skipped — only when they are not built,
+    /// and then its notes must say why.
+    /// </summary>
+    private async Task<List<JsonObject>?> RowsUnlessSkippedAsync(string name)
+    {
+        var scenario = await RunScenarioAsync(name);
+        if ((bool?)scenario["skipped"] != true)
+        {
+            return Rows(scenario);
+        }
+
+        Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
+        return null;
+    }
+
+    private static void AssertEveryRowHas(List<JsonObject> rows, params string[] fields)
+    {
+        foreach (var field in fields)
         {
             Assert.All(rows, r => Assert.NotNull(r[field]));
         }

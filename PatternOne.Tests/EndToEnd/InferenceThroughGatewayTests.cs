@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using OpenAI.Chat;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.EndToEnd;
 
@@ -158,8 +157,7 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
         using var atReplica = await direct.GetAsync("/" + path).WaitAsync(StackFixture.RequestTimeout);
 
         Assert.Equal(HttpStatusCode.OK, atReplica.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, throughGateway.StatusCode);
-        Assert.Equal("not_found", (await throughGateway.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(throughGateway, HttpStatusCode.NotFound, "not_found");
     }
 
     [Theory]
@@ -172,7 +170,6 @@ public sealed class InferenceThroughGatewayTests(StackFixture stack)
 
         using var response = await gateway.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json")).WaitAsync(StackFixture.RequestTimeout);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("not_found", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(response, HttpStatusCode.NotFound, "not_found");
     }
 }

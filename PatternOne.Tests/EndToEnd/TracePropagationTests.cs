@@ -1,4 +1,3 @@
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.EndToEnd;
 

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Gateway;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
 
@@ -39,8 +38,7 @@ public sealed class FailOpenTests(FailOpenStack stack)
     public async Task SchedulerStopped_RequestsStillSucceed_AndPickingResumesWhenItIsBack()
     {
         var client = stack.CreateGatewayClient();
-        await stack.StopResourceAsync("scheduler");
-        try
+        await stack.WhileStoppedAsync("scheduler", async () =>
         {
             // The dashboard shows it: requests still succeed, without load or prefix awareness.
             await stack.WaitForHealthAsync("gateway", HealthStatus.Degraded);
@@ -49,11 +47,7 @@ public sealed class FailOpenTests(FailOpenStack stack)
                 using var response = await client.PostAsJsonAsync("v1/completions", Completion(i)).WaitAsync(StackFixture.RequestTimeout);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }
-        }
-        finally
-        {
-            await stack.StartResourceAsync("scheduler");
-        }
+        });
 
         // The gateway reconnects to the picker within its reconnect backoff (at most a second) and picks again.
         var picked = await GatewayCounterAsync("gateway_picker_duration_seconds_count", "outcome=\"picked\"");
@@ -154,8 +148,7 @@ public sealed class FailCloseTests(FailCloseStack stack)
     public async Task SchedulerStopped_Answers503WithAnOpenAiError()
     {
         var client = stack.CreateGatewayClient();
-        await stack.StopResourceAsync("scheduler");
-        try
+        await stack.WhileStoppedAsync("scheduler", async () =>
         {
             using var response = await client.PostAsJsonAsync("v1/completions", new { model = StackFixture.Model, prompt = "hi", max_tokens = 4 })
                 .WaitAsync(StackFixture.RequestTimeout);
@@ -169,11 +162,7 @@ public sealed class FailCloseTests(FailCloseStack stack)
             using var status = new HttpClient { BaseAddress = stack.GetEndpoint("gateway", "status"), Timeout = StackFixture.RequestTimeout };
             using var ready = await status.GetAsync("/healthz/ready");
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        }
-        finally
-        {
-            await stack.StartResourceAsync("scheduler");
-        }
+        });
 
         await stack.WaitForHealthAsync("gateway", HealthStatus.Healthy);
     }

@@ -6,7 +6,6 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway;
 
@@ -97,8 +96,7 @@ public sealed class GatewayStackTests(StackFixture stack)
 
         using var response = await client.SendAsync(request).WaitAsync(StackFixture.RequestTimeout);
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal("request_too_large", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
     }
 
     [Fact]

@@ -136,6 +136,23 @@ public class StackFixture : IAsyncLifetime
             .WaitForResourceHealthyAsync(name, cancellation.Token).WaitAsync(StartTimeout, cancellation.Token);
     }
 
+    /// <summary>
+    /// Runs <paramref name="whileStopped"/> with <paramref name="name"/> stopped from the dashboard, then starts it again
+    /// (also when the body fails, so the next test gets the whole stack).
+    /// </summary>
+    public async Task WhileStoppedAsync(string name, Func<Task> whileStopped)
+    {
+        await StopResourceAsync(name);
+        try
+        {
+            await whileStopped();
+        }
+        finally
+        {
+            await StartResourceAsync(name);
+        }
+    }
+
     /// <summary>Runs a dashboard command on a resource and asserts it succeeded.</summary>
     private async Task ExecuteCommandAsync(string name, string command, string doing, CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
 using PatternOne.AppHost.Operations;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Operations;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using PatternOne.AppHost.Operations;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Operations;
 

@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Operations;
 

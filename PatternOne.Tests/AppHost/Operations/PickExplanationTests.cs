@@ -1,5 +1,4 @@
 using PatternOne.Scheduler.Observability;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Operations;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Aspire.Hosting.Testing;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Publishing;
 

@@ -41,28 +41,33 @@ public sealed class NetworkPolicyEvaluator(IReadOnlyList<V1NetworkPolicy> polici
     public bool Allows(NetworkEndpoint from, NetworkEndpoint to, int port, string protocol) =>
         EgressAllows(from, to, port, protocol) && IngressAllows(from, to, port, protocol);
 
-    private bool EgressAllows(NetworkEndpoint from, NetworkEndpoint to, int port, string protocol)
+    private bool EgressAllows(NetworkEndpoint from, NetworkEndpoint to, int port, string protocol) =>
+        SideAllows(from, "Egress", p => (p.Spec.Egress ?? []).Select(rule => (rule.To, rule.Ports)), to, to, port, protocol);
+
+    private bool IngressAllows(NetworkEndpoint from, NetworkEndpoint to, int port, string protocol) =>
+        SideAllows(to, "Ingress", p => (p.Spec.Ingress ?? []).Select(rule => (rule.FromProperty, rule.Ports)), from, to, port, protocol);
+
+    /// <summary>
+    /// One side of a connection: an external address, or a pod no policy of this direction selects, is not restricted;
+    /// otherwise some rule of a selecting policy must match the other side (<paramref name="peer"/>) and the port.
+    /// </summary>
+    private bool SideAllows(
+        NetworkEndpoint pod,
+        string direction,
+        Func<V1NetworkPolicy, IEnumerable<(IList<V1NetworkPolicyPeer> Peers, IList<V1NetworkPolicyPort> Ports)>> rules,
+        NetworkEndpoint peer,
+        NetworkEndpoint to,
+        int port,
+        string protocol)
     {
-        if (!from.IsPod)
+        if (!pod.IsPod)
         {
             return true;
         }
 
-        var selecting = Selecting(from, "Egress").ToList();
-        return selecting.Count == 0 || selecting.Any(p => (p.Spec.Egress ?? []).Any(rule =>
-            PeersMatch(rule.To, p.Metadata.NamespaceProperty, to) && PortsMatch(rule.Ports, to, port, protocol)));
-    }
-
-    private bool IngressAllows(NetworkEndpoint from, NetworkEndpoint to, int port, string protocol)
-    {
-        if (!to.IsPod)
-        {
-            return true;
-        }
-
-        var selecting = Selecting(to, "Ingress").ToList();
-        return selecting.Count == 0 || selecting.Any(p => (p.Spec.Ingress ?? []).Any(rule =>
-            PeersMatch(rule.FromProperty, p.Metadata.NamespaceProperty, from) && PortsMatch(rule.Ports, to, port, protocol)));
+        var selecting = Selecting(pod, direction).ToList();
+        return selecting.Count == 0 || selecting.Any(p => rules(p).Any(rule =>
+            PeersMatch(rule.Peers, p.Metadata.NamespaceProperty, peer) && PortsMatch(rule.Ports, to, port, protocol)));
     }
 
     private IEnumerable<V1NetworkPolicy> Selecting(NetworkEndpoint pod, string direction) => policies.Where(p =>

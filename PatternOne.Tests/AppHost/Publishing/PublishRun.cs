@@ -3,7 +3,6 @@ using k8s;
 using PatternOne.AppHost.Inference;
 using PatternOne.AppHost.Publishing;
 using PatternOne.AppHost.Publishing.Manifests;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
 

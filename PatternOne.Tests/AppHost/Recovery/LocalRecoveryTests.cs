@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Recovery;
 using PatternOne.Tests.Gateway;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.AppHost.Recovery;
 

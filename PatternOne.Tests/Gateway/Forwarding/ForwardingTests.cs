@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 
@@ -88,8 +87,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
 
         using var response = await gateway.Client.PostAsync(Chat, ChatBody());
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("upstream_unavailable", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(response, HttpStatusCode.BadGateway, "upstream_unavailable");
     }
 
     [Fact]
@@ -101,8 +99,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         using var second = await gateway.Client.PostAsync(Chat, ChatBody());
 
         Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
-        Assert.Equal("no_ready_endpoints", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(second, HttpStatusCode.ServiceUnavailable, "no_ready_endpoints");
     }
 
     [Fact]
@@ -372,8 +369,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         request.Headers.TransferEncodingChunked = chunked;
         using var response = await gateway.Client.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal("request_too_large", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await OpenAiErrorAssert.HasCodeAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
     }
 
     [Theory]

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Observability;
 

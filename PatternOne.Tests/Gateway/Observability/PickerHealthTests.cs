@@ -1,6 +1,5 @@
 using System.Net;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Observability;
 

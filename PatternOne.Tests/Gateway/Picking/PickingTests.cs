@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 using Keys = PatternOne.Gateway.GatewaySettings.Keys;
 
 namespace PatternOne.Tests.Gateway.Picking;

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Support;
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PatternOne.Gateway;
 using PatternOne.Gateway.Listeners;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Support;
 

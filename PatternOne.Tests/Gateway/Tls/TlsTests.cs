@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using PatternOne.Gateway.Tls;
 using PatternOne.Gateway;
 using PatternOne.Tests.Gateway.Support;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Gateway.Tls;
 

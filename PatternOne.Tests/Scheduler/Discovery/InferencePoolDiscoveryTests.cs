@@ -3,7 +3,6 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using PatternOne.AppHost.Publishing.Plan;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
 using PatternOne.Tests.Scheduler.ExtProc;
 using PatternOne.Tests.Scheduler.Hosting;
@@ -16,15 +15,10 @@ namespace PatternOne.Tests.Scheduler.Discovery;
 /// InferencePool, selects pods by the pool's selector and target port, follows a change of them, and picks only
 /// from matching pods — for both API groups.
 /// </summary>
-public sealed class InferencePoolDiscoveryTests() : FakeKubernetesApiTest(Timeout)
+public sealed class InferencePoolDiscoveryTests : EndpointPickerApiTest
 {
-    private const string Ns = "llm-d-inference-scheduling";
-    private const string PoolName = "qwen2-3b-pattern1-inference-pool";
-    private static readonly TimeSpan Timeout = EndpointPickerHost.Timeout;
-
     private static readonly Dictionary<string, string> s_blue = new() { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1", ["kserve.io/component"] = "workload" };
     private static readonly Dictionary<string, string> s_green = new() { ["app.kubernetes.io/name"] = "qwen2-3b-pattern1-green", ["kserve.io/component"] = "workload" };
-
 
     [Theory]
     [InlineData("inference.networking.k8s.io", "v1")]

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
-using PatternOne.Tests.Infrastructure;
 using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Discovery;
@@ -17,8 +16,7 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
         Api.Pods.Add(Pod("vllm-b", "10.1.0.2", ready: false, "95"));
         Api.ResourceVersion = "100";
-        using var discovery = Discovery();
-        await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        using var discovery = await StartDiscoveryAsync();
 
         var watch = await Api.NextWatchAsync(Timeout);
         Assert.Equal("100", watch.ResourceVersion);
@@ -44,9 +42,7 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
     [Fact]
     public async Task AfterADisconnect_TheWatchResumesFromTheLastResourceVersion()
     {
-        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
-        using var discovery = Discovery();
-        await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        using var discovery = await StartWithOneReadyPodAsync();
         var first = await Api.NextWatchAsync(Timeout);
         await first.SendAsync("ADDED", Pod("vllm-b", "10.1.0.2", ready: true, "117"));
         await WaitForPoolAsync("10.1.0.1:8000", "10.1.0.2:8000");
@@ -64,9 +60,7 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
     [Fact]
     public async Task GoneResourceVersion_TriggersAFreshList()
     {
-        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
-        using var discovery = Discovery();
-        await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        using var discovery = await StartWithOneReadyPodAsync();
         var first = await Api.NextWatchAsync(Timeout);
         AssertPool("10.1.0.1:8000");
 
@@ -81,6 +75,20 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         Assert.Equal(2, Api.Requests.Count(r => !r.Watch));
         AssertPool("10.1.0.9:8000");
         await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    /// <summary>Discovery started against one ready pod, <c>vllm-a</c> at 10.1.0.1 (resource version 90).</summary>
+    private Task<KubernetesDiscovery> StartWithOneReadyPodAsync()
+    {
+        Api.Pods.Add(Pod("vllm-a", "10.1.0.1", ready: true, "90"));
+        return StartDiscoveryAsync();
+    }
+
+    private async Task<KubernetesDiscovery> StartDiscoveryAsync()
+    {
+        var discovery = Discovery();
+        await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        return discovery;
     }
 
     private KubernetesDiscovery Discovery()

@@ -4,7 +4,6 @@ using Envoy.Service.ExtProc.V3;
 using Google.Protobuf;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.ExtProc;
 
@@ -180,10 +179,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     public async Task SubsetHint_RestrictsThePick()
     {
         _host.SetMetrics();
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("127.0.0.1:2"));
+        await using var envoy = await SendCompletionAsync(EnvoyClient.SubsetHint("127.0.0.1:2"));
         var response = await envoy.ReceiveAsync();
 
         Assert.Equal("127.0.0.1:2", EnvoyClient.Header(response!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint));
@@ -241,10 +238,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_RisesOnPick_AndFallsAtTheResponsesEndOfStream()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         await envoy.SendAsync(new ProcessingRequest { ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) } });
         await envoy.ReceiveAsync();
@@ -258,10 +253,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_FallsWhenTheStreamIsReset()
     {
-        _host.SetMetrics();
-        var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         envoy.Reset();
 
@@ -271,10 +264,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightCount_FallsWhenTheClientGoesAwayBeforeTheResponse()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var (envoy, endpoint) = request;
 
         // The downstream client cancelled: the proxy ends its side of the stream without any response phase.
         await envoy.CompleteAsync();
@@ -286,10 +277,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     [Fact]
     public async Task InFlightEntry_WhoseCompletionNeverComes_ExpiresAfterTheTtl()
     {
-        _host.SetMetrics();
-        await using var envoy = await SendCompletionAsync();
-        var endpoint = await PickedEndpointAsync(envoy);
-        Assert.Equal(1, endpoint.InFlightRequests);
+        await using var request = await OneRequestInFlightAsync();
+        var endpoint = request.Endpoint;
 
         _host.Time.Advance(new PatternOne.Scheduler.SchedulerOptions().InFlightTtl - TimeSpan.FromSeconds(1));
         Assert.Equal(1, endpoint.InFlightRequests);
@@ -302,10 +291,8 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     public async Task SubsetOutsideThePool_Gets503WithDroppedReason()
     {
         _host.SetMetrics();
-        await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
 
-        await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, EnvoyClient.SubsetHint("10.9.9.9:8000"));
+        await using var envoy = await SendCompletionAsync(EnvoyClient.SubsetHint("10.9.9.9:8000"));
 
         var immediate = await AssertImmediateAsync(envoy, 503);
         Assert.Equal(ExtProcNames.ReasonNoEndpoints, EnvoyClient.Header(immediate.Headers, ExtProcNames.DroppedReasonHeader));
@@ -391,12 +378,30 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     }
 
     /// <summary>Sends a small completion request through a new stream; the caller reads the answer.</summary>
-    private async Task<EnvoyClient> SendCompletionAsync(params (string Key, string Value)[] headers)
+    private Task<EnvoyClient> SendCompletionAsync(params (string Key, string Value)[] headers) => SendCompletionAsync(bodyMetadata: null, headers);
+
+    /// <summary>A completion's headers and body, as the gateway sends them; <paramref name="bodyMetadata"/> rides with the body (e.g. a subset hint).</summary>
+    private async Task<EnvoyClient> SendCompletionAsync(Envoy.Config.Core.V3.Metadata? bodyMetadata, params (string Key, string Value)[] headers)
     {
         var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false, metadata: null, headers);
-        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024);
+        await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hi"}"""), 1024, bodyMetadata);
         return envoy;
+    }
+
+    /// <summary>One completion picked with fresh metrics, its response not yet seen: the picked endpoint counts it in flight.</summary>
+    private async Task<InFlightRequest> OneRequestInFlightAsync()
+    {
+        _host.SetMetrics();
+        var envoy = await SendCompletionAsync();
+        var endpoint = await PickedEndpointAsync(envoy);
+        Assert.Equal(1, endpoint.InFlightRequests);
+        return new InFlightRequest(envoy, endpoint);
+    }
+
+    private sealed record InFlightRequest(EnvoyClient Envoy, PatternOne.Scheduler.Metrics.EndpointState Endpoint) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Envoy.DisposeAsync();
     }
 
     /// <summary>Reads the headers answer and the re-emitted body; returns the primary endpoint's state.</summary>

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Time.Testing;
 using PatternOne.AppHost.Publishing.Manifests;
 using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
-using PatternOne.Tests.Infrastructure;
 using PatternOne.Tests.AppHost.Publishing;
 using PatternOne.Tests.Scheduler.ExtProc;
 using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
@@ -21,12 +20,8 @@ namespace PatternOne.Tests.Scheduler.Hosting;
 /// serves ext_proc over TLS with the certificate in <c>--cert-path</c>, answers the gRPC health checks KServe's and
 /// upstream's probes make, and drains on shutdown as upstream.
 /// </summary>
-public sealed class KServePresetTests() : FakeKubernetesApiTest(Timeout)
+public sealed class KServePresetTests : EndpointPickerApiTest
 {
-    private const string Ns = "llm-d-inference-scheduling";
-    private const string PoolName = "qwen2-3b-pattern1-inference-pool";
-    private static readonly TimeSpan Timeout = EndpointPickerHost.Timeout;
-
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "patternone-epp-" + Guid.NewGuid().ToString("N"));
 
     public override async Task InitializeAsync()

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using OpenAI.Chat;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.Integration;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.Integration;
 

@@ -1,5 +1,4 @@
 using OpenAI.Chat;
-using PatternOne.Tests.Infrastructure;
 
 namespace PatternOne.Tests.Scheduler.Integration;
 

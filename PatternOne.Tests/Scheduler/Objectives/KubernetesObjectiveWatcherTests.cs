@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Objectives;
-using PatternOne.Tests.Infrastructure;
 using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Objectives;

@@ -30,6 +30,9 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
         Default,
     }
 
+    /// <summary>Each burst is run under every way of accounting for in-flight requests.</summary>
+    public static TheoryData<Accounting> EveryAccounting => new(Enum.GetValues<Accounting>());
+
     [Fact]
     public void DefaultProfile_CountsRequestsRoutedSinceTheScrape_InItsQueue()
     {
@@ -40,10 +43,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(Accounting.ScrapedOnly)]
-    [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
-    [InlineData(Accounting.ActiveRequestScorer)]
-    [InlineData(Accounting.Default)]
+    [MemberData(nameof(EveryAccounting))]
     public void DistinctPrompts(Accounting accounting)
     {
         var spread = Run(accounting, seed => Enumerable.Range(0, Burst).Select(i => Text(seed * 1000 + i, 7_600)).ToArray());
@@ -60,10 +60,7 @@ public sealed class BurstSpreadTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(Accounting.ScrapedOnly)]
-    [InlineData(Accounting.QueuePlusRoutedSinceScrape)]
-    [InlineData(Accounting.ActiveRequestScorer)]
-    [InlineData(Accounting.Default)]
+    [MemberData(nameof(EveryAccounting))]
     public void SharedSystemPrompt(Accounting accounting)
     {
         var spread = Run(accounting, seed =>

@@ -181,10 +181,7 @@ public class ProfileSchedulerTests
     [Fact]
     public void RecordServed_TeachesTheFallbackTheRequestsPrefix()
     {
-        var picker = Default();
-        var endpoints = Endpoints(2);
-        var request = Request(Prompt(20));
-        var first = picker.Pick(request, endpoints);
+        var (picker, endpoints, request, first) = PromptOf20BlocksPickedOnceAmongTwo();
         var fallback = endpoints.Single(e => e.Address != first.Primary.Address).Address;
 
         picker.RecordServed(request, fallback);
@@ -198,10 +195,7 @@ public class ProfileSchedulerTests
     [Fact]
     public void ForgetEndpoint_DropsItsPrefixAffinity()
     {
-        var picker = Default();
-        var endpoints = Endpoints(2);
-        var request = Request(Prompt(20));
-        var first = picker.Pick(request, endpoints);
+        var (picker, endpoints, request, first) = PromptOf20BlocksPickedOnceAmongTwo();
 
         picker.ForgetEndpoint(first.Primary.Address);
         var next = picker.Pick(request, [endpoints.Single(e => e.Address == first.Primary.Address)]);
@@ -243,6 +237,15 @@ public class ProfileSchedulerTests
         EndpointSnapshot[] endpoints = [Endpoint("a:1", waiting: 4), Endpoint("b:1", waiting: 1), Endpoint("c:1", waiting: 9)];
 
         Assert.Equal("b:1", picker.Pick(Request("x"), endpoints).Primary.Address);
+    }
+
+    /// <summary>The default profile has picked a 20-block prompt once among two endpoints (and so learnt its prefix there).</summary>
+    private (IScheduler Picker, EndpointSnapshot[] Endpoints, SchedulingRequest Request, SchedulingResult First) PromptOf20BlocksPickedOnceAmongTwo()
+    {
+        var picker = Default();
+        var endpoints = Endpoints(2);
+        var request = Request(Prompt(20));
+        return (picker, endpoints, request, picker.Pick(request, endpoints));
     }
 
     private IScheduler Default() =>
