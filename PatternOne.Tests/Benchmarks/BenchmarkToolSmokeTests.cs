@@ -108,30 +108,6 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         AssertEveryRowHas(rows, "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue");
     }
 
-    /// <summary>
-    /// Runs a scenario that starts the services: its rows, or null when it was skipped — only when they are not built,
-    /// and then its notes must say why.
-    /// </summary>
-    private async Task<List<JsonObject>?> RowsUnlessSkippedAsync(string name)
-    {
-        var scenario = await RunScenarioAsync(name);
-        if ((bool?)scenario["skipped"] != true)
-        {
-            return Rows(scenario);
-        }
-
-        Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
-        return null;
-    }
-
-    private static void AssertEveryRowHas(List<JsonObject> rows, params string[] fields)
-    {
-        foreach (var field in fields)
-        {
-            Assert.All(rows, r => Assert.NotNull(r[field]));
-        }
-    }
-
     [Fact]
     public async Task Reliability_Quick_JudgesEveryFaultFromWhatItMeasured()
     {
@@ -143,10 +119,7 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
             ["FailClose/warm-up", "FailClose/scheduler SIGKILL", "FailOpen/warm-up", "FailOpen/replica SIGKILL", "FailOpen/scheduler SIGKILL",
              "FailOpen/replica SIGSTOP", "FailOpen/4 × 15 MiB prompts", "FailOpen/soak"],
             phases.Select(r => $"{r["failure_mode"]}/{r["phase"]}").ToArray());
-        foreach (var field in new[] { "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400", "reset", "timeout", "max_wait_s" })
-        {
-            Assert.All(phases, r => Assert.NotNull(r[field]));
-        }
+        AssertEveryRowHas(phases, "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400", "reset", "timeout", "max_wait_s");
 
         // Load ran through every phase, and the outcome counts add up to the requests.
         Assert.All(phases, r => Assert.True((int)r["requests"]! > 0, $"{r["phase"]}: no requests"));
@@ -183,6 +156,30 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         Assert.Contains(targets.Keys, k => k.StartsWith("replica SIGSTOP", StringComparison.Ordinal));
         Assert.Contains("scheduler SIGKILL, FailClose", targets.Keys);
         Assert.Contains("soak: RSS slope", targets.Keys);
+    }
+
+    /// <summary>
+    /// Runs a scenario that starts the services: its rows, or null when it was skipped — only when they are not built,
+    /// and then its notes must say why.
+    /// </summary>
+    private async Task<List<JsonObject>?> RowsUnlessSkippedAsync(string name)
+    {
+        var scenario = await RunScenarioAsync(name);
+        if ((bool?)scenario["skipped"] != true)
+        {
+            return Rows(scenario);
+        }
+
+        Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
+        return null;
+    }
+
+    private static void AssertEveryRowHas(List<JsonObject> rows, params string[] fields)
+    {
+        foreach (var field in fields)
+        {
+            Assert.All(rows, r => Assert.NotNull(r[field]));
+        }
     }
 
     private async Task<JsonObject> RunScenarioAsync(string scenario, TimeSpan? timeout = null)
