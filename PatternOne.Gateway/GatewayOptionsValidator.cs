@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Endpoints;
 
 namespace PatternOne.Gateway;
 
@@ -10,7 +10,17 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var failures = new List<string>();
+        ValidateListeners(options, failures);
+        ValidateTls(options.Tls, failures);
+        var pools = ValidatePools(options, failures);
+        ValidateRoutes(options, pools, failures);
+        ValidateLimitsAndForwarding(options, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 
+    /// <summary>Ports in range and distinct; the bind address an IP address.</summary>
+    private static void ValidateListeners(GatewayOptions options, List<string> failures)
+    {
         foreach (var (key, port) in new[]
                  {
                      (nameof(options.HttpPort), options.HttpPort), (nameof(options.HttpsPort), options.HttpsPort),
@@ -36,10 +46,14 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"Gateway:BindAddress '{bind}' is not an IP address.");
         }
+    }
 
-        if (options.Tls.IsConfigured)
+    /// <summary>Both PEM files or neither, and those given must exist.</summary>
+    private static void ValidateTls(GatewayTlsOptions tls, List<string> failures)
+    {
+        if (tls.IsConfigured)
         {
-            foreach (var (key, path) in new[] { ("CertificatePath", options.Tls.CertificatePath), ("KeyPath", options.Tls.KeyPath) })
+            foreach (var (key, path) in new[] { ("CertificatePath", tls.CertificatePath), ("KeyPath", tls.KeyPath) })
             {
                 if (string.IsNullOrWhiteSpace(path))
                 {
@@ -51,7 +65,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 }
             }
         }
+    }
 
+    /// <summary>Each pool named once, with a picker URL or static endpoints; returns the pool names.</summary>
+    private static HashSet<string> ValidatePools(GatewayOptions options, List<string> failures)
+    {
         var pools = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Pools.Count; i++)
         {
@@ -86,6 +104,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        return pools;
+    }
+
+    /// <summary>Each route a path prefix onto a configured pool.</summary>
+    private static void ValidateRoutes(GatewayOptions options, HashSet<string> pools, List<string> failures)
+    {
         for (var i = 0; i < options.Routes.Count; i++)
         {
             var route = options.Routes[i];
@@ -99,7 +123,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 failures.Add($"Gateway:Routes:{i}:Pool '{route.Pool}' is not one of Gateway:Pools.");
             }
         }
+    }
 
+    /// <summary>Body limit, retries and timeouts.</summary>
+    private static void ValidateLimitsAndForwarding(GatewayOptions options, List<string> failures)
+    {
         if (options.Limits.MaxRequestBodySize <= 0)
         {
             failures.Add("Gateway:Limits:MaxRequestBodySize must be positive.");
@@ -119,7 +147,5 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add("Gateway:Forwarding:HeadersTimeout must not be negative (zero turns it off) and UnresponsiveAfter must not be shorter than HealthCheckTimeout.");
         }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

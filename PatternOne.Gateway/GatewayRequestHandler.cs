@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;

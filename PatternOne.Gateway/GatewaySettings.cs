@@ -67,6 +67,7 @@ public sealed record GatewaySettings
         {
             settings[Keys.RoutePathPrefix(i)] = Routes[i].PathPrefix;
             settings[Keys.RoutePool(i)] = Routes[i].Pool;
+            settings[Keys.RouteExposeOperationalEndpoints(i)] = Format(Routes[i].ExposeOperationalEndpoints);
         }
 
         for (var i = 0; i < Pools.Count; i++)
@@ -89,6 +90,9 @@ public sealed record GatewaySettings
     public Dictionary<string, string> ToEnvironment() => ToConfiguration().ToDictionary(p => Keys.ToEnvironment(p.Key), p => p.Value!, StringComparer.Ordinal);
 
     private static string? Format<T>(T? value) where T : struct, IFormattable => value?.ToString(null, CultureInfo.InvariantCulture);
+
+    /// <summary>Lower case, as configuration files write booleans (the binder reads either case).</summary>
+    private static string? Format(bool? value) => value switch { null => null, true => "true", false => "false" };
 
     /// <summary>The configuration keys, for writers that know a value only later (Aspire endpoints, references).</summary>
     public static class Keys
@@ -113,6 +117,8 @@ public sealed record GatewaySettings
 
         public static string RoutePool(int route) => Route(route) + nameof(GatewayRouteOptions.Pool);
 
+        public static string RouteExposeOperationalEndpoints(int route) => Route(route) + nameof(GatewayRouteOptions.ExposeOperationalEndpoints);
+
         public static string PoolName(int pool) => Pool(pool) + nameof(GatewayPoolOptions.Name);
 
         public static string PoolEndpointPicker(int pool) => Pool(pool) + nameof(GatewayPoolOptions.EndpointPicker);
@@ -134,7 +140,11 @@ public sealed record GatewaySettings
 }
 
 /// <summary>A path-prefix route of <see cref="GatewaySettings"/>.</summary>
-public sealed record GatewayRouteSettings(string PathPrefix, string Pool);
+public sealed record GatewayRouteSettings(string PathPrefix, string Pool)
+{
+    /// <summary>Whether the route passes vLLM's operational endpoints too (<see cref="GatewayRouteOptions.ExposeOperationalEndpoints"/>).</summary>
+    public bool? ExposeOperationalEndpoints { get; init; }
+}
 
 /// <summary>A pool of <see cref="GatewaySettings"/>: its endpoint picker, its own view of the endpoints, its failure mode.</summary>
 public sealed record GatewayPoolSettings(string Name)

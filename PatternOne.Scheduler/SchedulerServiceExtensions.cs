@@ -99,9 +99,9 @@ public static class SchedulerServiceExtensions
         services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", _ => true);
-            options.Services.Map("liveness", result => result.Tags.Contains(LiveTag));
-            options.Services.Map("readiness", _ => true);
-            options.Services.Map(ExtProcNames.ServiceName, _ => true);
+            options.Services.Map(SchedulerHealthServices.Liveness, result => result.Tags.Contains(LiveTag));
+            options.Services.Map(SchedulerHealthServices.Readiness, _ => true);
+            options.Services.Map(SchedulerHealthServices.ExtProc, _ => true);
         })
         .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
         .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])

@@ -61,3 +61,19 @@ public sealed record SchedulerSettings
         public static string ToEnvironment(string key) => key.Replace(":", "__", StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// The gRPC health services the scheduler reports on its health port (upstream EPP's names), as its probes ask for
+/// them: the scheduler's host maps them, the Kubernetes publisher writes them into the probes.
+/// </summary>
+public static class SchedulerHealthServices
+{
+    /// <summary>The process alone, not pool discovery: a slow API server must not restart the scheduler.</summary>
+    public const string Liveness = "liveness";
+
+    /// <summary>Pool synced, endpoints scraped, not draining (upstream's readiness probe).</summary>
+    public const string Readiness = "readiness";
+
+    /// <summary>The ext_proc service's own name; the same checks as <see cref="Readiness"/> (upstream's convention).</summary>
+    public const string ExtProc = PatternOne.ExtProcContract.ExtProcNames.ServiceName;
+}

@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Text;
+using PatternOne.ServiceDefaults.Prometheus;
 
 namespace PatternOne.AppHost.Operations;
 
@@ -6,8 +7,9 @@ namespace PatternOne.AppHost.Operations;
 public sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
 
 /// <summary>
-/// The samples of a <c>/metrics</c> page, for the dashboard's live state. Every two seconds, a few pages: plain string
-/// parsing is ample (the scheduler's own 50 ms scrape uses its allocation-free reader).
+/// The samples of a <c>/metrics</c> page, for the dashboard's live state: every sample with its labels as strings,
+/// read by the same <see cref="PrometheusTextReader"/> as the scheduler's 50 ms scrape (every two seconds, a few pages:
+/// the strings cost nothing that matters here).
 /// </summary>
 public sealed class PrometheusSamples
 {
@@ -22,46 +24,12 @@ public sealed class PrometheusSamples
     {
         ArgumentNullException.ThrowIfNull(text);
         var samples = new List<PrometheusSample>();
-        foreach (var rawLine in text.Split('\n'))
+        var reader = new PrometheusTextReader(Encoding.UTF8.GetBytes(text));
+        while (reader.TryRead(out var sample))
         {
-            var line = rawLine.Trim();
-            if (line.Length == 0 || line[0] == '#')
+            if (sample.TryGetValue(out var value))
             {
-                continue;
-            }
-
-            var brace = line.IndexOf('{', StringComparison.Ordinal);
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space <= 0)
-            {
-                continue;
-            }
-
-            string name;
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            string rest;
-            if (brace > 0 && brace < space)
-            {
-                name = line[..brace];
-                var close = ParseLabels(line, brace + 1, labels);
-                if (close < 0)
-                {
-                    continue;
-                }
-
-                rest = line[(close + 1)..].Trim();
-            }
-            else
-            {
-                name = line[..space];
-                rest = line[(space + 1)..].Trim();
-            }
-
-            // A timestamp may follow the value.
-            var valueText = rest.Split(' ', 2)[0];
-            if (double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            {
-                samples.Add(new PrometheusSample(name, labels, value));
+                samples.Add(new PrometheusSample(Encoding.UTF8.GetString(sample.Name), PrometheusLabels.ToDictionary(sample.Labels), value));
             }
         }
 
@@ -84,50 +52,4 @@ public sealed class PrometheusSamples
     /// <summary>The value of <paramref name="label"/> on the first series of <paramref name="name"/>, or null.</summary>
     public string? Label(string name, string label) =>
         _samples.FirstOrDefault(s => s.Name == name && s.Labels.ContainsKey(label))?.Labels[label];
-
-    /// <summary>Reads <c>key="value"</c> pairs from <paramref name="start"/>; returns the index of the closing brace, or −1.</summary>
-    private static int ParseLabels(string line, int start, Dictionary<string, string> labels)
-    {
-        var i = start;
-        while (i < line.Length)
-        {
-            if (line[i] == '}')
-            {
-                return i;
-            }
-
-            if (line[i] is ',' or ' ')
-            {
-                i++;
-                continue;
-            }
-
-            var equals = line.IndexOf('=', i);
-            if (equals < 0 || equals + 1 >= line.Length || line[equals + 1] != '"')
-            {
-                return -1;
-            }
-
-            var key = line[i..equals].Trim();
-            var value = new System.Text.StringBuilder();
-            var j = equals + 2;
-            for (; j < line.Length && line[j] != '"'; j++)
-            {
-                if (line[j] == '\\' && j + 1 < line.Length)
-                {
-                    j++;
-                    value.Append(line[j] == 'n' ? '\n' : line[j]);
-                }
-                else
-                {
-                    value.Append(line[j]);
-                }
-            }
-
-            labels[key] = value.ToString();
-            i = j + 1;
-        }
-
-        return -1;
-    }
 }

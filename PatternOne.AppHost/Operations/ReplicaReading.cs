@@ -1,4 +1,5 @@
 using System.Globalization;
+using PatternOne.ServiceDefaults.Prometheus;
 
 namespace PatternOne.AppHost.Operations;
 
@@ -10,13 +11,13 @@ internal sealed record ReplicaReading(
     /// <summary>vLLM's metric names (vLLM V1, <c>docs/</c> of vLLM: "Production Metrics").</summary>
     public static ReplicaReading From(PrometheusSamples samples, DateTimeOffset at) => new(
         at,
-        samples.Sum("vllm:num_requests_running"),
-        samples.Sum("vllm:num_requests_waiting"),
-        samples.Max("vllm:kv_cache_usage_perc") ?? 0,
-        samples.Sum("vllm:prefix_cache_queries_total"),
-        samples.Sum("vllm:prefix_cache_hits_total"),
-        samples.Sum("vllm:generation_tokens_total"),
-        samples.Sum("vllm:request_success_total"));
+        samples.Sum(VllmMetricNames.NumRequestsRunning),
+        samples.Sum(VllmMetricNames.NumRequestsWaiting),
+        samples.Max(VllmMetricNames.KvCacheUsagePerc) ?? 0,
+        samples.Sum(VllmMetricNames.PrefixCacheQueries),
+        samples.Sum(VllmMetricNames.PrefixCacheHits),
+        samples.Sum(VllmMetricNames.GenerationTokens),
+        samples.Sum(VllmMetricNames.RequestSuccess));
 }
 
 /// <summary>What the dashboard shows for one replica or the whole pool over the last interval.</summary>

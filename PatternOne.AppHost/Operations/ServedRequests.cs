@@ -1,4 +1,5 @@
 using PatternOne.AppHost.Inference;
+using PatternOne.ServiceDefaults.Prometheus;
 
 namespace PatternOne.AppHost.Operations;
 
@@ -33,7 +34,7 @@ internal sealed class ServedRequests
         {
             if (await metrics.ReadAsync(replica.GetEndpoint(VllmPoolBuilderExtensions.ReplicaEndpointName), cancellationToken) is { } samples)
             {
-                counts[replica.Name] = samples.Sum("vllm:request_success_total");
+                counts[replica.Name] = samples.Sum(VllmMetricNames.RequestSuccess);
             }
         }
 

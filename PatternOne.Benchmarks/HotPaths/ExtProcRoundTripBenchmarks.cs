@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PatternOne.Benchmarks.Hosting;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway;
 using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;

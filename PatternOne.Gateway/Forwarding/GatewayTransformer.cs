@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;
 using Yarp.ReverseProxy.Forwarder;

@@ -7,6 +7,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Forwarding;
 using PatternOne.Gateway.Observability;
 

@@ -3,7 +3,7 @@ using Envoy.Service.ExtProc.V3;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Observability;
 
 namespace PatternOne.Gateway.Picking;

@@ -1,3 +1,4 @@
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Forwarding;
 
 namespace PatternOne.Gateway.Picking;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Endpoints;
 
 namespace PatternOne.Gateway.Pools;
 

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
-using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Observability;
 
 namespace PatternOne.Gateway.Pools;

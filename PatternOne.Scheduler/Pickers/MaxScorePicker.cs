@@ -7,28 +7,16 @@ namespace PatternOne.Scheduler.Pickers;
 /// the tie-break: equal scores get a uniformly random order, so idle replicas share load instead of the first
 /// one in the list taking everything.
 /// </summary>
-internal sealed class MaxScorePicker(string name, int maxEndpoints) : IPicker, IPluginFactory
+internal sealed class MaxScorePicker(string name, int maxEndpoints) : Picker<MaxScorePicker>(name, maxEndpoints), IPluginFactory
 {
     public static string PluginType => "max-score-picker";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new MaxScorePicker(name, PickerMath.MaxEndpoints(parameters));
 
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
-
-    public int MaxEndpoints { get; } = maxEndpoints;
-
-    public void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
+    public override void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
     {
         var count = candidates.Count;
-        Span<int> order = count <= 256 ? stackalloc int[count] : new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            order[i] = i;
-        }
-
-        PickerMath.Shuffle(context.Random, order);
+        var order = PickerMath.ShuffledIndexes(context.Random, count <= 256 ? stackalloc int[count] : new int[count]);
 
         // Insertion sort is stable and fine for pool sizes (tens of endpoints).
         for (var i = 1; i < count; i++)
@@ -44,10 +32,6 @@ internal sealed class MaxScorePicker(string name, int maxEndpoints) : IPicker, I
             order[j + 1] = current;
         }
 
-        var take = Math.Min(MaxEndpoints, count);
-        for (var i = 0; i < take; i++)
-        {
-            picked.Add(order[i]);
-        }
+        TakeBest(order, picked);
     }
 }

@@ -4,8 +4,20 @@ namespace PatternOne.Scheduler.Pickers;
 
 internal static class PickerMath
 {
+    /// <summary>Fills <paramref name="order"/> with the indexes 0…n−1 in a random order; returns it.</summary>
+    public static Span<int> ShuffledIndexes(Random random, Span<int> order)
+    {
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Shuffle(random, order);
+        return order;
+    }
+
     /// <summary>Fisher–Yates with the injected randomness.</summary>
-    public static void Shuffle(Random random, Span<int> items)
+    private static void Shuffle(Random random, Span<int> items)
     {
         for (var i = items.Length - 1; i > 0; i--)
         {

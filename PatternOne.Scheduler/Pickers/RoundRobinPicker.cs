@@ -6,7 +6,7 @@ namespace PatternOne.Scheduler.Pickers;
 /// <c>round-robin-picker</c>: cycles through the candidates in the order given (what a Kubernetes Service does),
 /// scores ignored; fallbacks are the next ones in the cycle. The benchmarks' baseline.
 /// </summary>
-internal sealed class RoundRobinPicker(string name, int maxEndpoints) : IPicker, IPluginFactory
+internal sealed class RoundRobinPicker(string name, int maxEndpoints) : Picker<RoundRobinPicker>(name, maxEndpoints), IPluginFactory
 {
     private long _next = -1;
 
@@ -14,13 +14,7 @@ internal sealed class RoundRobinPicker(string name, int maxEndpoints) : IPicker,
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new RoundRobinPicker(name, PickerMath.MaxEndpoints(parameters));
 
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
-
-    public int MaxEndpoints { get; } = maxEndpoints;
-
-    public void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
+    public override void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
     {
         var count = candidates.Count;
         if (count == 0)

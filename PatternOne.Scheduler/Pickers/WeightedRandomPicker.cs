@@ -7,19 +7,13 @@ namespace PatternOne.Scheduler.Pickers;
 /// keys win — so an endpoint is chosen first with probability proportional to its score. Endpoints scoring ≤ 0 come
 /// last in random order; if every score is ≤ 0 the pick is uniform.
 /// </summary>
-internal sealed class WeightedRandomPicker(string name, int maxEndpoints) : IPicker, IPluginFactory
+internal sealed class WeightedRandomPicker(string name, int maxEndpoints) : Picker<WeightedRandomPicker>(name, maxEndpoints), IPluginFactory
 {
     public static string PluginType => "weighted-random-picker";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new WeightedRandomPicker(name, PickerMath.MaxEndpoints(parameters));
 
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
-
-    public int MaxEndpoints { get; } = maxEndpoints;
-
-    public void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
+    public override void Pick(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, ReadOnlySpan<double> totals, List<int> picked)
     {
         var count = candidates.Count;
         var keys = new double[count];
@@ -32,11 +26,9 @@ internal sealed class WeightedRandomPicker(string name, int maxEndpoints) : IPic
             keys[i] = totals[i] > 0 ? Math.Pow(u, 1.0 / totals[i]) : u - 2.0;
         }
 
+        // Ascending sort, so the largest keys (the winners) end up last.
         Array.Sort(keys, order);
-        var take = Math.Min(MaxEndpoints, count);
-        for (var i = 0; i < take; i++)
-        {
-            picked.Add(order[count - 1 - i]);
-        }
+        order.AsSpan().Reverse();
+        TakeBest(order, picked);
     }
 }

@@ -7,15 +7,11 @@ namespace PatternOne.Scheduler.Saturation;
 /// over threshold) so a dead or overloaded replica stops receiving traffic even when the prefix scorer loves it.
 /// Fails open — keeps the list — when every candidate is saturated; whether to reject then is admission's call.
 /// </summary>
-internal sealed class SaturationFilter(string name, SaturationThresholds thresholds) : IFilter, IPluginFactory
+internal sealed class SaturationFilter(string name, SaturationThresholds thresholds) : SchedulingPlugin<SaturationFilter>(name), IFilter, IPluginFactory
 {
     public static string PluginType => "utilization-detector";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new SaturationFilter(name, SaturationThresholds.FromParameters(parameters));
-
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
 
     public SaturationThresholds Thresholds { get; } = thresholds;
 

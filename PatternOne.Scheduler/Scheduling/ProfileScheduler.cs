@@ -99,39 +99,64 @@ internal sealed class ProfileScheduler : IScheduler
     {
         var context = new SchedulingContext(request, _time.GetUtcNow(), _random);
         var candidates = new List<EndpointSnapshot>(endpoints.Count);
-        if (request.CandidateSubset is { } subset)
+        var refusal = CollectCandidates(request, endpoints, candidates)
+            ?? Admit(context, candidates)
+            ?? Filter(context, candidates);
+        if (refusal is not null)
         {
-            foreach (var endpoint in endpoints)
-            {
-                if (subset.Contains(endpoint.Address))
-                {
-                    candidates.Add(endpoint);
-                }
-            }
-
-            if (candidates.Count == 0)
-            {
-                return Rejected(SchedulingOutcome.NoEndpoints, "None of the endpoints in the subset hint is in the pool.");
-            }
+            return refusal;
         }
-        else
+
+        var (totals, explained) = Score(context, candidates);
+        var picked = new List<int>(_picker.MaxEndpoints);
+        var pickStarted = _observer is null ? 0 : Stopwatch.GetTimestamp();
+        _picker.Pick(context, candidates, totals, picked);
+        _observer?.OnPluginCompleted("Picker", _picker.Type, _picker.Name, Stopwatch.GetElapsedTime(pickStarted));
+        if (picked.Count == 0)
+        {
+            return Rejected(SchedulingOutcome.Saturated, $"Picker '{_picker.Name}' chose no endpoint.");
+        }
+
+        return Scheduled(context, candidates, picked, totals, explained);
+    }
+
+    /// <summary>The pool's endpoints, narrowed to the proxy's subset hint when it sent one; a refusal when none is left.</summary>
+    private static SchedulingResult? CollectCandidates(SchedulingRequest request, IReadOnlyList<EndpointSnapshot> endpoints, List<EndpointSnapshot> candidates)
+    {
+        if (request.CandidateSubset is not { } subset)
         {
             candidates.AddRange(endpoints);
-            if (candidates.Count == 0)
+            return candidates.Count == 0 ? Rejected(SchedulingOutcome.NoEndpoints, "The inference pool has no ready endpoints.") : null;
+        }
+
+        foreach (var endpoint in endpoints)
+        {
+            if (subset.Contains(endpoint.Address))
             {
-                return Rejected(SchedulingOutcome.NoEndpoints, "The inference pool has no ready endpoints.");
+                candidates.Add(endpoint);
             }
         }
 
-        if (request.IsSheddable && _admission is not null && _admission.IsPoolSaturated(candidates, context.Now))
-        {
-            return Rejected(SchedulingOutcome.Saturated, "Every endpoint of the inference pool is saturated; sheddable requests are refused.");
-        }
+        return candidates.Count == 0 ? Rejected(SchedulingOutcome.NoEndpoints, "None of the endpoints in the subset hint is in the pool.") : null;
+    }
 
+    /// <summary>Admission: a sheddable request is refused when every candidate is saturated.</summary>
+    private SchedulingResult? Admit(SchedulingContext context, List<EndpointSnapshot> candidates) =>
+        context.Request.IsSheddable && _admission is not null && _admission.IsPoolSaturated(candidates, context.Now)
+            ? Rejected(SchedulingOutcome.Saturated, "Every endpoint of the inference pool is saturated; sheddable requests are refused.")
+            : null;
+
+    /// <summary>
+    /// Runs the filters in order. One that removes every candidate refuses a sheddable request; for any other request
+    /// it is undone.
+    /// </summary>
+    private SchedulingResult? Filter(SchedulingContext context, List<EndpointSnapshot> candidates)
+    {
+        var sheddable = context.Request.IsSheddable;
         EndpointSnapshot[]? beforeFilter = null;
         foreach (var filter in _filters)
         {
-            if (!request.IsSheddable)
+            if (!sheddable)
             {
                 beforeFilter = [.. candidates];
             }
@@ -151,10 +176,19 @@ internal sealed class ProfileScheduler : IScheduler
             }
         }
 
+        return null;
+    }
+
+    /// <summary>
+    /// The weighted sum of the scorers' scores per candidate (each clamped to [0,1], NaN as 0), and each scorer's own
+    /// scores when the request asked for an explanation.
+    /// </summary>
+    private (double[] Totals, double[][]? Explained) Score(SchedulingContext context, List<EndpointSnapshot> candidates)
+    {
         var count = candidates.Count;
         var totals = new double[count];
         var scratch = new double[count];
-        var explained = request.Explain ? new double[_scorers.Length][] : null;
+        var explained = context.Request.Explain ? new double[_scorers.Length][] : null;
         for (var s = 0; s < _scorers.Length; s++)
         {
             var (scorer, weight) = _scorers[s];
@@ -176,15 +210,12 @@ internal sealed class ProfileScheduler : IScheduler
             _observer?.OnPluginCompleted("Scorer", scorer.Type, scorer.Name, Stopwatch.GetElapsedTime(started));
         }
 
-        var picked = new List<int>(_picker.MaxEndpoints);
-        var pickStarted = _observer is null ? 0 : Stopwatch.GetTimestamp();
-        _picker.Pick(context, candidates, totals, picked);
-        _observer?.OnPluginCompleted("Picker", _picker.Type, _picker.Name, Stopwatch.GetElapsedTime(pickStarted));
-        if (picked.Count == 0)
-        {
-            return Rejected(SchedulingOutcome.Saturated, $"Picker '{_picker.Name}' chose no endpoint.");
-        }
+        return (totals, explained);
+    }
 
+    /// <summary>The picked endpoints, best first, with their totals; the learners learn the primary.</summary>
+    private SchedulingResult Scheduled(SchedulingContext context, List<EndpointSnapshot> candidates, List<int> picked, double[] totals, double[][]? explained)
+    {
         var chosen = new EndpointSnapshot[picked.Count];
         var scores = new double[picked.Count];
         for (var i = 0; i < picked.Count; i++)

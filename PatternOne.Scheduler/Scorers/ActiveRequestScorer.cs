@@ -7,16 +7,12 @@ namespace PatternOne.Scheduler.Scorers;
 /// which, unlike scraped queues, are never stale: a burst inside one 50 ms scrape interval still spreads.
 /// Endpoints at or below <c>idleThreshold</c> score 1; busier ones <c>maxBusyScore·(1 − n/maxN)</c>, so the busiest scores 0.
 /// </summary>
-internal sealed class ActiveRequestScorer(string name, int idleThreshold, double maxBusyScore) : IScorer, IPluginFactory
+internal sealed class ActiveRequestScorer(string name, int idleThreshold, double maxBusyScore) : SchedulingPlugin<ActiveRequestScorer>(name), IScorer, IPluginFactory
 {
     public static string PluginType => "active-request-scorer";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new ActiveRequestScorer(
         name, parameters.GetInt("idleThreshold", 0, min: 0), parameters.GetDouble("maxBusyScore", 1.0, min: 0, max: 1));
-
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
 
     public int IdleThreshold { get; } = idleThreshold;
 

@@ -3,15 +3,11 @@ using PatternOne.Scheduler.Scheduling;
 namespace PatternOne.Scheduler.Scorers;
 
 /// <summary><c>kv-cache-utilization-scorer</c>: <c>1 − kvUsage</c>.</summary>
-internal sealed class KvCacheUtilizationScorer(string name) : IScorer, IPluginFactory
+internal sealed class KvCacheUtilizationScorer(string name) : SchedulingPlugin<KvCacheUtilizationScorer>(name), IScorer, IPluginFactory
 {
     public static string PluginType => "kv-cache-utilization-scorer";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new KvCacheUtilizationScorer(name);
-
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
 
     public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
     {

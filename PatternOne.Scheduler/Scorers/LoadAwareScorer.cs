@@ -6,7 +6,7 @@ namespace PatternOne.Scheduler.Scorers;
 /// <c>load-aware-scorer</c> (llm-d): idle queue → 0.5; <c>q ≥ threshold</c> → 0; otherwise <c>0.5·(1 − q/threshold)</c>.
 /// The ceiling of 0.5 is by design: it keeps load a tie-breaker against affinity scorers at equal weight.
 /// </summary>
-internal sealed class LoadAwareScorer(string name, int threshold) : IScorer, IPluginFactory
+internal sealed class LoadAwareScorer(string name, int threshold) : SchedulingPlugin<LoadAwareScorer>(name), IScorer, IPluginFactory
 {
     /// <summary>Upstream default queue threshold.</summary>
     public const int DefaultThreshold = 128;
@@ -14,10 +14,6 @@ internal sealed class LoadAwareScorer(string name, int threshold) : IScorer, IPl
     public static string PluginType => "load-aware-scorer";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new LoadAwareScorer(name, parameters.GetInt("threshold", DefaultThreshold, min: 1));
-
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
 
     public int Threshold { get; } = threshold;
 

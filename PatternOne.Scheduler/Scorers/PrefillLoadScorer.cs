@@ -18,7 +18,7 @@ namespace PatternOne.Scheduler.Scorers;
 /// Put it after <c>prefix-cache-scorer</c> in a profile so that it sees the prefix match of the same pick; without one
 /// every prompt counts in full.
 /// </summary>
-internal sealed class PrefillLoadScorer : IScorer, IPickLearner, IPluginFactory
+internal sealed class PrefillLoadScorer : SchedulingPlugin<PrefillLoadScorer>, IScorer, IPickLearner, IPluginFactory
 {
     /// <summary>The key of this scorer's per-pick state (each candidate's not-cached tokens) in the scheduling context.</summary>
     public const string StateKey = "prefill-load-scorer/estimates";
@@ -35,10 +35,10 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner, IPluginFactory
     private readonly Lock _gate = new();
 
     public PrefillLoadScorer(string name, double prefillTokensPerSecond, int thresholdTokens)
+        : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefillTokensPerSecond);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(thresholdTokens);
-        Name = name;
         PrefillTokensPerSecond = prefillTokensPerSecond;
         ThresholdTokens = thresholdTokens;
     }
@@ -49,10 +49,6 @@ internal sealed class PrefillLoadScorer : IScorer, IPickLearner, IPluginFactory
         name,
         parameters.GetDouble("prefillTokensPerSecond", DefaultPrefillTokensPerSecond, min: double.Epsilon),
         parameters.GetInt("thresholdTokens", DefaultThresholdTokens, min: 1));
-
-    public string Type => PluginType;
-
-    public string Name { get; }
 
     public double PrefillTokensPerSecond { get; }
 

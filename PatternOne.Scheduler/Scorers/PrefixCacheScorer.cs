@@ -12,7 +12,7 @@ namespace PatternOne.Scheduler.Scorers;
 /// than the fixed <c>lruCapacityPerServer</c>, which was sized for an 8B model on an 80 GB GPU (500k tokens) and
 /// forgets prefixes a larger cache still holds.
 /// </summary>
-internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
+internal sealed class PrefixCacheScorer : SchedulingPlugin<PrefixCacheScorer>, IScorer, IPickLearner, IPluginFactory
 {
     /// <summary>Characters per token assumed when converting a KV cache's tokens into prompt blocks (upstream's estimate).</summary>
     public const int CharactersPerToken = 4;
@@ -20,10 +20,10 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
     private readonly Func<EndpointSnapshot, int?> _capacityOf;
 
     public PrefixCacheScorer(string name, int blockSize, int maxBlocks, int capacityPerEndpoint, bool autoTune = true)
+        : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBlocks, 1);
-        Name = name;
         BlockSize = blockSize;
         MaxBlocks = maxBlocks;
         AutoTune = autoTune;
@@ -40,10 +40,6 @@ internal sealed class PrefixCacheScorer : IScorer, IPickLearner, IPluginFactory
         parameters.GetInt("maxPrefixBlocksToMatch", PrefixHasher.DefaultMaxBlocks, min: 1),
         parameters.GetInt("lruCapacityPerServer", PrefixIndex.DefaultCapacityPerEndpoint, min: 1),
         parameters.GetBool("autoTune", true));
-
-    public string Type => PluginType;
-
-    public string Name { get; }
 
     public int BlockSize { get; }
 

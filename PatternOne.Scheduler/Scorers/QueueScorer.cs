@@ -6,15 +6,11 @@ namespace PatternOne.Scheduler.Scorers;
 /// <c>queue-scorer</c>: <c>(maxQ − q) / (maxQ − minQ)</c> over the candidates' queues; all equal → 1. The queue is
 /// <see cref="EndpointSnapshot.QueueEstimate"/>: scraped waiting plus the requests routed since that scrape.
 /// </summary>
-internal sealed class QueueScorer(string name) : IScorer, IPluginFactory
+internal sealed class QueueScorer(string name) : SchedulingPlugin<QueueScorer>(name), IScorer, IPluginFactory
 {
     public static string PluginType => "queue-scorer";
 
     public static ISchedulingPlugin Create(string name, PluginParameters parameters) => new QueueScorer(name);
-
-    public string Type => PluginType;
-
-    public string Name { get; } = name;
 
     public void Score(SchedulingContext context, IReadOnlyList<EndpointSnapshot> candidates, Span<double> scores)
     {

@@ -226,12 +226,21 @@ public static class InferenceRequestParser
             throw ApiError.BadRequest("prompt must not be empty.", "prompt");
         }
 
+        return ReadTokenIds(array, 151_665, "Token ids in prompt must be integers in [0, 151665).", "prompt");
+    }
+
+    /// <summary>
+    /// An array of token ids, each an integer in [0, <paramref name="limit"/>); anything else is vLLM's 400 with
+    /// <paramref name="error"/> on <paramref name="param"/>.
+    /// </summary>
+    internal static List<int> ReadTokenIds(JsonElement array, int limit, string error, string param)
+    {
         var ids = new List<int>(array.GetArrayLength());
         foreach (var item in array.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0 || id >= 151_665)
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0 || id >= limit)
             {
-                throw ApiError.BadRequest("Token ids in prompt must be integers in [0, 151665).", "prompt");
+                throw ApiError.BadRequest(error, param);
             }
 
             ids.Add(id);

@@ -245,17 +245,7 @@ internal sealed partial class ServerEndpoints(
                 throw ApiError.BadRequest("Field required: tokens (an array of token ids).", "tokens");
             }
 
-            var ids = new List<int>(tokens.GetArrayLength());
-            foreach (var token in tokens.EnumerateArray())
-            {
-                if (token.ValueKind != JsonValueKind.Number || !token.TryGetInt32(out var id) || id < 0 || id >= 151_936)
-                {
-                    throw ApiError.BadRequest("tokens must be integers in [0, 151936).", "tokens");
-                }
-
-                ids.Add(id);
-            }
-
+            var ids = InferenceRequestParser.ReadTokenIds(tokens, 151_936, "tokens must be integers in [0, 151936).", "tokens");
             var text = tokenizer.Decode(ids);
             await WriteJsonAsync(context, json =>
             {

@@ -31,35 +31,35 @@ internal sealed class PrometheusWriter
     public string Write(EngineSnapshot snapshot, EngineMetrics metrics)
     {
         var text = new StringBuilder(16 * 1024);
-        Gauge(text, MetricNames.NumRequestsRunning, "Number of requests in model execution batches.", snapshot.Running);
-        Gauge(text, MetricNames.NumRequestsWaiting, "Number of requests waiting to be processed.", snapshot.Waiting);
-        Gauge(text, MetricNames.KvCacheUsagePerc, "KV-cache usage. 1 means 100 percent usage.", snapshot.KvCacheUsage);
-        Counter(text, MetricNames.PrefixCacheQueries, "Prefix cache queries, in terms of number of queried tokens.", metrics.PrefixCacheQueries);
-        Counter(text, MetricNames.PrefixCacheHits, "Prefix cache hits, in terms of number of cached tokens.", metrics.PrefixCacheHits);
-        Counter(text, MetricNames.NumPreemptions, "Cumulative number of preemption from the engine.", metrics.Preemptions);
-        Counter(text, MetricNames.PromptTokens, "Number of prefill tokens processed.", metrics.PromptTokens);
-        Counter(text, MetricNames.GenerationTokens, "Number of generation tokens processed.", metrics.GenerationTokens);
+        Gauge(text, VllmMetricNames.NumRequestsRunning, "Number of requests in model execution batches.", snapshot.Running);
+        Gauge(text, VllmMetricNames.NumRequestsWaiting, "Number of requests waiting to be processed.", snapshot.Waiting);
+        Gauge(text, VllmMetricNames.KvCacheUsagePerc, "KV-cache usage. 1 means 100 percent usage.", snapshot.KvCacheUsage);
+        Counter(text, VllmMetricNames.PrefixCacheQueries, "Prefix cache queries, in terms of number of queried tokens.", metrics.PrefixCacheQueries);
+        Counter(text, VllmMetricNames.PrefixCacheHits, "Prefix cache hits, in terms of number of cached tokens.", metrics.PrefixCacheHits);
+        Counter(text, VllmMetricNames.NumPreemptions, "Cumulative number of preemption from the engine.", metrics.Preemptions);
+        Counter(text, VllmMetricNames.PromptTokens, "Number of prefill tokens processed.", metrics.PromptTokens);
+        Counter(text, VllmMetricNames.GenerationTokens, "Number of generation tokens processed.", metrics.GenerationTokens);
 
-        PrometheusText.Header(text, MetricNames.RequestSuccess, "Count of successfully processed requests.", "counter");
+        PrometheusText.Header(text, VllmMetricNames.RequestSuccess, "Count of successfully processed requests.", "counter");
         SuccessLine(text, "abort", 0);
         SuccessLine(text, "length", metrics.SuccessLength);
         SuccessLine(text, "stop", metrics.SuccessStop);
 
-        PrometheusText.Header(text, MetricNames.CacheConfigInfo, "Information of the LLMEngine CacheConfig", "gauge");
-        PrometheusText.Sample(text, MetricNames.CacheConfigInfo, _cacheConfigLabels, 1, PrometheusNumbers.Python);
+        PrometheusText.Header(text, VllmMetricNames.CacheConfigInfo, "Information of the LLMEngine CacheConfig", "gauge");
+        PrometheusText.Sample(text, VllmMetricNames.CacheConfigInfo, _cacheConfigLabels, 1, PrometheusNumbers.Python);
 
-        Histogram(text, MetricNames.TimeToFirstToken, "Histogram of time to first token in seconds.", metrics.TimeToFirstToken);
-        Histogram(text, MetricNames.InterTokenLatency, "Histogram of inter-token latency in seconds.", metrics.InterTokenLatency);
-        Histogram(text, MetricNames.RequestTimePerOutputToken, "Histogram of time_per_output_token_seconds per request.", metrics.RequestTimePerOutputToken);
-        Histogram(text, MetricNames.E2eRequestLatency, "Histogram of e2e request latency in seconds.", metrics.E2eRequestLatency);
-        Histogram(text, MetricNames.RequestQueueTime, "Histogram of time spent in WAITING phase for request.", metrics.RequestQueueTime);
-        Histogram(text, MetricNames.RequestInferenceTime, "Histogram of time spent in RUNNING phase for request.", metrics.RequestInferenceTime);
-        Histogram(text, MetricNames.RequestPrefillTime, "Histogram of time spent in PREFILL phase for request.", metrics.RequestPrefillTime);
-        Histogram(text, MetricNames.RequestDecodeTime, "Histogram of time spent in DECODE phase for request.", metrics.RequestDecodeTime);
-        Histogram(text, MetricNames.RequestPromptTokens, "Number of prefill tokens processed.", metrics.RequestPromptTokens);
-        Histogram(text, MetricNames.RequestGenerationTokens, "Number of generation tokens processed.", metrics.RequestGenerationTokens);
-        Histogram(text, MetricNames.RequestParamsMaxTokens, "Histogram of the max_tokens request parameter.", metrics.RequestParamsMaxTokens);
-        Histogram(text, MetricNames.IterationTokens, "Histogram of number of tokens per engine_step.", metrics.IterationTokens);
+        Histogram(text, VllmMetricNames.TimeToFirstToken, "Histogram of time to first token in seconds.", metrics.TimeToFirstToken);
+        Histogram(text, VllmMetricNames.InterTokenLatency, "Histogram of inter-token latency in seconds.", metrics.InterTokenLatency);
+        Histogram(text, VllmMetricNames.RequestTimePerOutputToken, "Histogram of time_per_output_token_seconds per request.", metrics.RequestTimePerOutputToken);
+        Histogram(text, VllmMetricNames.E2eRequestLatency, "Histogram of e2e request latency in seconds.", metrics.E2eRequestLatency);
+        Histogram(text, VllmMetricNames.RequestQueueTime, "Histogram of time spent in WAITING phase for request.", metrics.RequestQueueTime);
+        Histogram(text, VllmMetricNames.RequestInferenceTime, "Histogram of time spent in RUNNING phase for request.", metrics.RequestInferenceTime);
+        Histogram(text, VllmMetricNames.RequestPrefillTime, "Histogram of time spent in PREFILL phase for request.", metrics.RequestPrefillTime);
+        Histogram(text, VllmMetricNames.RequestDecodeTime, "Histogram of time spent in DECODE phase for request.", metrics.RequestDecodeTime);
+        Histogram(text, VllmMetricNames.RequestPromptTokens, "Number of prefill tokens processed.", metrics.RequestPromptTokens);
+        Histogram(text, VllmMetricNames.RequestGenerationTokens, "Number of generation tokens processed.", metrics.RequestGenerationTokens);
+        Histogram(text, VllmMetricNames.RequestParamsMaxTokens, "Histogram of the max_tokens request parameter.", metrics.RequestParamsMaxTokens);
+        Histogram(text, VllmMetricNames.IterationTokens, "Histogram of number of tokens per engine_step.", metrics.IterationTokens);
 
         Counter(text, MetricNames.RequestsAborted, "Simulator: requests aborted before finishing (client disconnected).", metrics.Aborted);
         Counter(text, MetricNames.KvBlocksEvicted, "Simulator: cached KV blocks evicted to make room.", snapshot.Evictions);
@@ -73,7 +73,7 @@ internal sealed class PrometheusWriter
         PrometheusText.Counter(text, name, help, _labels, value, PrometheusNumbers.Python);
 
     private void SuccessLine(StringBuilder text, string reason, long value) =>
-        PrometheusText.Sample(text, MetricNames.RequestSuccess, _labels + "," + MetricNames.FinishedReasonLabel + "=\"" + reason + "\"", value, PrometheusNumbers.Python);
+        PrometheusText.Sample(text, VllmMetricNames.RequestSuccess, _labels + "," + MetricNames.FinishedReasonLabel + "=\"" + reason + "\"", value, PrometheusNumbers.Python);
 
     private void Histogram(StringBuilder text, string name, string help, Histogram histogram)
     {

@@ -1,21 +1,13 @@
 using System.Text.Json.Serialization;
-using k8s;
-using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
 
-// Small typed models of the cert-manager v1 objects we write (field names as in the v1.16 CRDs). KubernetesClient
-// has no models for CRDs; typed beats dictionaries here because a misspelt property fails to compile.
+// Small typed models of the cert-manager v1 objects we write (field names as in the v1.16 CRDs).
 
 /// <summary>cert-manager <c>ClusterIssuer</c> (cluster-scoped).</summary>
-public sealed class CertManagerClusterIssuer : IKubernetesObject<V1ObjectMeta>
+public sealed class CertManagerClusterIssuer() : CustomResource<IssuerSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "cert-manager.io", KubeKind = "ClusterIssuer";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public IssuerSpec Spec { get; set; } = new();
 }
 
 /// <summary>Exactly one of <see cref="SelfSigned"/> or <see cref="Ca"/> is set.</summary>
@@ -36,14 +28,9 @@ public sealed class CaIssuer
 }
 
 /// <summary>cert-manager <c>Certificate</c>.</summary>
-public sealed class CertManagerCertificate : IKubernetesObject<V1ObjectMeta>
+public sealed class CertManagerCertificate() : CustomResource<CertificateSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "cert-manager.io", KubeKind = "Certificate";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public CertificateSpec Spec { get; set; } = new();
 }
 
 public sealed class CertificateSpec

@@ -52,7 +52,10 @@ internal sealed class GatewayComponent : IManifestComponent
             MetricsPort = g.MetricsPort,
             TlsCertificatePath = TlsDirectory + "/tls.crt",
             TlsKeyPath = TlsDirectory + "/tls.key",
-            Routes = [new GatewayRouteSettings(g.RoutePrefix, pool.Name)],
+            // Written out so the knob is visible: by default the internet gets vLLM's OpenAI API and /health, never
+            // /metrics, /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service);
+            // publish parameter expose-operational-endpoints.
+            Routes = [new GatewayRouteSettings(g.RoutePrefix, pool.Name) { ExposeOperationalEndpoints = plan.ExposeOperationalEndpoints }],
             Pools =
             [
                 new GatewayPoolSettings(pool.Name)
@@ -65,23 +68,7 @@ internal sealed class GatewayComponent : IManifestComponent
                 },
             ],
         };
-        var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
-        {
-            // Written out so the knob is visible: by default the internet gets vLLM's OpenAI API and /health, never
-            // /metrics, /tokenize, /load … (the seed's KServe route passed the whole prefix to the workload Service);
-            // publish parameter expose-operational-endpoints.
-            ["Gateway__Routes__0__ExposeOperationalEndpoints"] = plan.ExposeOperationalEndpoints ? "true" : "false",
-            ["HOME"] = Hardening.TmpPath,
-            // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
-            ["OTEL_SERVICE_NAME"] = plan.Gateway.ResourceName,
-        };
-        return new V1ConfigMap
-        {
-            ApiVersion = V1ConfigMap.KubeApiVersion,
-            Kind = V1ConfigMap.KubeKind,
-            Metadata = Meta(plan, ClusterNames.EnvConfigMap(ClusterNames.GatewayWorkload)),
-            Data = data,
-        };
+        return DotnetServiceEnvironment.ConfigMap(Meta(plan, ClusterNames.EnvConfigMap(ClusterNames.GatewayWorkload)), settings.ToEnvironment(), g.ResourceName);
     }
 
     private static V1Deployment Deployment(ClusterPlan plan)

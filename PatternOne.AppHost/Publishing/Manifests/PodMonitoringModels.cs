@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using k8s;
 using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests;
@@ -8,14 +7,9 @@ namespace PatternOne.AppHost.Publishing.Manifests;
 // write; names as in its CRD (GoogleCloudPlatform/prometheus-engine).
 
 /// <summary>GKE Managed Prometheus <c>PodMonitoring</c>: scrape the selected pods of its namespace.</summary>
-public sealed class PodMonitoring : IKubernetesObject<V1ObjectMeta>
+public sealed class PodMonitoring() : CustomResource<PodMonitoringSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "monitoring.googleapis.com", KubeKind = "PodMonitoring";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public PodMonitoringSpec Spec { get; set; } = new();
 }
 
 public sealed class PodMonitoringSpec

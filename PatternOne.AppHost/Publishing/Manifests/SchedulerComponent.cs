@@ -1,4 +1,3 @@
-using System.Globalization;
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Manifests.Topologies;
 using PatternOne.AppHost.Publishing.Plan;
@@ -23,15 +22,6 @@ internal sealed class SchedulerComponent : IManifestComponent
     public const string ConfigDirectory = "/etc/patternone/scheduler";
     public const string ProfileFile = "endpoint-picker.yaml";
 
-    /// <summary>gRPC health service the readiness probe asks for (upstream EPP's convention; includes pool discovery).</summary>
-    public const string ExtProcHealthService = "envoy.service.ext_proc.v3.ExternalProcessor";
-
-    /// <summary>gRPC health service of the scheduler that reports the process alone.</summary>
-    public const string LivenessHealthService = "liveness";
-
-    /// <summary>gRPC health service of upstream's readiness probe (pool synced).</summary>
-    public const string ReadinessHealthService = "readiness";
-
     /// <summary>Upstream's default drain (30 s) plus time to close the listeners.</summary>
     public const int GracePeriodSeconds = 45;
 
@@ -49,40 +39,36 @@ internal sealed class SchedulerComponent : IManifestComponent
         _ => BuildStandalone(plan),
     };
 
-    private ManifestFolder BuildStandalone(ClusterPlan plan)
-    {
-        var pool = plan.Pool;
-        return new ManifestFolder(Folder,
+    private ManifestFolder BuildStandalone(ClusterPlan plan) => new(Folder,
         [
-            new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
-            new ManifestFile("role.yaml", Role(pool)),
-            new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
+            .. Identity(plan.Pool, Role(plan.Pool, StandaloneRules())),
             new ManifestFile("configmap-env.yaml", EnvConfigMap(plan)),
             new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
             new ManifestFile("deployment.yaml", Deployment(plan)),
             new ManifestFile("service.yaml", Service(plan)),
         ]);
-    }
 
     /// <summary>
     /// The Istio topology: our scheduler as the InferencePool's endpoint picker, started with upstream's EPP flags;
     /// it reads the pool (selector, target port) from the API, serves ext_proc over TLS, and Istio's gateway reaches
     /// it through the DestinationRule.
     /// </summary>
-    private ManifestFolder BuildEndpointPicker(ClusterPlan plan)
-    {
-        var pool = plan.Pool;
-        return new ManifestFolder(Folder,
+    private ManifestFolder BuildEndpointPicker(ClusterPlan plan) => new(Folder,
         [
-            new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
-            new ManifestFile("role.yaml", EndpointPickerRole(plan)),
-            new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
+            .. Identity(plan.Pool, Role(plan.Pool, EndpointPickerRules(plan.PoolApi))),
             new ManifestFile("configmap-profile.yaml", ProfileConfigMap(plan)),
             new ManifestFile("deployment.yaml", EndpointPickerDeployment(plan)),
             new ManifestFile("service.yaml", Service(plan, extProcAppProtocol: "http2")),
             new ManifestFile("destinationrule.yaml", EndpointPickerDestinationRule(plan)),
         ]);
-    }
+
+    /// <summary>The scheduler's ServiceAccount, what it may read (<paramref name="role"/>) and the binding between them.</summary>
+    private static IEnumerable<ManifestFile> Identity(VllmPoolPlan pool, V1Role role) =>
+    [
+        new ManifestFile("serviceaccount.yaml", ServiceAccount(pool)),
+        new ManifestFile("role.yaml", role),
+        new ManifestFile("rolebinding.yaml", RoleBinding(pool)),
+    ];
 
     /// <summary>
     /// What the endpoint picker reads, and nothing more: its pool's pods, the InferencePool object (in the API group
@@ -97,14 +83,6 @@ internal sealed class SchedulerComponent : IManifestComponent
 
     /// <summary>The InferenceObjective API group llm-d's scheduler watches (<c>llm-d.ai/v1alpha2</c>).</summary>
     public const string InferenceObjectiveGroup = "llm-d.ai";
-
-    private static V1Role EndpointPickerRole(ClusterPlan plan) => new()
-    {
-        ApiVersion = "rbac.authorization.k8s.io/v1",
-        Kind = V1Role.KubeKind,
-        Metadata = Meta(plan.Pool, ClusterNames.SchedulerRole(plan.Pool.Name)),
-        Rules = [.. EndpointPickerRules(plan.PoolApi)],
-    };
 
     private static IstioDestinationRule EndpointPickerDestinationRule(ClusterPlan plan) => new()
     {
@@ -125,13 +103,9 @@ internal sealed class SchedulerComponent : IManifestComponent
         var container = spec.Containers.Single();
         var s = plan.Scheduler;
         container.EnvFrom = null;
-        container.Env =
-        [
-            new V1EnvVar { Name = "HOME", Value = Hardening.TmpPath },
-            new V1EnvVar { Name = "OTEL_SERVICE_NAME", Value = s.ResourceName },
-        ];
+        container.Env = [.. DotnetServiceEnvironment.Common(s.ResourceName).Select(v => new V1EnvVar { Name = v.Key, Value = v.Value })];
         container.Args = [.. EndpointPickerArgs.Istio(plan, ConfigDirectory + "/" + ProfileFile)];
-        container.ReadinessProbe.Grpc.Service = ReadinessHealthService;
+        container.ReadinessProbe.Grpc.Service = SchedulerHealthServices.Readiness;
         container.VolumeMounts =
         [
             new V1VolumeMount { Name = ConfigVolume, MountPath = ConfigDirectory + "/" + ProfileFile, SubPath = ProfileFile, ReadOnlyProperty = true },
@@ -158,18 +132,22 @@ internal sealed class SchedulerComponent : IManifestComponent
         Metadata = Meta(pool, ClusterNames.SchedulerServiceAccount(pool.Name)),
     };
 
-    private static V1Role Role(VllmPoolPlan pool) => new()
+    /// <summary>
+    /// What the standalone scheduler reads: discovery watches Ready pods matching the pool selector, and the pool's
+    /// InferenceObjectives (their priorities decide which requests may be shed); nothing else is needed.
+    /// </summary>
+    private static IReadOnlyList<V1PolicyRule> StandaloneRules() =>
+    [
+        new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] },
+        new V1PolicyRule { ApiGroups = [InferenceObjectiveGroup], Resources = ["inferenceobjectives"], Verbs = ["get", "list", "watch"] },
+    ];
+
+    private static V1Role Role(VllmPoolPlan pool, IReadOnlyList<V1PolicyRule> rules) => new()
     {
         ApiVersion = "rbac.authorization.k8s.io/v1",
         Kind = V1Role.KubeKind,
         Metadata = Meta(pool, ClusterNames.SchedulerRole(pool.Name)),
-        // Discovery watches Ready pods matching the pool selector, and the pool's InferenceObjectives (their
-        // priorities decide which requests may be shed); nothing else is needed.
-        Rules =
-        [
-            new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] },
-            new V1PolicyRule { ApiGroups = ["llm-d.ai"], Resources = ["inferenceobjectives"], Verbs = ["get", "list", "watch"] },
-        ],
+        Rules = [.. rules],
     };
 
     private static V1RoleBinding RoleBinding(VllmPoolPlan pool) => new()
@@ -188,20 +166,8 @@ internal sealed class SchedulerComponent : IManifestComponent
     private static V1ConfigMap EnvConfigMap(ClusterPlan plan)
     {
         var settings = new SchedulerSettings { PoolName = plan.Pool.Name };
-        var data = new SortedDictionary<string, string>(settings.ToEnvironment(), StringComparer.Ordinal)
-        {
-            // Read-only root filesystem: .NET and ASP.NET Core write their few files under HOME.
-            ["HOME"] = Hardening.TmpPath,
-            // The Aspire resource name, as locally: traces and metrics keep their service name in the cluster.
-            ["OTEL_SERVICE_NAME"] = plan.Scheduler.ResourceName,
-        };
-        return new V1ConfigMap
-        {
-            ApiVersion = V1ConfigMap.KubeApiVersion,
-            Kind = V1ConfigMap.KubeKind,
-            Metadata = Meta(plan.Pool, ClusterNames.EnvConfigMap(ClusterNames.SchedulerDeployment(plan.Pool.Name))),
-            Data = data,
-        };
+        return DotnetServiceEnvironment.ConfigMap(
+            Meta(plan.Pool, ClusterNames.EnvConfigMap(ClusterNames.SchedulerDeployment(plan.Pool.Name))), settings.ToEnvironment(), plan.Scheduler.ResourceName);
     }
 
     /// <summary>The profile (EndpointPickerConfig) the scheduler is started with (<c>--config-file</c>).</summary>
@@ -241,7 +207,8 @@ internal sealed class SchedulerComponent : IManifestComponent
             Resources = Hardening.Resources("100m", "128Mi", "500m", "512Mi"),
             ReadinessProbe = new V1Probe
             {
-                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = ExtProcHealthService },
+                // The ext_proc service's health includes pool discovery (upstream EPP's convention).
+                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = SchedulerHealthServices.ExtProc },
                 PeriodSeconds = 5,
                 TimeoutSeconds = 2,
                 FailureThreshold = 3,
@@ -249,7 +216,7 @@ internal sealed class SchedulerComponent : IManifestComponent
             LivenessProbe = new V1Probe
             {
                 // "liveness" reports only the process, not pool discovery: a slow API server must not restart us.
-                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = LivenessHealthService },
+                Grpc = new V1GRPCAction { Port = s.HealthPort, Service = SchedulerHealthServices.Liveness },
                 InitialDelaySeconds = 10,
                 PeriodSeconds = 10,
                 TimeoutSeconds = 2,
@@ -329,6 +296,4 @@ internal sealed class SchedulerComponent : IManifestComponent
             },
         };
     }
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,4 @@
-using PatternOne.Gateway.Forwarding;
+using PatternOne.Gateway.Endpoints;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 

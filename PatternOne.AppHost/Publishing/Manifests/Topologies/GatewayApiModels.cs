@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using k8s;
 using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
@@ -8,14 +7,9 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 // KubernetesClient has no models for CRDs; typed beats dictionaries because a misspelt property fails to compile.
 
 /// <summary>Gateway API <c>Gateway</c> (gateway.networking.k8s.io/v1).</summary>
-public sealed class GatewayApiGateway : IKubernetesObject<V1ObjectMeta>
+public sealed class GatewayApiGateway() : CustomResource<GatewaySpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "gateway.networking.k8s.io", KubeKind = "Gateway";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public GatewaySpec Spec { get; set; } = new();
 }
 
 public sealed class GatewaySpec
@@ -73,14 +67,9 @@ public sealed class SecretObjectReference
 }
 
 /// <summary>Gateway API <c>HTTPRoute</c> (gateway.networking.k8s.io/v1).</summary>
-public sealed class GatewayApiHttpRoute : IKubernetesObject<V1ObjectMeta>
+public sealed class GatewayApiHttpRoute() : CustomResource<HttpRouteSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "gateway.networking.k8s.io", KubeKind = "HTTPRoute";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public HttpRouteSpec Spec { get; set; } = new();
 }
 
 public sealed class HttpRouteSpec

@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization;
-using k8s;
-using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 
@@ -9,14 +7,9 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 // Istio 1.26 and KServe's controller still use.
 
 /// <summary><c>InferencePool</c> inference.networking.k8s.io/v1.</summary>
-public sealed class InferencePoolV1 : IKubernetesObject<V1ObjectMeta>
+public sealed class InferencePoolV1() : CustomResource<InferencePoolV1Spec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "inference.networking.k8s.io", KubeKind = "InferencePool";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public InferencePoolV1Spec Spec { get; set; } = new();
 }
 
 public sealed class InferencePoolV1Spec
@@ -50,14 +43,9 @@ public sealed class EndpointPickerReference
 }
 
 /// <summary><c>InferencePool</c> inference.networking.x-k8s.io/v1alpha2.</summary>
-public sealed class InferencePoolV1Alpha2 : IKubernetesObject<V1ObjectMeta>
+public sealed class InferencePoolV1Alpha2() : CustomResource<InferencePoolV1Alpha2Spec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1alpha2", KubeGroup = "inference.networking.x-k8s.io", KubeKind = "InferencePool";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public InferencePoolV1Alpha2Spec Spec { get; set; } = new();
 }
 
 public sealed class InferencePoolV1Alpha2Spec

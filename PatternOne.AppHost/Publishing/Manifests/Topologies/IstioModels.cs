@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization;
-using k8s;
-using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 
@@ -8,14 +6,9 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 /// Istio <c>DestinationRule</c> (networking.istio.io/v1): how the gateway's Envoy connects to a host. Only the TLS
 /// settings the endpoint picker needs are modelled.
 /// </summary>
-public sealed class IstioDestinationRule : IKubernetesObject<V1ObjectMeta>
+public sealed class IstioDestinationRule() : CustomResource<DestinationRuleSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1", KubeGroup = "networking.istio.io", KubeKind = "DestinationRule";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public DestinationRuleSpec Spec { get; set; } = new();
 }
 
 public sealed class DestinationRuleSpec

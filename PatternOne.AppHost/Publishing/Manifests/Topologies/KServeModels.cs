@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using k8s;
 using k8s.Models;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
@@ -9,14 +8,9 @@ namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 /// release-v0.15, identical to kserve v0.16.0). Only the fields we write are modelled; pod templates are
 /// KubernetesClient's <see cref="V1PodSpec"/>.
 /// </summary>
-public sealed class LlmInferenceService : IKubernetesObject<V1ObjectMeta>
+public sealed class LlmInferenceService() : CustomResource<LlmInferenceServiceSpec>(KubeGroup, KubeApiVersion, KubeKind)
 {
     public const string KubeApiVersion = "v1alpha1", KubeGroup = "serving.kserve.io", KubeKind = "LLMInferenceService";
-
-    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = KubeGroup + "/" + KubeApiVersion;
-    [JsonPropertyName("kind")] public string Kind { get; set; } = KubeKind;
-    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public LlmInferenceServiceSpec Spec { get; set; } = new();
 }
 
 public sealed class LlmInferenceServiceSpec

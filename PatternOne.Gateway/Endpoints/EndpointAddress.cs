@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 
-namespace PatternOne.Gateway.Forwarding;
+namespace PatternOne.Gateway.Endpoints;
 
 /// <summary>
 /// A replica address as the endpoint picker writes it in <c>x-gateway-destination-endpoint</c>: <c>ip:port</c>
