@@ -4,7 +4,6 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost.Gateway;
 using PatternOne.AppHost.Inference;
@@ -161,7 +160,7 @@ public sealed class AppHostStack : IAsyncDisposable
         cancellation.CancelAfter(timeout);
         await Notifications.WaitForResourceAsync(
             resource,
-            e => e.Snapshot.HealthStatus == HealthStatus.Healthy && RestartsIn(e.Snapshot) > restartsBefore && e.Snapshot.State?.Text == KnownResourceStates.Running,
+            e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy && RestartsIn(e.Snapshot) > restartsBefore && e.Snapshot.State?.Text == KnownResourceStates.Running,
             cancellation.Token);
     }
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
-using PatternOne.Benchmarks.DataPath;
 using PatternOne.Benchmarks.Hosting;
 
 namespace PatternOne.Benchmarks.Reliability;
@@ -114,8 +112,6 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         var baseline = LatestRss(AppHostStack.SchedulerResource);
         var faultAt = load.Now;
         var prompt = HugeText(bytes);
-        using var client = LoadDriver.CreateClient(count);
-        client.Timeout = TimeSpan.FromMinutes(2);
         var statuses = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Run(async () =>
         {
             var body = new JsonObject
@@ -126,7 +122,7 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
             };
             try
             {
-                using var response = await client.PostAsJsonAsync(stack.GatewayUri("v1/chat/completions"), body, cancellationToken);
+                using var response = await load.Client.PostAsJsonAsync(stack.GatewayUri("v1/chat/completions"), body, cancellationToken);
                 return (int)response.StatusCode;
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -156,12 +152,7 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         });
     }
 
-    private async Task<string> BusiestReplicaAsync(CancellationToken cancellationToken)
-    {
-        using var client = LoadDriver.CreateClient(4);
-        client.Timeout = TimeSpan.FromSeconds(5);
-        return await stack.BusiestReplicaAsync(client, cancellationToken);
-    }
+    private Task<string> BusiestReplicaAsync(CancellationToken cancellationToken) => stack.BusiestReplicaAsync(load.Client, cancellationToken);
 
     private double LatestRss(string service) =>
         rss.Samples.LastOrDefault(s => s.Service == service)?.RssMb ?? double.NaN;
@@ -170,12 +161,6 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
     private static string HugeText(int bytes)
     {
         const string Words = "the quick brown fox jumps over the lazy dog ";
-        var sb = new StringBuilder(bytes + Words.Length);
-        while (sb.Length < bytes)
-        {
-            sb.Append(Words);
-        }
-
-        return sb.ToString(0, bytes);
+        return string.Concat(Enumerable.Repeat(Words, (bytes / Words.Length) + 1))[..bytes];
     }
 }

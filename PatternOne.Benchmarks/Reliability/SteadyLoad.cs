@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using PatternOne.Benchmarks.DataPath;
 using PatternOne.Benchmarks.Hosting;
@@ -81,6 +80,9 @@ public sealed class SteadyLoad : IAsyncDisposable
     private static readonly string[] SystemPrompts = Enumerable.Range(0, 8)
         .Select(i => string.Concat(Enumerable.Repeat($"You are assistant {i} of the steady load; answer briefly and politely. ", 6)))
         .ToArray();
+
+    /// <summary>The load's pooled client (retries off, the request timeout); the faults' own requests use it too.</summary>
+    public HttpClient Client => _client;
 
     /// <summary>Seconds since the load started: the clock of every outcome and of the scenario's phases.</summary>
     public double Now => Stopwatch.GetElapsedTime(_t0).TotalSeconds;
@@ -183,7 +185,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         {
             kind = Outcome.Timeout;
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or System.Text.Json.JsonException)
         {
             // A stream the gateway ended with an error event is then aborted: the read fails after the event.
             kind = sawErrorEvent ? Outcome.ErrorEvent : Outcome.Reset;
@@ -203,7 +205,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         {
             return JsonNode.Parse(text)?["error"]?["message"] is JsonValue;
         }
-        catch (JsonException)
+        catch (System.Text.Json.JsonException)
         {
             return false;
         }
