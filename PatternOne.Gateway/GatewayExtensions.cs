@@ -10,6 +10,7 @@ using PatternOne.Gateway.Picking;
 using PatternOne.Gateway.Pools;
 using PatternOne.Gateway.Routing;
 using PatternOne.Gateway.Tls;
+using PatternOne.ServiceDefaults.Shutdown;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -26,6 +27,7 @@ public static class GatewayExtensions
             .BindConfiguration(GatewayOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        builder.AddGracefulShutdown(GatewayOptions.SectionName, GatewayOptions.DefaultDrainTimeout, DrainStyle.FinishInFlight);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayListeners>();

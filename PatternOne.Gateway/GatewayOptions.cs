@@ -8,6 +8,15 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
+    /// <summary>
+    /// <c>Gateway:DrainTimeout</c> (<see cref="PatternOne.ServiceDefaults.Shutdown.DrainOptions"/>), default 30 s: after
+    /// SIGTERM readiness fails and the listeners close at once, requests in flight may finish for this long, then
+    /// streams still open end with an error event (<c>gateway_shutting_down</c>) and the process exits 0. 30 s is
+    /// Kubernetes' default termination grace and upstream EPP's drain; the published Deployment's
+    /// terminationGracePeriodSeconds leaves 15 s more. Locally the AppHost sets a shorter one.
+    /// </summary>
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Plain HTTP listener, the seed's port 80. Default 8080. 0 binds any free port (tests).</summary>
     public int HttpPort { get; set; } = 8080;
 

@@ -9,6 +9,7 @@ using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;
 using PatternOne.Gateway.Pools;
 using PatternOne.Gateway.Routing;
+using PatternOne.ServiceDefaults.Shutdown;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace PatternOne.Gateway;
@@ -25,7 +26,8 @@ namespace PatternOne.Gateway;
 ///                  any response byte → next endpoint                 Forwarding/
 ///  (5) respond     picker's response phase (served endpoint), SSE
 ///                  streamed through, client abort cancels upstream;
-///                  replica failing mid-stream → SSE error event, abort   Forwarding/StreamCutGuard
+///                  replica failing mid-stream, or the gateway's drain
+///                  timeout passing → SSE error event, abort         Forwarding/StreamCutGuard
 /// </code>
 /// Body-less calls (<c>GET /v1/models</c>) skip (2)–(3) and go to a ready endpoint of the gateway's own view (Pools/).
 /// </summary>
@@ -37,6 +39,7 @@ internal sealed class GatewayRequestHandler(
     UpstreamHttpClient upstream,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
+    DrainState drain,
     TimeProvider timeProvider,
     ILogger<GatewayRequestHandler> logger)
 {
@@ -228,7 +231,10 @@ internal sealed class GatewayRequestHandler(
             return;
         }
 
-        var transformer = new GatewayTransformer(match.RewrittenPath, match.MatchedPrefix, mutations, exchange, logger);
+        var transformer = new GatewayTransformer(match.RewrittenPath, match.MatchedPrefix, mutations, exchange, logger)
+        {
+            DrainDeadline = drain.Deadline,
+        };
         var attempts = Math.Min(candidates.Count, _maxAttempts);
         for (var attempt = 0; attempt < attempts; attempt++)
         {
@@ -256,6 +262,13 @@ internal sealed class GatewayRequestHandler(
 
             // A response cut by its replica is aborted towards the client too, which fires RequestAborted: that is the
             // replica's failure, not a client that left.
+            if (StreamCutGuard.WasEndedByDrain(context))
+            {
+                // The gateway's own stop, not the replica's failure.
+                RecordOnce(context, labels);
+                return;
+            }
+
             var cutByReplica = error == ForwarderError.ResponseBodyDestination || StreamCutGuard.WasCut(context);
             if (context.RequestAborted.IsCancellationRequested && !cutByReplica)
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PatternOne.ServiceDefaults.Shutdown;
 
 namespace PatternOne.Gateway;
 
@@ -44,6 +45,9 @@ public sealed record GatewaySettings
     /// <summary>Longest silence from a replica once it answered.</summary>
     public TimeSpan? ActivityTimeout { get; init; }
 
+    /// <summary>After SIGTERM, how long in-flight requests may still finish (<see cref="GatewayOptions.DefaultDrainTimeout"/>).</summary>
+    public TimeSpan? DrainTimeout { get; init; }
+
     /// <summary>The settings as configuration keys (<c>Gateway:Pools:0:Name</c>) and invariant-culture values.</summary>
     public Dictionary<string, string?> ToConfiguration()
     {
@@ -62,6 +66,7 @@ public sealed record GatewaySettings
             [Keys.UnresponsiveAfter] = Format(UnresponsiveAfter),
             [Keys.HeadersTimeout] = Format(HeadersTimeout),
             [Keys.ActivityTimeout] = Format(ActivityTimeout),
+            [Keys.DrainTimeout] = Format(DrainTimeout),
         };
         for (var i = 0; i < Routes.Count; i++)
         {
@@ -111,6 +116,7 @@ public sealed record GatewaySettings
         public const string UnresponsiveAfter = Forwarding + nameof(GatewayForwardingOptions.UnresponsiveAfter);
         public const string HeadersTimeout = Forwarding + nameof(GatewayForwardingOptions.HeadersTimeout);
         public const string ActivityTimeout = Forwarding + nameof(GatewayForwardingOptions.ActivityTimeout);
+        public const string DrainTimeout = Section + ":" + nameof(DrainOptions.DrainTimeout);
         private const string Forwarding = Section + ":" + nameof(GatewayOptions.Forwarding) + ":";
 
         public static string RoutePathPrefix(int route) => Route(route) + nameof(GatewayRouteOptions.PathPrefix);

@@ -29,12 +29,6 @@ public sealed class SchedulerOptions
     /// <summary>An EndpointPickerConfig as text (<c>--config-text</c>); wins over <see cref="Profile"/>.</summary>
     public string? ConfigText { get; set; }
 
-    /// <summary>
-    /// On SIGTERM, how long readiness reports NOT_SERVING while ext_proc keeps serving before the listeners close
-    /// (<c>--drain-timeout</c>). Default zero; upstream's 30 s when started with upstream's command line.
-    /// </summary>
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.Zero;
-
     /// <summary>Built-in profile used without a config file: default, load-only, least-queue, prefix-only, random, round-robin. Default <c>default</c>.</summary>
     public string Profile { get; set; } = BuiltInProfiles.Default;
 

@@ -74,11 +74,6 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
             failures.Add($"Scheduler:Tls:CertPath (--cert-path) '{options.Tls.CertPath}' holds no tls.crt and tls.key.");
         }
 
-        if (options.DrainTimeout < TimeSpan.Zero)
-        {
-            failures.Add("Scheduler:DrainTimeout (--drain-timeout) cannot be negative.");
-        }
-
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -4,13 +4,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.ExtProc;
-using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Metrics;
 using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
 using PatternOne.ServiceDefaults.Prometheus;
+using PatternOne.ServiceDefaults.Shutdown;
 using k8s;
 
 namespace PatternOne.Scheduler;
@@ -88,13 +88,9 @@ public static class SchedulerServiceExtensions
 
         services.AddSingleton<MetricsScrapedHealthCheck>(); // one instance, so "ready" stays sticky
         services.AddGrpc(options => options.MaxReceiveMessageSize = 16 * 1024 * 1024);
-        // Graceful drain: readiness NOT_SERVING, ext_proc still serving, for the drain timeout; the host must wait.
-        services.AddSingleton<DrainState>();
-        services.AddHostedService<GracefulDrain>();
-        var drainTimeout = builder.Configuration.GetValue($"{SchedulerOptions.SectionName}:{nameof(SchedulerOptions.DrainTimeout)}", TimeSpan.Zero);
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = host.ShutdownTimeout > drainTimeout + TimeSpan.FromSeconds(5)
-            ? host.ShutdownTimeout
-            : drainTimeout + TimeSpan.FromSeconds(5));
+        // Upstream's drain (--drain-timeout): readiness NOT_SERVING while ext_proc keeps serving, for the whole timeout;
+        // the gateway only learns of the stop through readiness. Zero unless upstream's command line or configuration sets it.
+        builder.AddGracefulShutdown(SchedulerOptions.SectionName, TimeSpan.Zero, DrainStyle.ServeWhileUnready);
 
         services.AddGrpcHealthChecks(options =>
         {
@@ -105,8 +101,7 @@ public static class SchedulerServiceExtensions
         })
         .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
         .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
-        .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag])
-        .AddCheck<DrainingHealthCheck>("draining", tags: [ReadyTag]);
+        .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag]);
 
         return builder;
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using PatternOne.ServiceDefaults.Shutdown;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -54,6 +55,9 @@ public static class ServiceDefaultsExtensions
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
+
+        // Bounded, so a collector that is already gone (locally: the dashboard) cannot hold the process at exit.
+        builder.Services.AddHostedService<TelemetryFlushOnStop>();
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PatternOne.ServiceDefaults.Shutdown;
 using PatternOne.VllmSimulator.Api;
 using PatternOne.VllmSimulator.Engine;
 using PatternOne.VllmSimulator.Faults;
@@ -48,6 +49,7 @@ public static partial class SimulatorHost
         services.AddSingleton<InferenceEndpoint>();
         services.AddSingleton<ServerEndpoints>();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, SimulatorKestrelSetup>();
+        builder.AddGracefulShutdown(sectionName: null, options.ShutdownTimeout, DrainStyle.FinishInFlight);
 
         // Per-request hosting logs at Information would cost more than the simulated engine at load, and the
         // scheduler's 50 ms scrapes would drown everything else; traces still carry every request.

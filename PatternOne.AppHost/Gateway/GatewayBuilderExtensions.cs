@@ -1,7 +1,9 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.AppHost.Inference;
+using PatternOne.AppHost.Recovery;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
 using PatternOne.Gateway;
@@ -36,6 +38,12 @@ public static class GatewayBuilderExtensions
         var healthReport = builder.Resource.Name + "-health-report";
         builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthReport,
             _ => new GatewayHealthReportCheck(builder.GetEndpoint(StatusEndpointName)), failureStatus: null, tags: null));
+        if (!publishing)
+        {
+            // A local stop waits for in-flight requests only briefly; a cluster gets the gateway's 30 s default.
+            builder.WithEnvironment(Keys.ToEnvironment(Keys.DrainTimeout), LocalDrain.Timeout.ToString("c", CultureInfo.InvariantCulture));
+        }
+
         return builder
             .WithHttpEndpoint(port: configuration.GetValue(Keys.HttpPort, HttpPort), targetPort: publishing ? HttpPort : null,
                 name: HttpEndpointName, env: Keys.ToEnvironment(Keys.HttpPort))

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using PatternOne.AppHost.Recovery;
 
 namespace PatternOne.AppHost.Inference;
 
@@ -129,6 +131,9 @@ public static class VllmPoolBuilderExtensions
 
                 // Locally the usage carries cached tokens, so users see prefix caching at work.
                 context.Args.Add("--enable-prompt-tokens-details");
+                // A local stop waits for in-flight requests only briefly (vLLM's flag; vLLM's own default is 0).
+                context.Args.Add("--shutdown-timeout");
+                context.Args.Add(((int)LocalDrain.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture));
                 if (configuration[TimeScaleConfigurationKey] is { Length: > 0 } timeScale)
                 {
                     context.Args.Add("--time-scale");

@@ -13,19 +13,25 @@ namespace PatternOne.AppHost.Recovery;
 ///  Running ──Stop (dashboard, command, AppHost shutdown)──▶ Stopping ──▶ Exited                     (left stopped)
 /// </code>
 /// A stop always passes through <c>Stopping</c>; an exit the orchestrator did not ask for goes straight from a running
-/// state to a terminal one. That is the whole distinction, so a stop from the dashboard is respected.
+/// state to a terminal one. That is the whole distinction, so a stop from the dashboard is respected. Once the AppHost
+/// itself is stopping nothing is restarted, whatever the order in which its resources go down.
 /// </summary>
 internal sealed class RestartSupervisor(
     DistributedApplicationModel model,
     ResourceNotificationService notifications,
     ResourceCommandService commands,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<RestartSupervisor> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Supervised> _supervised = new(StringComparer.Ordinal);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken hostedServiceStopping)
     {
+        // The AppHost's stop begins before this service's own stop is called (hosted services stop one by one), and the
+        // resources may already be exiting then: a restart in that window would outlive the AppHost.
+        using var appStopping = CancellationTokenSource.CreateLinkedTokenSource(hostedServiceStopping, lifetime.ApplicationStopping);
+        var stoppingToken = appStopping.Token;
         try
         {
             await foreach (var update in notifications.WatchAsync(stoppingToken))

@@ -5,6 +5,7 @@ using BenchmarkDotNet.Attributes;
 using PatternOne.Scheduler.ExtProc;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
+using static PatternOne.Benchmarks.HotPaths.HotPathInputs;
 
 namespace PatternOne.Benchmarks.HotPaths;
 
@@ -18,9 +19,6 @@ namespace PatternOne.Benchmarks.HotPaths;
 [MemoryDiagnoser]
 public class PickBenchmarks
 {
-    private const string Model = "Qwen/Qwen2.5-3B-Instruct";
-    private const int PromptChars = 16 * 1024;
-
     private IScheduler _scheduler = null!;
     private EndpointSnapshot[] _endpoints = [];
     private SchedulingRequest _request = null!;
@@ -40,7 +38,7 @@ public class PickBenchmarks
         _scheduler = SchedulerFactory.Create(Profile, new SchedulerEnvironment { TimeProvider = time, Random = random });
         _endpoints = [.. Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot
         {
-            Address = $"10.0.{i / 250}.{(i % 250) + 1}:8000",
+            Address = EndpointAddress(i),
             WaitingRequests = i % 4,
             RunningRequests = 8 + (i % 5),
             KvCacheUsage = 0.1 + (i % 7) * 0.05,

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using PatternOne.Scheduler.Prefix;
 using PatternOne.Scheduler.Scheduling;
+using static PatternOne.Benchmarks.HotPaths.HotPathInputs;
 
 namespace PatternOne.Benchmarks.HotPaths;
 
@@ -12,9 +13,6 @@ namespace PatternOne.Benchmarks.HotPaths;
 [MemoryDiagnoser]
 public class PrefixIndexBenchmarks
 {
-    private const string Model = "Qwen/Qwen2.5-3B-Instruct";
-    private const int PromptChars = 16 * 1024;
-
     private PrefixIndex _index = null!;
     private EndpointSnapshot[] _endpoints = [];
     private string _prompt = "";
@@ -32,7 +30,7 @@ public class PrefixIndexBenchmarks
         var rng = new Random(7);
         _prompt = RandomText(rng, PromptChars);
         _hashes = PrefixHasher.ComputeHashes(Model, _prompt);
-        _endpoints = Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot { Address = $"10.0.{i / 250}.{(i % 250) + 1}:8000" }).ToArray();
+        _endpoints = Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot { Address = EndpointAddress(i) }).ToArray();
         _matched = new int[Endpoints];
 
         // A warm index: every endpoint holds 32 other 16 KB prompts, and one endpoint holds this prompt.

@@ -28,6 +28,9 @@ internal sealed class GatewayTransformer(
     /// <summary>Fires when the gateway finds the current attempt's replica unresponsive (hung).</summary>
     public CancellationToken Unresponsive { get; set; }
 
+    /// <summary>Fires when the gateway's drain timeout has passed after SIGTERM: open streams end now.</summary>
+    public CancellationToken DrainDeadline { get; init; }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
     {
@@ -94,7 +97,7 @@ internal sealed class GatewayTransformer(
 
         if (Endpoint is not null)
         {
-            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority, Unresponsive);
+            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority, Unresponsive, DrainDeadline);
         }
 
         var responseHeaders = httpContext.Response.Headers;

@@ -13,11 +13,18 @@ namespace PatternOne.Gateway.Forwarding;
 /// The OpenAI SDKs raise an API error on a <c>data:</c> event that carries <c>error</c>, where a bare reset surfaces as a
 /// network error with no cause. vLLM itself reports an engine failure mid-stream the same way (an error event), but
 /// follows it with <c>[DONE]</c>; the gateway does not, because nothing after a cut is a clean end.
+/// <para>
+/// The gateway's own stop ends a stream the same way: a stream still open when the drain timeout passes
+/// (<c>Gateway:DrainTimeout</c>) gets the error event with <see cref="ShutdownErrorCode"/>, then the abort.
+/// </para>
 /// </summary>
 internal static class StreamCutGuard
 {
     /// <summary>The <c>code</c> of the error event.</summary>
     public const string ErrorCode = "upstream_stream_cut";
+
+    /// <summary>The <c>code</c> of the error event when the gateway's drain timeout ended the stream.</summary>
+    public const string ShutdownErrorCode = "gateway_shutting_down";
 
     /// <summary>Longest wait for the client to take the error event; a client that does not read gets the abort alone.</summary>
     private static readonly TimeSpan ErrorEventWriteTimeout = TimeSpan.FromSeconds(5);
@@ -31,6 +38,7 @@ internal static class StreamCutGuard
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
 
     private static readonly object CutKey = new();
+    private static readonly object DrainedKey = new();
 
     /// <summary>
     /// Whether this request's stream was cut by its replica and ended with the error event. The abort that follows
@@ -38,24 +46,29 @@ internal static class StreamCutGuard
     /// </summary>
     public static bool WasCut(HttpContext context) => context.Items.ContainsKey(CutKey);
 
+    /// <summary>Whether the stream was ended by the gateway's own drain timeout (not the replica's fault).</summary>
+    public static bool WasEndedByDrain(HttpContext context) => context.Items.ContainsKey(DrainedKey);
+
     /// <summary>Wraps <paramref name="response"/>'s body when it is an event stream; other bodies are left alone.</summary>
     /// <remarks>
     /// <paramref name="unresponsive"/> firing (the replica found hung) ends the stream as a cut does: the replica's body
-    /// is closed under the pending read, which then fails.
+    /// is closed under the pending read, which then fails. <paramref name="drainDeadline"/> (the gateway's drain timeout
+    /// has passed) does the same.
     /// </remarks>
-    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint, CancellationToken unresponsive)
+    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            response.Content = new GuardedContent(response.Content, context, endpoint, unresponsive);
+            response.Content = new GuardedContent(response.Content, context, endpoint, unresponsive, drainDeadline);
         }
     }
 
-    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint, CancellationToken unresponsive) : HttpContent
+    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
+        : HttpContent
     {
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint, unresponsive);
+            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint, unresponsive, drainDeadline);
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -80,10 +93,12 @@ internal static class StreamCutGuard
     }
 
     /// <summary>A read-only pass-through that, when a read fails, writes the error event to the client and rethrows.</summary>
-    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint, CancellationToken unresponsive) : Stream
+    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
+        : Stream
     {
         // One registration per response rather than a linked token per read (one per SSE chunk).
         private readonly CancellationTokenRegistration _onUnresponsive = unresponsive.Register(static s => ((Stream)s!).Dispose(), inner);
+        private readonly CancellationTokenRegistration _onDrainDeadline = drainDeadline.Register(static s => ((Stream)s!).Dispose(), inner);
 
         // The last two bytes passed on, to know whether the cut fell between events or inside one.
         private byte _last = (byte)'\n';
@@ -130,6 +145,7 @@ internal static class StreamCutGuard
             if (disposing)
             {
                 _onUnresponsive.Dispose();
+                _onDrainDeadline.Dispose();
                 inner.Dispose();
             }
 
@@ -153,12 +169,20 @@ internal static class StreamCutGuard
         private async Task WriteErrorEventAsync(Exception cause)
         {
             context.Items[CutKey] = true;
-            var message = unresponsive.IsCancellationRequested
+            var drained = drainDeadline.IsCancellationRequested;
+            if (drained)
+            {
+                context.Items[DrainedKey] = true;
+            }
+
+            var message = drained
+                ? "The gateway is shutting down and its drain timeout has passed: the response was ended before it was complete."
+                : unresponsive.IsCancellationRequested
                 ? $"The model server {endpoint} stopped responding before the response was complete (it no longer answers its health probe)."
                 : cause is OperationCanceledException
                 ? $"The model server {endpoint} stopped sending before the response was complete (idle timeout)."
                 : $"The model server {endpoint} failed before the response was complete.";
-            var json = OpenAiError.Serialize(message, OpenAiError.ServerError, ErrorCode);
+            var json = OpenAiError.Serialize(message, OpenAiError.ServerError, drained ? ShutdownErrorCode : ErrorCode);
 
             // A cut inside an event leaves a partial line: end it first, so the error is an event of its own.
             var atBoundary = _last == '\n' && _beforeLast == '\n';

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Metrics;
+using PatternOne.ServiceDefaults.Shutdown;
 
 namespace PatternOne.Scheduler.Hosting;
 
@@ -15,7 +16,7 @@ namespace PatternOne.Scheduler.Hosting;
 ///  --config-file/--config-text                 Scheduler:ConfigFile/ConfigText (EndpointPickerConfig)
 ///  --secure-serving, --cert-path               Scheduler:Tls:SecureServing/CertPath
 ///  --model-server-metrics-scheme               Scheduler:Metrics:Scheme
-///  --drain-timeout                             Scheduler:DrainTimeout
+///  --drain-timeout                             Scheduler:DrainTimeout (DrainOptions, ServiceDefaults/Shutdown)
 /// </code>
 /// Go's flag syntax: <c>--flag value</c>, <c>--flag=value</c>, a single dash alike; booleans as <c>--flag</c> or
 /// <c>--flag=false</c>. When any of these flags is given, upstream's defaults apply to the ones left out — in particular
@@ -56,7 +57,7 @@ public static class EndpointPickerCommandLine
         [ModelServerMetricsScheme] = (v, s) => s[MetricsScrapeOptions.SectionName + ":Scheme"] = v is "http" or "https"
             ? v
             : throw new FormatException($"--{ModelServerMetricsScheme} must be http or https; it is '{v}'."),
-        [DrainTimeout] = (v, s) => s[SchedulerOptions.SectionName + ":DrainTimeout"] = GoDuration(DrainTimeout, v).ToString("c", CultureInfo.InvariantCulture),
+        [DrainTimeout] = (v, s) => s[SchedulerOptions.SectionName + ":" + nameof(DrainOptions.DrainTimeout)] = GoDuration(DrainTimeout, v).ToString("c", CultureInfo.InvariantCulture),
     };
 
     private static readonly Dictionary<string, Action<bool, Dictionary<string, string?>>> s_booleans = new(StringComparer.Ordinal)
@@ -76,7 +77,7 @@ public static class EndpointPickerCommandLine
     private static readonly Dictionary<string, string?> s_upstreamDefaults = new(StringComparer.Ordinal)
     {
         [SchedulerOptions.SectionName + ":Tls:SecureServing"] = "true",
-        [SchedulerOptions.SectionName + ":DrainTimeout"] = TimeSpan.FromSeconds(30).ToString("c", CultureInfo.InvariantCulture),
+        [SchedulerOptions.SectionName + ":" + nameof(DrainOptions.DrainTimeout)] = TimeSpan.FromSeconds(30).ToString("c", CultureInfo.InvariantCulture),
     };
 
     /// <summary>The flags as configuration, and the arguments left for .NET's own command-line provider.</summary>

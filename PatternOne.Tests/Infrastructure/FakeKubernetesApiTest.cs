@@ -8,6 +8,12 @@ namespace PatternOne.Tests.Infrastructure;
 /// </summary>
 public abstract class FakeKubernetesApiTest(TimeSpan timeout) : IAsyncLifetime
 {
+    /// <summary>The API's own waits bounded by <see cref="TestTimeouts.Request"/>.</summary>
+    protected FakeKubernetesApiTest()
+        : this(TestTimeouts.Request)
+    {
+    }
+
     /// <summary>The API the test serves; set its objects before starting the code under test.</summary>
     protected FakeKubernetesApi Api { get; private set; } = null!;
 

@@ -14,7 +14,7 @@ namespace PatternOne.Tests.Scheduler;
 /// <summary>The real scheduler composition (AddScheduler/MapScheduler) on Kestrel, loopback ports chosen free.</summary>
 internal sealed class SchedulerTestHost : IAsyncDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Timeout = TestTimeouts.Request;
 
     private SchedulerTestHost(WebApplication app, int extProc, int health, int metrics, FakeTimeProvider time)
     {

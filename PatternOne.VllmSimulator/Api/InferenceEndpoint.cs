@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using PatternOne.ServiceDefaults.Shutdown;
 using PatternOne.VllmSimulator.Engine;
 using PatternOne.VllmSimulator.Faults;
 using PatternOne.VllmSimulator.Options;
@@ -16,6 +17,9 @@ namespace PatternOne.VllmSimulator.Api;
 /// 3. injected faults (Faults/), then submit one engine sequence per choice
 /// 4. relay tokens as the engine's steps end: SSE chunks, or one JSON body at the end (CompletionWriter)
 /// 5. client gone → abort the sequences in the engine (their KV blocks are freed)
+/// 6. shutting down: the listener closes (new connections are refused, so a gateway tries another replica); at the
+///    drain deadline (--shutdown-timeout) the sequences are aborted and the response ends with an error (an error
+///    event and [DONE] on a stream, a 503 otherwise)
 /// </code>
 /// </summary>
 internal sealed partial class InferenceEndpoint(
@@ -24,9 +28,11 @@ internal sealed partial class InferenceEndpoint(
     IFaultInjector faults,
     IOptions<SimulatorOptions> options,
     TimeProvider time,
+    DrainState drain,
     ILogger<InferenceEndpoint> logger)
 {
     private const int MaxBodyBytes = 32 * 1024 * 1024;
+    private const string ShuttingDown = "The server is shutting down.";
 
     private readonly SimulatorOptions _options = options.Value;
 
@@ -122,19 +128,20 @@ internal sealed partial class InferenceEndpoint(
         }
 
         var aborted = context.RequestAborted;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.Deadline);
         var produced = 0;
         try
         {
             if (call.Request.Stream)
             {
-                await StreamAsync(context, call, channel.Reader, byEngineId, () => produced++);
+                await StreamAsync(context, call, channel.Reader, byEngineId, () => produced++, stop.Token);
             }
             else
             {
                 var finished = 0;
                 while (finished < call.Choices.Count)
                 {
-                    var token = await channel.Reader.ReadAsync(aborted);
+                    var token = await channel.Reader.ReadAsync(stop.Token);
                     byEngineId[token.Sequence.RequestId].Produced = token.Index + 1;
                     produced++;
                     if (call.Disconnect && produced * 2 >= call.TotalTokens)
@@ -158,29 +165,17 @@ internal sealed partial class InferenceEndpoint(
         catch (InvalidOperationException ex) when (!aborted.IsCancellationRequested)
         {
             // The engine gave up on the request (see EngineDriver): say so in vLLM's shapes.
-            if (!context.Response.HasStarted)
-            {
-                await ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.InnerException?.Message ?? ex.Message);
-            }
-            else
-            {
-                var output = context.Response.BodyWriter;
-                ResponseWriter.WriteEvent(output, json => ApiError.WriteErrorObject(json, 500, ex.InnerException?.Message ?? ex.Message, null));
-                output.Write(ResponseWriter.Done.Span);
-                await output.FlushAsync(CancellationToken.None);
-            }
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, ex.InnerException?.Message ?? ex.Message);
+        }
+        catch (OperationCanceledException) when (drain.Deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            var freed = AbortSequences(call);
+            LogEndedByShutdown(call.Id, produced, freed);
+            await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, ShuttingDown);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ClientGoneException or IOException)
         {
-            var freed = 0;
-            foreach (var choice in call.Choices)
-            {
-                if (driver.Abort(choice.EngineId!))
-                {
-                    freed++;
-                }
-            }
-
+            var freed = AbortSequences(call);
             if (ex is ClientGoneException)
             {
                 LogFault(nameof(FaultKind.Disconnect));
@@ -191,6 +186,36 @@ internal sealed partial class InferenceEndpoint(
                 LogAborted(call.Id, produced, freed);
             }
         }
+    }
+
+    /// <summary>Frees the call's engine sequences (and their KV blocks); returns how many were still running.</summary>
+    private int AbortSequences(InferenceCall call)
+    {
+        var freed = 0;
+        foreach (var choice in call.Choices)
+        {
+            if (driver.Abort(choice.EngineId!))
+            {
+                freed++;
+            }
+        }
+
+        return freed;
+    }
+
+    /// <summary>An error in vLLM's shapes: the JSON body before the response started, else an error event and <c>[DONE]</c>.</summary>
+    private static async Task WriteErrorAsync(HttpContext context, int status, string message)
+    {
+        if (!context.Response.HasStarted)
+        {
+            await ApiError.WriteAsync(context, status, message);
+            return;
+        }
+
+        var output = context.Response.BodyWriter;
+        ResponseWriter.WriteEvent(output, json => ApiError.WriteErrorObject(json, status, message, null));
+        output.Write(ResponseWriter.Done.Span);
+        await output.FlushAsync(CancellationToken.None);
     }
 
     /// <summary>GenAI semantic-convention tags on the request's server span, so the dashboard's trace shows what the
@@ -230,9 +255,9 @@ internal sealed partial class InferenceEndpoint(
         InferenceCall call,
         ChannelReader<TokenEvent> reader,
         Dictionary<string, CompletionChoice> byEngineId,
-        Action onToken)
+        Action onToken,
+        CancellationToken aborted)
     {
-        var aborted = context.RequestAborted;
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -295,6 +320,10 @@ internal sealed partial class InferenceEndpoint(
     [LoggerMessage(EventId = 201, Level = LogLevel.Information,
         Message = "Aborted request {RequestId}: client disconnected after {Tokens} token(s); {Sequences} engine sequence(s) aborted and their KV blocks freed")]
     private partial void LogAborted(string requestId, int tokens, int sequences);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information,
+        Message = "Ended request {RequestId} at the shutdown timeout after {Tokens} token(s); {Sequences} engine sequence(s) aborted")]
+    private partial void LogEndedByShutdown(string requestId, int tokens, int sequences);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Injecting fault {Fault}")]
     private partial void LogFault(string fault);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using PatternOne.ServiceDefaults.Shutdown;
 
 namespace PatternOne.VllmSimulator.Api;
 
@@ -51,7 +52,8 @@ public static class VllmApi
         app.MapPost(ChatCompletionsPath, (HttpContext context, InferenceEndpoint endpoint) => endpoint.HandleAsync(context, InferenceKind.Chat));
         app.MapPost(CompletionsPath, (HttpContext context, InferenceEndpoint endpoint) => endpoint.HandleAsync(context, InferenceKind.Completion));
         app.MapGet(ModelsPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.ModelsAsync(context));
-        app.MapGet(HealthPath, () => Results.Ok());
+        // vLLM with --shutdown-timeout: not healthy once the drain has begun.
+        app.MapGet(HealthPath, (DrainState drain) => drain.IsDraining ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok());
         app.MapMethods(PingPath, ["GET", "POST"], () => Results.Ok());
         app.MapGet(AlivePath, () => Results.Ok());
         app.MapGet(VersionPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.VersionAsync(context));

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using PatternOne.VllmSimulator.Engine;
+using PatternOne.ServiceDefaults.Shutdown;
 using PatternOne.VllmSimulator.Faults;
 
 namespace PatternOne.VllmSimulator.Options;
@@ -33,6 +34,8 @@ public static class SimulatorCommandLine
           --num-gpu-blocks-override N      KV blocks (default: --sim-kv-cache-gib / block bytes = 99,618)
           --enable-prompt-tokens-details   report usage.prompt_tokens_details.cached_tokens
           --seed N                         seed for fault injection
+          --shutdown-timeout N             after SIGTERM, seconds in-flight requests may still finish (default 0:
+                                           end them at once, as vLLM); /health answers 503 meanwhile
           other vLLM flags (--dtype, --tensor-parallel-size, ...) are accepted and ignored
 
         Simulator flags:
@@ -79,6 +82,10 @@ public static class SimulatorCommandLine
         ["enable-prompt-tokens-details"] = (d, n, v) => d.Options = d.Options with { EnablePromptTokensDetails = Bool(n, v, d.Errors) },
         ["no-enable-prompt-tokens-details"] = (d, _, _) => d.Options = d.Options with { EnablePromptTokensDetails = false },
         ["seed"] = (d, n, v) => d.Options = d.Options with { Seed = Int(n, v, int.MinValue, int.MaxValue, d.Errors) ?? d.Options.Seed },
+        ["shutdown-timeout"] = (d, n, v) => d.Options = d.Options with
+        {
+            ShutdownTimeout = Int(n, v, 0, (int)DrainOptions.MaxDrainTimeout.TotalSeconds, d.Errors) is { } seconds ? TimeSpan.FromSeconds(seconds) : d.Options.ShutdownTimeout,
+        },
         ["time-scale"] = (d, n, v) => d.Options = d.Options with { TimeScale = Double(n, v, 1e-3, 1e6, d.Errors) ?? d.Options.TimeScale },
         ["sim-step-base-ms"] = (d, n, v) => d.Step = d.Step with { BaseMs = Double(n, v, 1e-6, 1e6, d.Errors) ?? d.Step.BaseMs },
         ["sim-prefill-ms-per-token"] = (d, n, v) => d.Step = d.Step with { PrefillMsPerToken = Double(n, v, 0, 1e6, d.Errors) ?? d.Step.PrefillMsPerToken },

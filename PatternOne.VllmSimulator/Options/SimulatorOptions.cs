@@ -31,6 +31,13 @@ public sealed record SimulatorOptions
     /// <summary>Virtual seconds per real second (<c>--time-scale</c>). Default 1 (real time); 10 runs ten times faster.</summary>
     public double TimeScale { get; init; } = 1.0;
 
+    /// <summary>
+    /// After SIGTERM, how long in-flight requests may still finish (<c>--shutdown-timeout</c>, seconds, vLLM's flag since
+    /// v0.18). Meanwhile <c>/health</c> answers 503 and the listener is closed; at the timeout a stream still open gets an error event
+    /// then <c>[DONE]</c>, a non-streaming request a 503. Default 0, as vLLM: in-flight requests end at once.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.Zero;
+
     /// <summary>Seed for fault injection (<c>--seed</c>). Default 0.</summary>
     public int Seed { get; init; }
 

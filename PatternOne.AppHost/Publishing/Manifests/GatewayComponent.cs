@@ -71,6 +71,9 @@ internal sealed class GatewayComponent : IManifestComponent
         return DotnetServiceEnvironment.ConfigMap(Meta(plan, ClusterNames.EnvConfigMap(ClusterNames.GatewayWorkload)), settings.ToEnvironment(), g.ResourceName);
     }
 
+    /// <summary>The gateway's 30 s drain, plus 15 s for the error events, the telemetry flush and the host's stop margin.</summary>
+    public static readonly int GracePeriodSeconds = (int)(GatewayOptions.DefaultDrainTimeout + TimeSpan.FromSeconds(15)).TotalSeconds;
+
     private static V1Deployment Deployment(ClusterPlan plan)
     {
         var g = plan.Gateway;
@@ -125,6 +128,9 @@ internal sealed class GatewayComponent : IManifestComponent
                     Metadata = new V1ObjectMeta { Labels = ClusterLabels.Gateway() },
                     Spec = new V1PodSpec
                     {
+                        // SIGTERM: the gateway's drain (Gateway:DrainTimeout, 30 s) ends open streams with an error
+                        // event, then exits; the kubelet must not kill it first (Kubernetes' default grace is 30 s).
+                        TerminationGracePeriodSeconds = GracePeriodSeconds,
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         SecurityContext = Hardening.Pod(Hardening.DotnetUser),

@@ -5,6 +5,7 @@ using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Hosting;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
+using PatternOne.ServiceDefaults.Shutdown;
 using k8s.Models;
 
 namespace PatternOne.Tests.AppHost.Publishing;
@@ -66,7 +67,7 @@ public sealed class ServiceContractTests : IDisposable
         Assert.Equal([8000], pool.ConfiguredSelection().TargetPorts);
         // Our gateway calls ext_proc in plaintext h2c inside the cluster; the drain is upstream's.
         Assert.False(scheduler.Tls.Enabled);
-        Assert.Equal(TimeSpan.FromSeconds(30), scheduler.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), configuration.GetSection(SchedulerOptions.SectionName).Get<DrainOptions>()!.DrainTimeout);
     }
 
     [Fact]

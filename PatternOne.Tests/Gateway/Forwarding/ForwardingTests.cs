@@ -136,10 +136,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("data: {\"chunk\":1}", lines[0]);
-        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
-        Assert.Equal(2, events.Count);
-        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        var error = FirstChunkThenOneErrorEvent(lines);
         Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
         Assert.Contains(replica.Authority, error.GetProperty("message").GetString());
@@ -153,6 +150,31 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
             && l.Contains("error=\"cut_mid_response\"", StringComparison.Ordinal)
             && l.Contains($"upstream=\"{replica.Authority}\"", StringComparison.Ordinal)
             && !l.EndsWith(" 0", StringComparison.Ordinal)), TestTimeouts.Request, "the cut is counted as the replica's failure");
+    }
+
+    [Fact]
+    public async Task Sse_GatewayStopping_EndsAStreamStillOpenAtTheDrainTimeout_WithAnErrorEventThenAnAbortedResponse()
+    {
+        await using var replica = await FakeReplica.StartAsync("endless");
+        await using var call = await StreamChatAsync(replica);
+        var lines = new List<string> { (await call.Reader.ReadLineAsync().WaitAsync(TestTimeouts.Request))! };
+
+        // SIGTERM: the replica never ends its stream, so the gateway's drain timeout (2 s in tests) must.
+        var stopping = call.Gateway.App.StopAsync();
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            while (await call.Reader.ReadLineAsync().WaitAsync(TestTimeouts.Request) is { } line)
+            {
+                lines.Add(line);
+            }
+        });
+        await stopping.WaitAsync(TestTimeouts.Start);
+
+        var error = FirstChunkThenOneErrorEvent(lines);
+        Assert.Equal("gateway_shutting_down", error.GetProperty("code").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.DoesNotContain("data: [DONE]", lines);
+        Assert.False(replica.StreamRelease.Task.IsCompleted);
     }
 
     [Fact]
@@ -216,13 +238,19 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
             }
         });
 
-        Assert.Equal("data: {\"chunk\":1}", lines[0]);
-        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
-        Assert.Equal(2, events.Count);
-        var error = JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
+        var error = FirstChunkThenOneErrorEvent(lines);
         Assert.Equal("upstream_stream_cut", error.GetProperty("code").GetString());
         Assert.Contains("stopped responding", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         await hung.StreamAborted.Task.WaitAsync(TestTimeouts.Request);
+    }
+
+    /// <summary>The lines of a stream that carried its first chunk, then one error event and nothing else: that event's <c>error</c>.</summary>
+    private static JsonElement FirstChunkThenOneErrorEvent(List<string> lines)
+    {
+        Assert.Equal("data: {\"chunk\":1}", lines[0]);
+        var events = lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]).ToList();
+        Assert.Equal(2, events.Count);
+        return JsonDocument.Parse(events[1]).RootElement.GetProperty("error");
     }
 
     private static async Task AssertUpstreamFailureCountedAsync(GatewayHost gateway, string upstream, string kind)

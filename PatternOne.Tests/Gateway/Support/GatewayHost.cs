@@ -48,6 +48,8 @@ internal sealed class GatewayHost : IAsyncDisposable
             Pools = [new GatewayPoolSettings(Pool) { EndpointPicker = picker, Endpoints = [.. endpoints], PickerTimeout = TimeSpan.FromSeconds(10) }],
             // Tests drive health by what they do; the periodic probe would race them.
             HealthCheckInterval = TimeSpan.Zero,
+            // A test that leaves a stream open must not wait out the 30 s production drain in its dispose.
+            DrainTimeout = TimeSpan.FromSeconds(2),
         }.ToConfiguration();
         foreach (var (key, value) in extra)
         {

@@ -5,9 +5,8 @@ using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Discovery;
 
-public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
+public sealed class KubernetesDiscoveryTests : FakeKubernetesApiTest
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly EndpointPool _pool = new();
 
     [Fact]
@@ -18,7 +17,7 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         Api.ResourceVersion = "100";
         using var discovery = await StartDiscoveryAsync();
 
-        var watch = await Api.NextWatchAsync(Timeout);
+        var watch = await Api.NextWatchAsync(TestTimeouts.Request);
         Assert.Equal("100", watch.ResourceVersion);
         Assert.True(_pool.IsSynced);
         AssertPool("10.1.0.1:8000");
@@ -36,32 +35,32 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         await watch.SendAsync("DELETED", Pod("vllm-c", "10.1.0.3", ready: true, "104"));
         await WaitForPoolAsync("10.1.0.2:8000");
 
-        await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await discovery.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
     public async Task AfterADisconnect_TheWatchResumesFromTheLastResourceVersion()
     {
         using var discovery = await StartWithOneReadyPodAsync();
-        var first = await Api.NextWatchAsync(Timeout);
+        var first = await Api.NextWatchAsync(TestTimeouts.Request);
         await first.SendAsync("ADDED", Pod("vllm-b", "10.1.0.2", ready: true, "117"));
         await WaitForPoolAsync("10.1.0.1:8000", "10.1.0.2:8000");
 
         first.Close();
-        var second = await Api.NextWatchAsync(Timeout);
+        var second = await Api.NextWatchAsync(TestTimeouts.Request);
 
         Assert.Equal("117", second.ResourceVersion);
         Assert.Single(Api.Requests, r => !r.Watch);
         await second.SendAsync("MODIFIED", Pod("vllm-b", "10.1.0.2", ready: false, "118"));
         await WaitForPoolAsync("10.1.0.1:8000");
-        await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await discovery.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
     public async Task GoneResourceVersion_TriggersAFreshList()
     {
         using var discovery = await StartWithOneReadyPodAsync();
-        var first = await Api.NextWatchAsync(Timeout);
+        var first = await Api.NextWatchAsync(TestTimeouts.Request);
         AssertPool("10.1.0.1:8000");
 
         Api.Pods.Clear();
@@ -70,11 +69,11 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         await first.SendGoneAsync();
         first.Close();
 
-        var second = await Api.NextWatchAsync(Timeout);
+        var second = await Api.NextWatchAsync(TestTimeouts.Request);
         Assert.Equal("500", second.ResourceVersion);
         Assert.Equal(2, Api.Requests.Count(r => !r.Watch));
         AssertPool("10.1.0.9:8000");
-        await discovery.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await discovery.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     /// <summary>Discovery started against one ready pod, <c>vllm-a</c> at 10.1.0.1 (resource version 90).</summary>
@@ -87,7 +86,7 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
     private async Task<KubernetesDiscovery> StartDiscoveryAsync()
     {
         var discovery = Discovery();
-        await discovery.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        await discovery.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
         return discovery;
     }
 
@@ -108,5 +107,5 @@ public sealed class KubernetesDiscoveryTests() : FakeKubernetesApiTest(Timeout)
         Assert.Equal(expected, _pool.Endpoints.Select(e => e.Address));
 
     private Task WaitForPoolAsync(params string[] expected) =>
-        Eventually.HoldsAsync(() => _pool.Endpoints.Select(e => e.Address).SequenceEqual(expected), Timeout, $"the pool is [{string.Join(", ", expected)}]");
+        Eventually.HoldsAsync(() => _pool.Endpoints.Select(e => e.Address).SequenceEqual(expected), TestTimeouts.Request, $"the pool is [{string.Join(", ", expected)}]");
 }

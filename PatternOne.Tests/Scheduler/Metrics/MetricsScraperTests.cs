@@ -11,7 +11,7 @@ namespace PatternOne.Tests.Scheduler.Metrics;
 
 public sealed class MetricsScraperTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Timeout = TestTimeouts.Request;
     private WebApplication _server = null!;
     private volatile string? _metricsText = "vllm:num_requests_waiting 3\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0.2\n";
     private int _scrapes;

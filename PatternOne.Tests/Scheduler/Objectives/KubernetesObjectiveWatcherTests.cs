@@ -6,9 +6,8 @@ using static PatternOne.Tests.Infrastructure.FakeKubernetesApi;
 
 namespace PatternOne.Tests.Scheduler.Objectives;
 
-public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Timeout)
+public sealed class KubernetesObjectiveWatcherTests : FakeKubernetesApiTest
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private const string Pool = "qwen2-3b-pattern1";
 
     private readonly InferencePoolOptions _options = new()
@@ -25,9 +24,9 @@ public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Ti
         Api.Objectives = [Objective("batch", Pool, -1), Objective("other-pools", "another-pool", -9), Objective("unset", Pool, null)];
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
-        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
 
-        var watch = await Api.NextObjectiveWatchAsync(Timeout);
+        var watch = await Api.NextObjectiveWatchAsync(TestTimeouts.Request);
         Assert.Equal("100", watch.ResourceVersion);
         Assert.Equal(-1, registry.PriorityOf("batch"));          // the cluster's object wins over configuration
         Assert.Equal(5, registry.PriorityOf("interactive"));     // configured, not in the cluster
@@ -36,19 +35,19 @@ public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Ti
         Assert.True(registry.Priorities.ContainsKey("unset"));
 
         await watch.SendJsonAsync("ADDED", Objective("bulk", Pool, -3));
-        await Eventually.HoldsAsync(() => registry.PriorityOf("bulk") == -3, Timeout, "an added objective applies");
+        await Eventually.HoldsAsync(() => registry.PriorityOf("bulk") == -3, TestTimeouts.Request, "an added objective applies");
 
         await watch.SendJsonAsync("MODIFIED", Objective("batch", Pool, 2));
-        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 2, Timeout, "a changed priority applies");
+        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 2, TestTimeouts.Request, "a changed priority applies");
 
         await watch.SendJsonAsync("DELETED", Objective("batch", Pool, 2));
-        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 0 && registry.Priorities.ContainsKey("batch"), Timeout,
+        await Eventually.HoldsAsync(() => registry.PriorityOf("batch") == 0 && registry.Priorities.ContainsKey("batch"), TestTimeouts.Request,
             "a deleted objective falls back to its configured priority");
 
         await watch.SendJsonAsync("MODIFIED", Objective("bulk", "another-pool", -3));
-        await Eventually.HoldsAsync(() => !registry.Priorities.ContainsKey("bulk"), Timeout, "an objective moved to another pool leaves");
+        await Eventually.HoldsAsync(() => !registry.Priorities.ContainsKey("bulk"), TestTimeouts.Request, "an objective moved to another pool leaves");
 
-        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
@@ -57,15 +56,15 @@ public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Ti
         Api.Objectives = [Objective("batch", Pool, -1)];
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
-        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        var first = await Api.NextObjectiveWatchAsync(Timeout);
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
+        var first = await Api.NextObjectiveWatchAsync(TestTimeouts.Request);
 
         Api.Objectives = [Objective("batch", Pool, -4)];
         first.Close();
-        await Api.NextObjectiveWatchAsync(Timeout);
+        await Api.NextObjectiveWatchAsync(TestTimeouts.Request);
 
         Assert.Equal(-4, registry.PriorityOf("batch"));
-        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
@@ -75,12 +74,12 @@ public sealed class KubernetesObjectiveWatcherTests() : FakeKubernetesApiTest(Ti
         var registry = new ObjectiveRegistry(Options.Create(_options));
         using var watcher = Watcher(registry);
 
-        await watcher.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        await Eventually.HoldsAsync(() => Api.ObjectiveRequests >= 1, Timeout, "the watcher asks for InferenceObjectives");
+        await watcher.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
+        await Eventually.HoldsAsync(() => Api.ObjectiveRequests >= 1, TestTimeouts.Request, "the watcher asks for InferenceObjectives");
 
         Assert.Equal(5, registry.PriorityOf("interactive"));
         Assert.Equal(0, registry.PriorityOf(null));
-        await watcher.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await watcher.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
     }
 
     private KubernetesObjectiveWatcher Watcher(ObjectiveRegistry registry) =>
