@@ -1,5 +1,5 @@
 using PatternOne.Benchmarks.Cli;
 
-// PatternOne.Benchmarks: one command per scenario (scheduling | e2e | datapath | hotpaths | all), results written as
+// PatternOne.Benchmarks: one command per scenario (scheduling | e2e | datapath | hotpaths | reliability | all), results written as
 // markdown, CSV, summary.json and SVG plots. See benchmarks/README.md.
 return await BenchmarkApp.RunAsync(args);

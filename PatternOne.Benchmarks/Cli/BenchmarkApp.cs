@@ -3,6 +3,7 @@ using PatternOne.Benchmarks.DataPath;
 using PatternOne.Benchmarks.EndToEnd;
 using PatternOne.Benchmarks.Hosting;
 using PatternOne.Benchmarks.HotPaths;
+using PatternOne.Benchmarks.Reliability;
 using PatternOne.Benchmarks.Reporting;
 using PatternOne.Benchmarks.Scheduling;
 using Spectre.Console;
@@ -88,6 +89,7 @@ public static class BenchmarkApp
         "e2e" => new EndToEndScenario(),
         "datapath" => new DataPathScenario(),
         "hotpaths" => new HotPathsScenario(),
+        "reliability" => new ReliabilityScenario(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown scenario"),
     };
 }

@@ -9,7 +9,7 @@ public sealed record BenchmarkOptions
     public const string ScenarioAll = "all";
 
     /// <summary>Scenario names in the order <c>all</c> runs them.</summary>
-    public static readonly IReadOnlyList<string> ScenarioNames = ["scheduling", "e2e", "datapath", "hotpaths"];
+    public static readonly IReadOnlyList<string> ScenarioNames = ["scheduling", "e2e", "datapath", "hotpaths", "reliability"];
 
     /// <summary>Scenarios to run (expanded from <c>all</c>).</summary>
     public required IReadOnlyList<string> Scenarios { get; init; }
@@ -42,12 +42,13 @@ public sealed record BenchmarkOptions
     public (int From, int To)? Ports { get; init; }
 
     public const string Usage = """
-        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
+        usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|reliability|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
           datapath    added latency of gateway + scheduler vs a direct call and nginx (HTTP/HTTPS, small and 220 KB prompts)
           hotpaths    BenchmarkDotNet: pick, prefix index, Prometheus parsing, ext_proc round trip
+          reliability faults under steady load on the AppHost's stack (SIGKILL, SIGSTOP, 15 MiB prompts, 30-minute soak): failures, recovery, RSS
           all         every scenario above
 
           --quick     small sizes (seconds to a minute per scenario)

@@ -31,6 +31,9 @@ public sealed class LineChart(string fileName, string title, string xLabel, stri
     /// <summary>Optional horizontal reference line (a target), drawn dashed.</summary>
     public (double Y, string Label)? Reference { get; init; }
 
+    /// <summary>A dot at every point (false for long time series, where the dots would only bloat the file).</summary>
+    public bool Markers { get; init; } = true;
+
     public List<(string Name, List<(double X, double Y)> Points)> Series { get; } = [];
 
     public LineChart Add(string name, IEnumerable<(double X, double Y)> points)
@@ -121,7 +124,7 @@ public sealed class LineChart(string fileName, string title, string xLabel, stri
             {
                 var path = string.Join(' ', points.Select(p => string.Create(c, $"{X(p.X):F1},{Y(p.Y):F1}")));
                 sb.Append(c, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{path}\"/>\n");
-                foreach (var p in points)
+                foreach (var p in Markers ? points : [])
                 {
                     sb.Append(c, $"<circle cx=\"{X(p.X):F1}\" cy=\"{Y(p.Y):F1}\" r=\"3\" fill=\"{color}\"><title>{Esc(name)}: {Fmt(p.X)}, {Fmt(p.Y)}</title></circle>\n");
                 }

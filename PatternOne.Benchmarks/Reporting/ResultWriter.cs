@@ -200,7 +200,7 @@ public static class ResultWriter
             sb.Append(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.OneLine(m)}.\n\n");
         }
 
-        sb.Append("Reproduce: `dotnet run -c Release --project PatternOne.Benchmarks -- all` (or one scenario: `scheduling`, `e2e`, `datapath`, `hotpaths`).\n\n");
+        sb.Append("Reproduce: `dotnet run -c Release --project PatternOne.Benchmarks -- all` (or one scenario: `scheduling`, `e2e`, `datapath`, `hotpaths`, `reliability`).\n\n");
         if (summary["scenarios"] is JsonObject scenarios)
         {
             foreach (var (name, node) in scenarios)

@@ -108,6 +108,57 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         AssertEveryRowHas(rows, "ttft_p50_ms", "ttft_p90_ms", "itl_p50_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue");
     }
 
+    [Fact]
+    public async Task Reliability_Quick_JudgesEveryFaultFromWhatItMeasured()
+    {
+        // Two AppHost starts and every fault's recovery: about 2 minutes alone, 6 at a load average of 100.
+        var scenario = await RunScenarioAsync("reliability", TimeSpan.FromMinutes(12));
+
+        var rows = Rows(scenario);
+        var phases = rows.Where(r => (string?)r["row"] == "phase").ToList();
+        Assert.Equal(
+            ["FailClose/warm-up", "FailClose/scheduler SIGKILL", "FailOpen/warm-up", "FailOpen/replica SIGKILL", "FailOpen/scheduler SIGKILL",
+             "FailOpen/replica SIGSTOP", "FailOpen/4 × 15 MiB prompts", "FailOpen/soak"],
+            phases.Select(r => $"{r["failure_mode"]}/{r["phase"]}").ToArray());
+        AssertEveryRowHas(phases, "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400", "reset", "timeout", "max_wait_s");
+
+        // Load ran through every phase, and the outcome counts add up to the requests.
+        Assert.All(phases, r => Assert.True((int)r["requests"]! > 0, $"{r["phase"]}: no requests"));
+        var kinds = new[] { "error_event", "http_503", "http_400", "http_429", "http_other", "reset", "truncated", "timeout" };
+        Assert.All(phases, r => Assert.Equal((int)r["failed"]!, kinds.Sum(k => (int)r[k]!)));
+        Assert.All(phases, r => Assert.Equal((int)r["requests"]!, (int)r["ok"]! + (int)r["failed"]!));
+
+        // The AppHost itself brought every killed service back (a new process), and the time to recover was measured.
+        foreach (var killed in phases.Where(r => ((string?)r["phase"])!.EndsWith("SIGKILL", StringComparison.Ordinal)))
+        {
+            Assert.True((int)killed["restarts_by_apphost"]! >= 1, $"{killed["phase"]}: not restarted by the AppHost");
+            Assert.NotEqual((int)killed["killed_pid"]!, (int?)killed["new_pid"]);
+            Assert.NotNull(killed["recover_s"]);
+        }
+
+        // RSS sampled for gateway, scheduler and every replica, and plotted.
+        var memory = rows.Where(r => (string?)r["row"] == "memory" && (string?)r["failure_mode"] == "FailOpen").Select(r => (string?)r["service"]).ToArray();
+        Assert.Contains("gateway", memory);
+        Assert.Contains("scheduler", memory);
+        Assert.Contains("qwen2-3b-pattern1-0", memory);
+        Assert.Contains("<polyline", File.ReadAllText(Path.Combine(_out, "reliability-failopen-rss.svg")), StringComparison.Ordinal);
+
+        // Every judgement is there and follows from the measured rows (timings are not asserted).
+        var targets = scenario["targets"]!.AsArray().Select(t => t!.AsObject()).ToDictionary(t => (string)t["name"]!);
+        var open = phases.Single(r => (string?)r["failure_mode"] == "FailOpen" && (string?)r["phase"] == "scheduler SIGKILL");
+        Assert.Equal((int)open["failed"]! == 0, (bool?)targets["scheduler SIGKILL, FailOpen"]["met"]);
+        var kill = phases.Single(r => (string?)r["phase"] == "replica SIGKILL");
+        Assert.Equal((int)kill["failed_non_streaming"]! == 0, (bool?)targets["replica SIGKILL: non-streaming requests"]["met"]);
+        Assert.Equal((double)kill["recover_s"]! <= 30, (bool?)targets["replica SIGKILL: replica back (AppHost: restarted and healthy)"]["met"]);
+        var soak = phases.Single(r => (string?)r["phase"] == "soak");
+        Assert.Equal((int)soak["failed"]! == 0, (bool?)targets.Single(t => t.Key.StartsWith("soak", StringComparison.Ordinal) && t.Key.EndsWith("requests", StringComparison.Ordinal)).Value["met"]);
+        var huge = phases.Single(r => (string?)r["phase"] == "4 × 15 MiB prompts");
+        Assert.Equal((bool?)huge["all_400"], (bool?)targets["4 concurrent 15 MiB prompts"]["met"]);
+        Assert.Contains(targets.Keys, k => k.StartsWith("replica SIGSTOP", StringComparison.Ordinal));
+        Assert.Contains("scheduler SIGKILL, FailClose", targets.Keys);
+        Assert.Contains("soak: RSS slope", targets.Keys);
+    }
+
     /// <summary>
     /// Runs a scenario that starts the services: its rows, or null when it was skipped — only when they are not built,
     /// and then its notes must say why.
@@ -132,7 +183,7 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         }
     }
 
-    private async Task<JsonObject> RunScenarioAsync(string scenario)
+    private async Task<JsonObject> RunScenarioAsync(string scenario, TimeSpan? timeout = null)
     {
         var (dll, configuration) = LocateTool();
         var info = new ProcessStartInfo("dotnet")
@@ -151,7 +202,7 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            await process.WaitForExitAsync().WaitAsync(RunTimeout);
+            await process.WaitForExitAsync().WaitAsync(timeout ?? RunTimeout);
         }
         catch (TimeoutException)
         {

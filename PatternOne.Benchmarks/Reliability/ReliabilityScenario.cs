@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using PatternOne.Benchmarks.Cli;
+using PatternOne.Benchmarks.Hosting;
+using PatternOne.Benchmarks.Reporting;
+using PatternOne.Gateway;
+using Spectre.Console;
+
+namespace PatternOne.Benchmarks.Reliability;
+
+/// <summary>
+/// Faults under steady load, on the stack the AppHost runs (its local recovery is part of what is measured): replica
+/// SIGKILL, scheduler SIGKILL under FailClose and FailOpen, a replica SIGSTOPped for a while, four concurrent 15 MiB
+/// prompts, then a soak. Every request is classified by how it ended; RSS of every service is sampled from /proc.
+/// Each of issue 15's "what it must show" items is judged from those measurements.
+/// </summary>
+public sealed class ReliabilityScenario : IScenario
+{
+    public string Name => "reliability";
+
+    private sealed record Plan(int Replicas, double Rate, TimeSpan Warmup, TimeSpan LeadIn, TimeSpan Settle, TimeSpan StopFor, TimeSpan HugePromptIdle,
+        TimeSpan Soak, TimeSpan SampleEvery);
+
+    private static readonly Plan Full = new(3, 20, Warmup: TimeSpan.FromSeconds(20), LeadIn: TimeSpan.FromSeconds(3), Settle: TimeSpan.FromSeconds(10),
+        StopFor: TimeSpan.FromSeconds(20), HugePromptIdle: TimeSpan.FromSeconds(30), Soak: TimeSpan.FromMinutes(30), SampleEvery: TimeSpan.FromSeconds(5));
+
+    private static readonly Plan Quick = new(2, 8, Warmup: TimeSpan.FromSeconds(3), LeadIn: TimeSpan.FromSeconds(1), Settle: TimeSpan.FromSeconds(2),
+        StopFor: TimeSpan.FromSeconds(4), HugePromptIdle: TimeSpan.FromSeconds(3), Soak: TimeSpan.FromSeconds(10), SampleEvery: TimeSpan.FromSeconds(1));
+
+    private const double StreamingShare = 0.5;
+    private const int HugePrompts = 4;
+    private const int HugePromptBytes = 15 * 1024 * 1024;
+    private const double RssAllowanceMb = 64;
+    private const double BackWithinS = 30;
+
+    /// <summary>What "RSS slope ~0" is taken to mean: fitted growth over the soak's second half at most this, per process.</summary>
+    private const double SoakGrowthAllowanceMb = 8;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(2);
+
+    public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var plan = context.Quick ? Quick : Full;
+        var report = new ScenarioReport(Name, "Reliability under faults: the AppHost's stack under steady load, requests classified, time to recover, RSS over time");
+        if (!OperatingSystem.IsLinux())
+        {
+            report.Skipped = true;
+            report.Notes.Add("Skipped: faults are POSIX signals to the service processes and RSS is read from /proc (Linux only).");
+            return report;
+        }
+
+        var forwarding = new GatewayForwardingOptions();
+        var hungLimit = forwarding.UnresponsiveAfter + forwarding.HealthCheckInterval;
+        Describe(report.Parameters, plan, forwarding);
+
+        var runs = new List<(FaultRun Run, IReadOnlyList<RequestOutcome> Outcomes, IReadOnlyList<RssSample> Rss)>();
+        await AnsiConsole.Status().StartAsync("reliability", async status =>
+        {
+            runs.Add(await RunStackAsync(context, plan, "FailClose", status, async (run, ct) =>
+            {
+                await run.HoldAsync("warm-up", plan.Warmup, ct);
+                await run.KillAsync("scheduler SIGKILL", AppHostStack.SchedulerResource, plan.LeadIn, plan.Settle, ct);
+            }, cancellationToken));
+            runs.Add(await RunStackAsync(context, plan, "FailOpen", status, async (run, ct) =>
+            {
+                await run.HoldAsync("warm-up", plan.Warmup, ct);
+                await run.KillAsync("replica SIGKILL", resource: null, plan.LeadIn, plan.Settle, ct);
+                await run.KillAsync("scheduler SIGKILL", AppHostStack.SchedulerResource, plan.LeadIn, plan.Settle, ct);
+                await run.StopAsync("replica SIGSTOP", plan.StopFor, plan.LeadIn, plan.Settle, ct);
+                await run.HugePromptsAsync("4 × 15 MiB prompts", HugePrompts, HugePromptBytes, plan.LeadIn, plan.HugePromptIdle, ct);
+                await run.HoldAsync("soak", plan.Soak, ct);
+            }, cancellationToken));
+        });
+
+        var phases = runs.SelectMany(r => r.Run.Phases.Select(p => (Phase: p, Row: PhaseRow(p, r.Outcomes)))).ToList();
+        report.Rows.AddRange(phases.Select(p => p.Row));
+        foreach (var (run, _, rss) in runs)
+        {
+            report.Rows.AddRange(MemoryRows(run, rss));
+            report.Charts.Add(RssChart(run, rss));
+        }
+
+        Judge(report, phases, runs.Select(r => (r.Run.FailureMode, r.Outcomes)).ToList(), hungLimit);
+        report.Tables.Add(new TableView("Requests by phase (seconds on the load's clock; waits from each request's scheduled start)",
+            ["failure_mode", "phase", "from_s", "fault_at_s", "recover_s", "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400",
+             "http_429", "http_other", "reset", "truncated", "timeout", "max_wait_s", "p99_wait_s"], r => (string?)r["row"] == "phase"));
+        report.Tables.Add(new TableView("The first failure of each phase, as the client saw it",
+            ["failure_mode", "phase", "resource", "first_failure"], r => r["first_failure"] is not null));
+        report.Tables.Add(new TableView("RSS of every service (MiB, from /proc)",
+            ["failure_mode", "service", "first_mb", "peak_mb", "last_mb", "soak_slope_mb_per_h", "soak_growth_mb"], r => (string?)r["row"] == "memory"));
+        report.Notes.Add("The stack is the AppHost's (Aspire.Hosting.Testing's DistributedApplicationTestingBuilder over PatternOne.AppHost: the orchestrator runs every service as `dotnet run`, on ports it picks, so --ports does not apply to it). Faults go to the service process under each resource's launcher (PatternOne.AppHost/Recovery/ServiceProcess.cs); the restarts are the AppHost's own local recovery.");
+        report.Notes.Add("Load: open-loop at a fixed rate through the gateway's HTTP listener, half streaming, retries off, one request per arrival; each outcome is classified by what the client saw. A request belongs to the phase in which it was scheduled to start.");
+        report.Notes.Add("Phases and faults on the RSS plots' time axis: " + string.Join("; ", phases.Select(p => string.Create(CultureInfo.InvariantCulture,
+            $"{p.Phase.FailureMode} {p.Phase.Name} {p.Phase.FromS:F0}–{p.Phase.ToS:F0} s{(p.Phase.FaultAtS is { } f ? $" (fault at {f:F1} s)" : "")}"))) + ".");
+        return report;
+    }
+
+    private static void Describe(JsonObject p, Plan plan, GatewayForwardingOptions forwarding)
+    {
+        p["replicas"] = plan.Replicas;
+        p["rate_rps"] = plan.Rate;
+        p["streaming_share"] = StreamingShare;
+        p["max_tokens"] = SteadyLoad.MaxTokens;
+        p["client"] = $"HTTP/1.1 to the gateway, retries off, timeout {RequestTimeout.TotalSeconds:F0} s";
+        p["sigstop_s"] = plan.StopFor.TotalSeconds;
+        p["soak_s"] = plan.Soak.TotalSeconds;
+        p["rss_sample_interval_s"] = plan.SampleEvery.TotalSeconds;
+        p["gateway_unresponsive_after_s"] = forwarding.UnresponsiveAfter.TotalSeconds;
+        p["gateway_health_check_interval_s"] = forwarding.HealthCheckInterval.TotalSeconds;
+        p["gateway_headers_timeout_s"] = forwarding.HeadersTimeout.TotalSeconds;
+        p["time_base"] = "measured (real time); the simulator at the AppHost's default time scale";
+    }
+
+    private static async Task<(FaultRun, IReadOnlyList<RequestOutcome>, IReadOnlyList<RssSample>)> RunStackAsync(
+        RunContext context, Plan plan, string failureMode, StatusContext status, Func<FaultRun, CancellationToken, Task> faults, CancellationToken cancellationToken)
+    {
+        status.Status($"{failureMode}: starting the AppHost ({plan.Replicas} replicas)");
+        await using var stack = await AppHostStack.StartAsync(plan.Replicas, failureMode, StartTimeout, cancellationToken);
+        var load = SteadyLoad.Start(stack.GatewayUri("v1/chat/completions"), plan.Rate, StreamingShare, context.NewRandom(failureMode.Length), RequestTimeout);
+        FaultRun run;
+        RssSampler rss;
+        await using (load)
+        {
+            rss = RssSampler.Start(stack, () => load.Now, plan.SampleEvery);
+            await using (rss)
+            {
+                run = new FaultRun(stack, load, rss, failureMode);
+                status.Status($"{failureMode}: faults under {plan.Rate} req/s");
+                await faults(run, cancellationToken);
+            }
+        }
+
+        return (run, load.Outcomes, rss.Samples);
+    }
+
+    private static JsonObject PhaseRow(PhaseRecord phase, IReadOnlyList<RequestOutcome> outcomes)
+    {
+        var mine = outcomes.Where(o => o.StartS >= phase.FromS && o.StartS < phase.ToS).ToList();
+        var waits = mine.Where(o => o.Kind != Outcome.Timeout).Select(o => o.WaitS).ToArray();
+        var row = new JsonObject
+        {
+            ["row"] = "phase",
+            ["failure_mode"] = phase.FailureMode,
+            ["phase"] = phase.Name,
+            ["from_s"] = Math.Round(phase.FromS, 1),
+            ["to_s"] = Math.Round(phase.ToS, 1),
+            ["fault_at_s"] = phase.FaultAtS is { } f ? Math.Round(f, 1) : null,
+            ["recover_s"] = phase is { FaultAtS: { } at, BackAtS: { } back } ? Math.Round(back - at, 1) : null,
+            ["requests"] = mine.Count,
+            ["streaming"] = mine.Count(o => o.Streaming),
+            ["ok"] = mine.Count(o => !o.Failed),
+            ["failed"] = mine.Count(o => o.Failed),
+            ["failed_non_streaming"] = mine.Count(o => o.Failed && !o.Streaming),
+            ["max_wait_s"] = Stats.Round(waits.DefaultIfEmpty(double.NaN).Max(), 2),
+            ["p99_wait_s"] = Stats.Round(Stats.Percentile(waits, 99), 2),
+        };
+        foreach (var kind in Enum.GetValues<Outcome>().Where(k => k != Outcome.Ok))
+        {
+            row[KindName(kind)] = mine.Count(o => o.Kind == kind);
+        }
+
+        if (mine.FirstOrDefault(o => o.Failed) is { } first)
+        {
+            row["first_failure"] = $"{KindName(first.Kind)} ({first.Detail})";
+        }
+
+        foreach (var (key, value) in phase.Extra)
+        {
+            row[key] = value?.DeepClone();
+        }
+
+        return row;
+    }
+
+    /// <summary>snake_case of an outcome (<c>Http503</c> → <c>http_503</c>, <c>ErrorEvent</c> → <c>error_event</c>).</summary>
+    public static string KindName(Outcome kind) => kind switch
+    {
+        Outcome.Http503 => "http_503",
+        Outcome.Http400 => "http_400",
+        Outcome.Http429 => "http_429",
+        Outcome.HttpOther => "http_other",
+        Outcome.ErrorEvent => "error_event",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static IEnumerable<JsonObject> MemoryRows(FaultRun run, IReadOnlyList<RssSample> rss)
+    {
+        var soak = run.Phases.FirstOrDefault(p => p.Name == "soak");
+        foreach (var service in rss.Select(s => s.Service).Distinct())
+        {
+            var mine = rss.Where(s => s.Service == service).ToList();
+            var row = new JsonObject
+            {
+                ["row"] = "memory",
+                ["failure_mode"] = run.FailureMode,
+                ["service"] = service,
+                ["first_mb"] = Math.Round(mine[0].RssMb, 1),
+                ["peak_mb"] = Math.Round(mine.Max(s => s.RssMb), 1),
+                ["last_mb"] = Math.Round(mine[^1].RssMb, 1),
+                ["processes"] = mine.Select(s => s.Pid).Distinct().Count(),
+            };
+            if (soak is not null)
+            {
+                // The second half of the soak: start-up and the faults' after-effects have settled by then.
+                var from = soak.FromS + ((soak.ToS - soak.FromS) / 2);
+                var fit = Slope(mine.Where(s => s.AtS >= from && s.AtS <= soak.ToS).Select(s => (s.AtS, s.RssMb)).ToList());
+                row["soak_slope_mb_per_h"] = Stats.Round(fit * 3600, 1);
+                row["soak_growth_mb"] = Stats.Round(fit * (soak.ToS - from), 1);
+            }
+
+            yield return row;
+        }
+    }
+
+    /// <summary>Least-squares slope (MiB per second); NaN with fewer than 3 points.</summary>
+    private static double Slope(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count < 3)
+        {
+            return double.NaN;
+        }
+
+        var mx = points.Average(p => p.X);
+        var my = points.Average(p => p.Y);
+        var sxx = points.Sum(p => (p.X - mx) * (p.X - mx));
+        return sxx == 0 ? double.NaN : points.Sum(p => (p.X - mx) * (p.Y - my)) / sxx;
+    }
+
+    private static LineChart RssChart(FaultRun run, IReadOnlyList<RssSample> rss)
+    {
+        var chart = new LineChart($"reliability-{run.FailureMode.ToLowerInvariant()}-rss.svg", $"RSS over time, {run.FailureMode} stack under faults", "seconds", "RSS (MiB)")
+        {
+            Markers = false,
+        };
+        foreach (var service in rss.Select(s => s.Service).Distinct())
+        {
+            chart.Add(service, rss.Where(s => s.Service == service).Select(s => (s.AtS, s.RssMb)));
+        }
+
+        return chart;
+    }
+
+    private static void Judge(ScenarioReport report, List<(PhaseRecord Phase, JsonObject Row)> phases, List<(string Mode, IReadOnlyList<RequestOutcome> Outcomes)> runs, TimeSpan hungLimit)
+    {
+        JsonObject? Row(string mode, string name) => phases.FirstOrDefault(p => p.Phase.FailureMode == mode && p.Phase.Name == name).Row;
+        int Int(JsonObject? row, string key) => (int?)row?[key] ?? 0;
+        var t = report.Targets;
+
+        if (Row("FailOpen", "replica SIGKILL") is { } kill)
+        {
+            var failedNonStreaming = Int(kill, "failed_non_streaming");
+            t.Add(new TargetCheck("replica SIGKILL: non-streaming requests", "0 failed", $"{failedNonStreaming} failed of {Int(kill, "requests") - Int(kill, "streaming")}", failedNonStreaming == 0));
+            var cut = Int(kill, "error_event");
+            var badStreams = Int(kill, "failed") - failedNonStreaming - cut;
+            t.Add(new TargetCheck("replica SIGKILL: cut streams", "every cut stream ends with an error event", $"{cut} ended with the error event, {badStreams} failed otherwise",
+                cut + badStreams == 0 ? null : badStreams == 0, cut + badStreams == 0 ? "no stream was in flight on the killed replica" : null));
+            t.Add(BackWithin("replica SIGKILL: replica back (AppHost: restarted and healthy)", kill));
+        }
+
+        if (Row("FailOpen", "scheduler SIGKILL") is { } open)
+        {
+            t.Add(new TargetCheck("scheduler SIGKILL, FailOpen", "0 failed", $"{Int(open, "failed")} failed of {Int(open, "requests")}; scheduler back after {open["recover_s"]} s", Int(open, "failed") == 0));
+        }
+
+        if (phases.FirstOrDefault(p => p.Phase.FailureMode == "FailClose" && p.Phase.Name == "scheduler SIGKILL") is { Row: not null } close)
+        {
+            t.Add(FailCloseCheck(close.Phase, close.Row, runs.First(r => r.Mode == "FailClose").Outcomes));
+        }
+
+        if (Row("FailOpen", "replica SIGSTOP") is { } stop)
+        {
+            var limit = hungLimit.TotalSeconds + ((double?)Row("FailOpen", "warm-up")?["max_wait_s"] ?? 0);
+            var maxWait = (double?)stop["max_wait_s"] ?? double.NaN;
+            t.Add(new TargetCheck($"replica SIGSTOP {stop["stopped_s"]} s: longest wait", $"≤ {limit:F1} s (gateway's UnresponsiveAfter + HealthCheckInterval = {hungLimit.TotalSeconds:F0} s, + longest warm-up request)",
+                $"{maxWait:F2} s", maxWait <= limit, Int(stop, "timeout") > 0 ? $"{Int(stop, "timeout")} timed out" : null));
+            t.Add(new TargetCheck("replica SIGSTOP: non-streaming requests", "0 failed", $"{Int(stop, "failed_non_streaming")} failed of {Int(stop, "requests") - Int(stop, "streaming")}",
+                Int(stop, "failed_non_streaming") == 0, $"streams: {Int(stop, "error_event")} ended with the error event, {Int(stop, "failed") - Int(stop, "failed_non_streaming") - Int(stop, "error_event")} otherwise"));
+        }
+
+        if (Row("FailOpen", "4 × 15 MiB prompts") is { } huge)
+        {
+            t.Add(new TargetCheck("4 concurrent 15 MiB prompts", "400 (context length) each", $"statuses {huge["statuses"]}", (bool?)huge["all_400"] == true));
+            var baseline = (double?)huge["scheduler_rss_baseline_mb"] ?? double.NaN;
+            var after = (double?)huge["scheduler_rss_after_idle_mb"] ?? double.NaN;
+            t.Add(new TargetCheck($"scheduler RSS {huge["idle_s"]} s after the 15 MiB prompts", $"≤ baseline + {RssAllowanceMb:F0} MB",
+                $"{after:F1} MB (baseline {baseline:F1}, peak {huge["scheduler_rss_peak_mb"]})", after <= baseline + RssAllowanceMb));
+        }
+
+        if (Row("FailOpen", "soak") is { } soak)
+        {
+            t.Add(new TargetCheck($"soak {Int(soak, "requests")} requests", "0 failed", $"{Int(soak, "failed")} failed", Int(soak, "failed") == 0));
+            var memory = report.Rows.Where(r => (string?)r["row"] == "memory" && (string?)r["failure_mode"] == "FailOpen").ToList();
+            var growths = memory.Select(r => ((string?)r["service"], (double?)r["soak_growth_mb"] ?? double.NaN)).ToList();
+            t.Add(new TargetCheck("soak: RSS slope", $"~0: fitted growth over the soak's second half ≤ {SoakGrowthAllowanceMb:F0} MB per process",
+                string.Join(", ", growths.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Item1} {g.Item2:+0.0;-0.0} MB"))),
+                growths.Count > 0 && growths.All(g => g.Item2 <= SoakGrowthAllowanceMb)));
+        }
+    }
+
+    private static TargetCheck BackWithin(string name, JsonObject row)
+    {
+        var recover = (double?)row["recover_s"];
+        return new TargetCheck(name, $"≤ {BackWithinS:F0} s", recover is { } r ? $"{r:F1} s" : "not back", recover <= BackWithinS);
+    }
+
+    /// <summary>
+    /// FailClose: every failure is an OpenAI-style 503, and once the gateway picks again (the first request after the
+    /// first 503 that succeeds) none fails.
+    /// </summary>
+    private static TargetCheck FailCloseCheck(PhaseRecord phase, JsonObject row, IReadOnlyList<RequestOutcome> outcomes)
+    {
+        var mine = outcomes.Where(o => o.StartS >= phase.FromS && o.StartS < phase.ToS).OrderBy(o => o.StartS).ToList();
+        var failures = mine.Where(o => o.Failed).ToList();
+        var unclean = failures.Count(o => o.Kind != Outcome.Http503 || !o.OpenAiErrorBody);
+        var firstFailure = failures.FirstOrDefault()?.StartS;
+        var resumed = firstFailure is { } ff ? mine.FirstOrDefault(o => o.StartS > ff && !o.Failed)?.StartS : null;
+        var afterResume = resumed is { } r ? failures.Count(o => o.StartS > r) : 0;
+        row["failures_not_clean_503"] = unclean;
+        row["gateway_picks_again_s"] = resumed is { } back && phase.FaultAtS is { } at ? Math.Round(back - at, 1) : null;
+        row["failed_after_picking_resumed"] = afterResume;
+        var met = failures.Count > 0 && unclean == 0 && resumed is not null && afterResume == 0;
+        return new TargetCheck("scheduler SIGKILL, FailClose", "clean 503s only until it is back, then 0 failed",
+            $"{failures.Count} failed ({failures.Count - unclean} clean 503), {unclean} otherwise; scheduler back after {row["recover_s"]} s, picking again after {row["gateway_picks_again_s"]} s; {afterResume} failed after that",
+            failures.Count == 0 ? null : met, failures.Count == 0 ? "no request arrived while the scheduler was down" : null);
+    }
+}
