@@ -4,11 +4,12 @@ namespace PatternOne.Benchmarks.Reporting;
 /// What one path adds over a baseline when both ran the same request schedule: request i has the same intended start
 /// and the same body on both, so latency(path, i) − latency(baseline, i) cancels what the request itself costs (its
 /// max_tokens, the replica's batch at that point of the schedule) and leaves what the path adds plus the replica's own
-/// non-repeatable jitter. Rounds are strata: pairs are only formed within a round, and the bootstrap resamples each
-/// round separately.
+/// non-repeatable jitter. Pairs are only formed within a round.
 /// <para>
-/// Two estimates per percentile, each with a 95% percentile-bootstrap interval from a moving-block bootstrap of the pairs
-/// (blocks of consecutive requests, so a stall that hits a run of neighbours is resampled as a whole):
+/// Two estimates per percentile, each with a 95% percentile-bootstrap interval from a two-stage bootstrap: rounds drawn
+/// with replacement (so a round whose whole run met a busier machine on one side widens the interval instead of passing
+/// for latency added — the A/A runs on a loaded machine showed within-round resampling alone was overconfident), then
+/// moving blocks of consecutive pairs within each drawn round (a stall that hits a run of neighbours stays whole):
 /// <list type="bullet">
 /// <item><b>paired</b>: the percentile of the per-request differences (p50 = the typical request's added latency;
 /// p99 = 99% of requests got at most this much added, which includes the jitter an A/A comparison shows).</item>
@@ -59,13 +60,14 @@ public static class PairedComparison
         var point = Evaluate(pairs.SelectMany(r => r).ToArray(), percentiles);
         var replicates = new double[resamples][];
         var rng = new Random(seed);
-        var sample = new (double Path, double Baseline)[total];
+        var sample = new (double Path, double Baseline)[pairs.Length * pairs.Max(r => r.Length)];
         for (var b = 0; b < resamples; b++)
         {
             var filled = 0;
-            foreach (var round in pairs)
+            for (var slot = 0; slot < pairs.Length; slot++)
             {
-                // Moving blocks within the round until it has as many pairs as it had: each round keeps its weight.
+                // A round drawn with replacement, then moving blocks within it until it has as many pairs as it had.
+                var round = pairs[rng.Next(pairs.Length)];
                 var length = Math.Min(blockLength, round.Length);
                 for (var taken = 0; taken < round.Length;)
                 {
@@ -77,7 +79,7 @@ public static class PairedComparison
                 }
             }
 
-            replicates[b] = Evaluate(sample, percentiles);
+            replicates[b] = Evaluate(sample.AsSpan(0, filled), percentiles);
         }
 
         var result = new AtPercentile[percentiles.Count];
@@ -107,7 +109,7 @@ public static class PairedComparison
     }
 
     /// <summary>Per percentile: [paired difference, shift], interleaved.</summary>
-    private static double[] Evaluate((double Path, double Baseline)[] pairs, IReadOnlyList<double> percentiles)
+    private static double[] Evaluate(ReadOnlySpan<(double Path, double Baseline)> pairs, IReadOnlyList<double> percentiles)
     {
         var differences = new double[pairs.Length];
         var path = new double[pairs.Length];

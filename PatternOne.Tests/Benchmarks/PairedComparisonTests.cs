@@ -5,7 +5,7 @@ namespace PatternOne.Tests.Benchmarks;
 /// <summary>
 /// The data-path benchmark's paired estimator on constructed latencies whose answer is known: a request-by-request
 /// difference cancels what the request itself costs, a percentile of the differences is not a difference of
-/// percentiles, failed requests drop their pair, rounds keep their weight, and the interval is honest on an A/A.
+/// percentiles, failed requests drop their pair, and the interval is honest on an A/A — also when whole rounds differ.
 /// </summary>
 public sealed class PairedComparisonTests
 {
@@ -77,19 +77,47 @@ public sealed class PairedComparisonTests
     }
 
     [Fact]
-    public void Rounds_AreStrata_EachKeepsItsWeightInEveryResample()
+    public void RoundsThatDisagree_WidenTheInterval_WhileThePointEstimatePoolsThem()
     {
-        // Round 1: 100 pairs adding 1 ms; round 2: 300 pairs adding 3 ms. Pooled, the median is 3 ms; if the bootstrap
-        // mixed rounds, some replicates would have more than half their pairs from round 1 and the interval would reach 1.
+        // Round 1: 100 pairs adding 1 ms; round 2: 300 pairs adding 3 ms. Pooled, the median is 3 ms. Rounds are drawn
+        // with replacement: a quarter of the replicates are round 1 twice (median 1), so the interval reaches 1 — the
+        // measurement cannot tell which round's conditions were the true ones.
         var short1 = Latencies(100, Cost);
         var long2 = Latencies(300, Cost);
         PairedComparison.Round[] rounds = [new(short1.Select(d => d + 1).ToArray(), short1), new(long2.Select(d => d + 3).ToArray(), long2)];
 
-        var median = PairedComparison.Compare(rounds, P50And99, blockLength: 32, resamples: 300).At(50).Paired;
+        var median = PairedComparison.Compare(rounds, P50And99, blockLength: 32, resamples: 400).At(50).Paired;
 
         Assert.Equal(3, median.Value, 9);
-        Assert.Equal(3, median.Low, 9);
+        Assert.Equal(1, median.Low, 9);
         Assert.Equal(3, median.High, 9);
+    }
+
+    [Fact]
+    public void AOnA_WithARunLevelOffsetPerRound_TheIntervalStillCoversZeroMostOfTheTime()
+    {
+        // A loaded machine: each run of the path meets its own background load, a whole-run offset (±1.5 ms, mean 0)
+        // on top of per-request jitter. Resampling only within rounds would read the few rounds' mean offset as added
+        // latency with a narrow interval (covering 0 in roughly a third of the cases); drawing rounds too must not.
+        var covered = 0;
+        const int trials = 60;
+        for (var t = 0; t < trials; t++)
+        {
+            var rng = new Random(5000 + t);
+            var rounds = Enumerable.Range(0, 4).Select(_ =>
+            {
+                var offset = (rng.NextDouble() - 0.5) * 3;
+                return new PairedComparison.Round(
+                    Latencies(400, i => Cost(i) + (rng.NextDouble() * 3) + offset),
+                    Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)));
+            }).ToArray();
+            if (PairedComparison.Compare(rounds, P50And99, blockLength: 32, resamples: 300, seed: t).At(50).Paired.Contains(0))
+            {
+                covered++;
+            }
+        }
+
+        Assert.InRange(covered, 42, trials);
     }
 
     [Fact]
