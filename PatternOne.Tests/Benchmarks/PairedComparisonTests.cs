@@ -16,6 +16,25 @@ public sealed class PairedComparisonTests
 
     private static double[] Latencies(int n, Func<int, double> latency) => Enumerable.Range(0, n).Select(latency).ToArray();
 
+    private const int CoverageTrials = 60;
+
+    /// <summary>In how many of <see cref="CoverageTrials"/> seeded A/A data sets the p50 interval contains 0.</summary>
+    private static int CoverageOfZero(int seedBase, int rounds, Func<Random, PairedComparison.Round> round)
+    {
+        var covered = 0;
+        for (var t = 0; t < CoverageTrials; t++)
+        {
+            var rng = new Random(seedBase + t);
+            var data = Enumerable.Range(0, rounds).Select(_ => round(rng)).ToArray();
+            if (PairedComparison.Compare(data, P50And99, blockLength: 32, resamples: 300, seed: t).At(50).Paired.Contains(0))
+            {
+                covered++;
+            }
+        }
+
+        return covered;
+    }
+
     [Fact]
     public void ConstantAddedLatency_IsFoundExactly_AtEveryPercentile_WithAZeroWidthInterval()
     {
@@ -99,25 +118,15 @@ public sealed class PairedComparisonTests
         // A loaded machine: each run of the path meets its own background load, a whole-run offset (±1.5 ms, mean 0)
         // on top of per-request jitter. Resampling only within rounds would read the few rounds' mean offset as added
         // latency with a narrow interval (covering 0 in roughly a third of the cases); drawing rounds too must not.
-        var covered = 0;
-        const int trials = 60;
-        for (var t = 0; t < trials; t++)
+        var covered = CoverageOfZero(seedBase: 5000, rounds: 4, rng =>
         {
-            var rng = new Random(5000 + t);
-            var rounds = Enumerable.Range(0, 4).Select(_ =>
-            {
-                var offset = (rng.NextDouble() - 0.5) * 3;
-                return new PairedComparison.Round(
-                    Latencies(400, i => Cost(i) + (rng.NextDouble() * 3) + offset),
-                    Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)));
-            }).ToArray();
-            if (PairedComparison.Compare(rounds, P50And99, blockLength: 32, resamples: 300, seed: t).At(50).Paired.Contains(0))
-            {
-                covered++;
-            }
-        }
+            var offset = (rng.NextDouble() - 0.5) * 3;
+            return new PairedComparison.Round(
+                Latencies(400, i => Cost(i) + (rng.NextDouble() * 3) + offset),
+                Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)));
+        });
 
-        Assert.InRange(covered, 42, trials);
+        Assert.InRange(covered, 42, CoverageTrials);
     }
 
     [Fact]
@@ -139,21 +148,11 @@ public sealed class PairedComparisonTests
     {
         // 60 A/A comparisons of constructed data (seeded, so the outcome is fixed): both sides the same cost plus
         // independent jitter, 3 rounds of 400 requests. A 95% interval that covered 0 in far fewer would be overconfident.
-        var covered = 0;
-        const int trials = 60;
-        for (var t = 0; t < trials; t++)
-        {
-            var rng = new Random(1000 + t);
-            var rounds = Enumerable.Range(0, 3).Select(_ => new PairedComparison.Round(
-                Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)),
-                Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)))).ToArray();
-            if (PairedComparison.Compare(rounds, P50And99, blockLength: 32, resamples: 300, seed: t).At(50).Paired.Contains(0))
-            {
-                covered++;
-            }
-        }
+        var covered = CoverageOfZero(seedBase: 1000, rounds: 3, rng => new PairedComparison.Round(
+            Latencies(400, i => Cost(i) + (rng.NextDouble() * 3)),
+            Latencies(400, i => Cost(i) + (rng.NextDouble() * 3))));
 
-        Assert.InRange(covered, 52, trials);
+        Assert.InRange(covered, 52, CoverageTrials);
     }
 
     [Fact]
