@@ -126,13 +126,13 @@ public sealed class ReliabilityScenario : IScenario
             ["failure_mode", "phase", "resource", "first_failure"], r => r["first_failure"] is not null));
         report.Tables.Add(new TableView("RSS of every service (MiB, from /proc; soak slopes fitted over the measured window, warm-up excluded)",
             ["failure_mode", "service", "first_mb", "peak_mb", "soak_start_mb", "last_mb", "soak_slope_mb_per_h", "soak_anon_slope_mb_per_h", "soak_file_slope_mb_per_h",
-             "limit_mb", "days_to_limit"], r => (string?)r["row"] == "memory"));
+             "soak_shmem_slope_mb_per_h", "limit_mb", "days_to_limit"], r => (string?)r["row"] == "memory"));
         report.Notes.Add("The stack is the AppHost's (Aspire.Hosting.Testing's DistributedApplicationTestingBuilder over PatternOne.AppHost: the orchestrator runs every service as `dotnet run`, on ports it picks, so --ports does not apply to it). Faults go to the service process under each resource's launcher (PatternOne.AppHost/Recovery/ServiceProcess.cs); the restarts are the AppHost's own local recovery.");
         report.Notes.Add("Load: open-loop at a fixed rate through the gateway's HTTP listener, half streaming, retries off, one request per arrival; each outcome is classified by what the client saw. A request belongs to the phase in which it was scheduled to start.");
         if (runs.SelectMany(r => r.Run.Phases).FirstOrDefault(p => p.Name == SoakPhase) is { } measured)
         {
             report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"Soak: {plan.SoakWarmup.TotalMinutes:0.#} min of warm-up load (\"{SoakWarmupPhase}\", {(soakOnly ? "after the stack's start-up and a short warm-up" : "after the fault phases, themselves under the same load")}) are left out; the RSS slope is a least-squares line through every sample of the measured window ({measured.FromS:F0}–{measured.ToS:F0} s, {(measured.ToS - measured.FromS) / 60:F0} min, one sample per {plan.SampleEvery.TotalSeconds:0.#} s), in MiB per hour, for the total and for its anonymous (GC heap, native, stacks, JIT code) and file-backed (mapped assemblies) parts. " +
+                $"Soak: {plan.SoakWarmup.TotalMinutes:0.#} min of warm-up load (\"{SoakWarmupPhase}\", {(soakOnly ? "after the stack's start-up and a short warm-up" : "after the fault phases, themselves under the same load")}) are left out; the RSS slope is a least-squares line through every sample of the measured window ({measured.FromS:F0}–{measured.ToS:F0} s, {(measured.ToS - measured.FromS) / 60:F0} min, one sample per {plan.SampleEvery.TotalSeconds:0.#} s), in MiB per hour, for the total and for its anonymous (GC heap, native allocations, stacks), file-backed (mapped assemblies) and shared (the runtime's double-mapped JIT code) parts. " +
                 $"Judged for the processes we ship against their published container memory limits: at the fitted slope, the process must not reach its limit within {SoakHorizon.TotalDays:F0} days from where the soak left it. Replicas stand in for vLLM (its container has its own limit) and are reported only."));
         }
 
@@ -256,6 +256,7 @@ public sealed class ReliabilityScenario : IScenario
                 row["soak_slope_mb_per_h"] = Stats.Round(slope, 2);
                 row["soak_anon_slope_mb_per_h"] = Stats.Round(PerHour(s => s.AnonMb), 2);
                 row["soak_file_slope_mb_per_h"] = Stats.Round(PerHour(s => s.FileMb), 2);
+                row["soak_shmem_slope_mb_per_h"] = Stats.Round(PerHour(s => s.ShmemMb), 2);
                 row["soak_growth_mb"] = Stats.Round(slope * (soak.ToS - soak.FromS) / 3600, 1);
                 if (MemoryLimitsMb.TryGetValue(service, out var limit) && window.Count > 0)
                 {
@@ -349,10 +350,12 @@ public sealed class ReliabilityScenario : IScenario
             var warm = Row("FailOpen", SoakWarmupPhase);
             var requests = Int(soak, "requests") + Int(warm, "requests");
             var failed = Int(soak, "failed") + Int(warm, "failed");
-            t.Add(new TargetCheck($"soak {requests} requests (warm-up and measured window)", "0 failed", $"{failed} failed", failed == 0));
+            t.Add(new TargetCheck($"soak {requests} requests", "0 failed, warm-up and measured window", $"{failed} failed", failed == 0));
             var judged = report.Rows.Where(r => (string?)r["row"] == "memory" && (string?)r["failure_mode"] == "FailOpen" && r["soak_within_limit"] is not null).ToList();
-            t.Add(new TargetCheck($"soak: RSS slope over {(soak["to_s"]!.GetValue<double>() - soak["from_s"]!.GetValue<double>()) / 60:F0} min after {((double?)warm?["to_s"] - (double?)warm?["from_s"]) / 60 ?? 0:F0} min of warm-up",
-                $"~0: at the fitted slope no shipped process reaches its container memory limit within {SoakHorizon.TotalDays:F0} days",
+            var minutes = (soak["to_s"]!.GetValue<double>() - soak["from_s"]!.GetValue<double>()) / 60;
+            var warmMinutes = warm is null ? 0 : (warm["to_s"]!.GetValue<double>() - warm["from_s"]!.GetValue<double>()) / 60;
+            t.Add(new TargetCheck("soak: RSS slope",
+                string.Create(CultureInfo.InvariantCulture, $"~0: least-squares slope over {minutes:F0} min after {warmMinutes:F0} min of warm-up; at it no shipped process reaches its container memory limit within {SoakHorizon.TotalDays:F0} days"),
                 string.Join(", ", judged.Select(r => string.Create(CultureInfo.InvariantCulture,
                     $"{r["service"]} {(double?)r["soak_slope_mb_per_h"]:+0.00;-0.00} MB/h (limit {r["limit_mb"]} MiB, {(r["days_to_limit"] is { } d ? $"{d} days to it" : "not growing")})"))),
                 judged.Count > 0 && judged.All(r => (bool?)r["soak_within_limit"] == true)));

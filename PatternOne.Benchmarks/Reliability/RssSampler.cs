@@ -2,8 +2,8 @@ using PatternOne.Benchmarks.Hosting;
 
 namespace PatternOne.Benchmarks.Reliability;
 
-/// <summary>One reading of a service's resident memory (MiB; anonymous and file-backed parts beside the total).</summary>
-public sealed record RssSample(double AtS, string Service, int Pid, double RssMb, double AnonMb, double FileMb);
+/// <summary>One reading of a service's resident memory (MiB; the anonymous, file-backed and shared parts beside the total, see <see cref="ResidentMemory"/>).</summary>
+public sealed record RssSample(double AtS, string Service, int Pid, double RssMb, double AnonMb, double FileMb, double ShmemMb);
 
 /// <summary>
 /// Samples the RSS of every service of an <see cref="AppHostStack"/> at a fixed interval, following each service to its
@@ -43,7 +43,7 @@ public sealed class RssSampler : IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    _samples.Add(new RssSample(atS, service, pid, memory.RssMb, memory.AnonMb, memory.FileMb));
+                    _samples.Add(new RssSample(atS, service, pid, memory.RssMb, memory.AnonMb, memory.FileMb, memory.ShmemMb));
                 }
             }
         }
