@@ -48,6 +48,9 @@ public sealed record GatewaySettings
     /// <summary>After SIGTERM, how long in-flight requests may still finish (<see cref="GatewayOptions.DefaultDrainTimeout"/>).</summary>
     public TimeSpan? DrainTimeout { get; init; }
 
+    /// <summary>Longest start-up wait for the pickers' warm-up answers before reporting ready; zero skips the warm-up.</summary>
+    public TimeSpan? PickerWarmupTimeout { get; init; }
+
     /// <summary>The settings as configuration keys (<c>Gateway:Pools:0:Name</c>) and invariant-culture values.</summary>
     public Dictionary<string, string?> ToConfiguration()
     {
@@ -67,6 +70,7 @@ public sealed record GatewaySettings
             [Keys.HeadersTimeout] = Format(HeadersTimeout),
             [Keys.ActivityTimeout] = Format(ActivityTimeout),
             [Keys.DrainTimeout] = Format(DrainTimeout),
+            [Keys.PickerWarmupTimeout] = Format(PickerWarmupTimeout),
         };
         for (var i = 0; i < Routes.Count; i++)
         {
@@ -117,6 +121,7 @@ public sealed record GatewaySettings
         public const string HeadersTimeout = Forwarding + nameof(GatewayForwardingOptions.HeadersTimeout);
         public const string ActivityTimeout = Forwarding + nameof(GatewayForwardingOptions.ActivityTimeout);
         public const string DrainTimeout = Section + ":" + nameof(DrainOptions.DrainTimeout);
+        public const string PickerWarmupTimeout = Section + ":" + nameof(GatewayOptions.PickerWarmupTimeout);
         private const string Forwarding = Section + ":" + nameof(GatewayOptions.Forwarding) + ":";
 
         public static string RoutePathPrefix(int route) => Route(route) + nameof(GatewayRouteOptions.PathPrefix);
