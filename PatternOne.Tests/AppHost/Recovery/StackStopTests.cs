@@ -18,9 +18,12 @@ public sealed class StackToStop : StackFixture
     protected override void ConfigureAppHost(IDistributedApplicationTestingBuilder appHost) =>
         appHost.Services.AddFakeLogging(options => options.FilteredCategories.Add(SupervisorCategory));
 
+    /// <summary>The AppHost's collected log; it outlives the AppHost's services (they are disposed when it stops).</summary>
+    public FakeLogCollector Log => App.Services.GetFakeLogCollector();
+
     /// <summary>Every restart the supervisor has decided so far.</summary>
-    public IReadOnlyList<FakeLogRecord> RestartDecisions() =>
-        App.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == RestartDecidedEvent).ToList();
+    public static IReadOnlyList<FakeLogRecord> RestartDecisions(FakeLogCollector log) =>
+        log.GetSnapshot().Where(r => r.Id.Id == RestartDecidedEvent).ToList();
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -43,17 +46,17 @@ public sealed class StackStopTests(StackToStop stack)
         var app = stack.App;
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
         var replica = stack.ReplicaNames[0];
+        var log = stack.Log;
 
         // The control: a crash is decided and restarted on this very stack, so the log does show decisions.
         app.ServiceOf(replica).Kill();
         await Eventually.HoldsAsync(() => app.Restarts(replica) > 0, StackFixture.StartTimeout, $"{replica} is restarted after its crash");
         await notifications.WaitForResourceHealthyAsync(replica).WaitAsync(StackFixture.StartTimeout);
-        Assert.Contains(stack.RestartDecisions(), r => r.Message.StartsWith(replica + " exited unexpectedly", StringComparison.Ordinal));
+        Assert.Contains(StackToStop.RestartDecisions(log), r => r.Message.StartsWith(replica + " exited unexpectedly", StringComparison.Ordinal));
 
         string[] resources = [.. stack.ReplicaNames, "scheduler", "gateway"];
         var services = resources.Select(r => app.ServiceOf(r)).ToList();
-        var decided = stack.RestartDecisions().Count;
-        var restarts = resources.ToDictionary(r => r, r => app.Restarts(r));
+        var decided = StackToStop.RestartDecisions(log).Count;
 
         using var cancellation = new CancellationTokenSource(StackFixture.StartTimeout);
         await app.StopAsync(cancellation.Token);
@@ -61,7 +64,6 @@ public sealed class StackStopTests(StackToStop stack)
         // Every service really went down (the exits the supervisor saw), and once the AppHost has stopped — the
         // supervisor with it — no restart was decided on the way.
         await Eventually.HoldsAsync(() => services.All(s => s.HasExited), StackFixture.StartTimeout, "every service process has exited");
-        Assert.Empty(stack.RestartDecisions().Skip(decided).Select(r => r.Message));
-        Assert.All(resources, r => Assert.Equal(restarts[r], app.Restarts(r)));
+        Assert.Empty(StackToStop.RestartDecisions(log).Skip(decided).Select(r => r.Message));
     }
 }
