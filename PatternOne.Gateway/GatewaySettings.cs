@@ -1,15 +1,14 @@
 using System.Globalization;
+using PatternOne.ServiceDefaults.Configuration;
 using PatternOne.ServiceDefaults.Shutdown;
 
 namespace PatternOne.Gateway;
 
 /// <summary>
-/// The gateway's configuration as the other parts write it — the AppHost's wiring, the Kubernetes publisher, the
-/// benchmarks' local cluster, the tests' hosts. Every key is built from <see cref="GatewayOptions"/>' own property
-/// names, so renaming an option is a compile error in every writer. A value left null is not written: the option's
-/// default applies.
+/// The gateway's configuration as the other parts write it (<see cref="ServiceSettings"/>). Every key is built from
+/// <see cref="GatewayOptions"/>' own property names, so renaming an option is a compile error in every writer.
 /// </summary>
-public sealed record GatewaySettings
+public sealed record GatewaySettings : ServiceSettings
 {
     public int? HttpPort { get; init; }
 
@@ -51,57 +50,43 @@ public sealed record GatewaySettings
     /// <summary>Longest start-up wait for the pickers' warm-up answers before reporting ready; zero skips the warm-up.</summary>
     public TimeSpan? PickerWarmupTimeout { get; init; }
 
-    /// <summary>The settings as configuration keys (<c>Gateway:Pools:0:Name</c>) and invariant-culture values.</summary>
-    public Dictionary<string, string?> ToConfiguration()
+    protected override IEnumerable<KeyValuePair<string, string?>> Entries()
     {
-        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            [Keys.HttpPort] = Format(HttpPort),
-            [Keys.HttpsPort] = Format(HttpsPort),
-            [Keys.StatusPort] = Format(StatusPort),
-            [Keys.MetricsPort] = Format(MetricsPort),
-            [Keys.BindAddress] = BindAddress,
-            [Keys.TlsCertificatePath] = TlsCertificatePath,
-            [Keys.TlsKeyPath] = TlsKeyPath,
-            [Keys.MaxRequestBodySize] = Format(MaxRequestBodySize),
-            [Keys.HealthCheckInterval] = Format(HealthCheckInterval),
-            [Keys.HealthCheckTimeout] = Format(HealthCheckTimeout),
-            [Keys.UnresponsiveAfter] = Format(UnresponsiveAfter),
-            [Keys.HeadersTimeout] = Format(HeadersTimeout),
-            [Keys.ActivityTimeout] = Format(ActivityTimeout),
-            [Keys.DrainTimeout] = Format(DrainTimeout),
-            [Keys.PickerWarmupTimeout] = Format(PickerWarmupTimeout),
-        };
+        yield return Entry(Keys.HttpPort, Format(HttpPort));
+        yield return Entry(Keys.HttpsPort, Format(HttpsPort));
+        yield return Entry(Keys.StatusPort, Format(StatusPort));
+        yield return Entry(Keys.MetricsPort, Format(MetricsPort));
+        yield return Entry(Keys.BindAddress, BindAddress);
+        yield return Entry(Keys.TlsCertificatePath, TlsCertificatePath);
+        yield return Entry(Keys.TlsKeyPath, TlsKeyPath);
+        yield return Entry(Keys.MaxRequestBodySize, Format(MaxRequestBodySize));
+        yield return Entry(Keys.HealthCheckInterval, Format(HealthCheckInterval));
+        yield return Entry(Keys.HealthCheckTimeout, Format(HealthCheckTimeout));
+        yield return Entry(Keys.UnresponsiveAfter, Format(UnresponsiveAfter));
+        yield return Entry(Keys.HeadersTimeout, Format(HeadersTimeout));
+        yield return Entry(Keys.ActivityTimeout, Format(ActivityTimeout));
+        yield return Entry(Keys.DrainTimeout, Format(DrainTimeout));
+        yield return Entry(Keys.PickerWarmupTimeout, Format(PickerWarmupTimeout));
         for (var i = 0; i < Routes.Count; i++)
         {
-            settings[Keys.RoutePathPrefix(i)] = Routes[i].PathPrefix;
-            settings[Keys.RoutePool(i)] = Routes[i].Pool;
-            settings[Keys.RouteExposeOperationalEndpoints(i)] = Format(Routes[i].ExposeOperationalEndpoints);
+            yield return Entry(Keys.RoutePathPrefix(i), Routes[i].PathPrefix);
+            yield return Entry(Keys.RoutePool(i), Routes[i].Pool);
+            yield return Entry(Keys.RouteExposeOperationalEndpoints(i), Format(Routes[i].ExposeOperationalEndpoints));
         }
 
         for (var i = 0; i < Pools.Count; i++)
         {
             var pool = Pools[i];
-            settings[Keys.PoolName(i)] = pool.Name;
-            settings[Keys.PoolEndpointPicker(i)] = pool.EndpointPicker;
-            settings[Keys.PoolFailureMode(i)] = pool.FailureMode?.ToString();
-            settings[Keys.PoolPickerTimeout(i)] = Format(pool.PickerTimeout);
+            yield return Entry(Keys.PoolName(i), pool.Name);
+            yield return Entry(Keys.PoolEndpointPicker(i), pool.EndpointPicker);
+            yield return Entry(Keys.PoolFailureMode(i), pool.FailureMode?.ToString());
+            yield return Entry(Keys.PoolPickerTimeout(i), Format(pool.PickerTimeout));
             for (var e = 0; e < pool.Endpoints.Count; e++)
             {
-                settings[Keys.PoolEndpoint(i, e)] = pool.Endpoints[e];
+                yield return Entry(Keys.PoolEndpoint(i, e), pool.Endpoints[e]);
             }
         }
-
-        return settings.Where(p => p.Value is not null).ToDictionary(StringComparer.Ordinal);
     }
-
-    /// <summary>The settings as environment variables (<c>Gateway__Pools__0__Name</c>).</summary>
-    public Dictionary<string, string> ToEnvironment() => ToConfiguration().ToDictionary(p => Keys.ToEnvironment(p.Key), p => p.Value!, StringComparer.Ordinal);
-
-    private static string? Format<T>(T? value) where T : struct, IFormattable => value?.ToString(null, CultureInfo.InvariantCulture);
-
-    /// <summary>Lower case, as configuration files write booleans (the binder reads either case).</summary>
-    private static string? Format(bool? value) => value switch { null => null, true => "true", false => "false" };
 
     /// <summary>The configuration keys, for writers that know a value only later (Aspire endpoints, references).</summary>
     public static class Keys
@@ -142,9 +127,6 @@ public sealed record GatewaySettings
         public static string PoolPickerTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.PickerTimeout);
 
         public static string PoolResponseHeadersTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.ResponseHeadersTimeout);
-
-        /// <summary>A key's environment-variable form: <c>:</c> becomes <c>__</c>, as .NET's environment provider reads it.</summary>
-        public static string ToEnvironment(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 
         private static string Route(int index) => $"{Section}:{nameof(GatewayOptions.Routes)}:{index.ToString(CultureInfo.InvariantCulture)}:";
 

@@ -1,18 +1,18 @@
 using System.Globalization;
 using PatternOne.Scheduler.Discovery;
+using PatternOne.ServiceDefaults.Configuration;
 
 namespace PatternOne.Scheduler;
 
 /// <summary>
-/// The scheduler's configuration that upstream's EPP has no flag for, as the other parts write it — the AppHost's
-/// wiring, the Kubernetes publisher, the benchmarks' local cluster, the tests' hosts: a static endpoint list (locally,
-/// Aspire is the discovery), the pool's name when no InferencePool is watched, a built-in profile by name. Everything
+/// The scheduler's configuration that upstream's EPP has no flag for, as the other parts write it
+/// (<see cref="ServiceSettings"/>): a static endpoint list (locally, Aspire is the discovery), the pool's name when no InferencePool is watched, a built-in profile by name. Everything
 /// upstream has a flag for (ports, config file, TLS, drain, discovery by InferencePool or selector) is written as that
 /// flag (<see cref="Hosting.EndpointPickerFlags"/>), so there is one set of names: upstream's. Every key is built from
 /// <see cref="SchedulerOptions"/>' and <see cref="InferencePoolOptions"/>' own property names, so renaming an option is
-/// a compile error in every writer. A value left null is not written: the option's default applies.
+/// a compile error in every writer.
 /// </summary>
-public sealed record SchedulerSettings
+public sealed record SchedulerSettings : ServiceSettings
 {
     /// <summary>A built-in profile by name; an EndpointPickerConfig (<c>--config-file</c>) wins over it.</summary>
     public string? Profile { get; init; }
@@ -24,25 +24,16 @@ public sealed record SchedulerSettings
     /// <summary>The static pool's endpoints, <c>host:port</c>.</summary>
     public IReadOnlyList<string> Endpoints { get; init; } = [];
 
-    /// <summary>The settings as configuration keys (<c>InferencePool:Endpoints:0</c>) and invariant-culture values.</summary>
-    public Dictionary<string, string?> ToConfiguration()
+    protected override IEnumerable<KeyValuePair<string, string?>> Entries()
     {
-        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            [Keys.Profile] = Profile,
-            [Keys.PoolName] = PoolName,
-            [Keys.PoolDiscovery] = Discovery?.ToString(),
-        };
+        yield return Entry(Keys.Profile, Profile);
+        yield return Entry(Keys.PoolName, PoolName);
+        yield return Entry(Keys.PoolDiscovery, Discovery?.ToString());
         for (var i = 0; i < Endpoints.Count; i++)
         {
-            settings[Keys.PoolEndpoint(i)] = Endpoints[i];
+            yield return Entry(Keys.PoolEndpoint(i), Endpoints[i]);
         }
-
-        return settings.Where(p => p.Value is not null).ToDictionary(StringComparer.Ordinal);
     }
-
-    /// <summary>The settings as environment variables (<c>InferencePool__Endpoints__0</c>).</summary>
-    public Dictionary<string, string> ToEnvironment() => ToConfiguration().ToDictionary(p => Keys.ToEnvironment(p.Key), p => p.Value!, StringComparer.Ordinal);
 
     /// <summary>The configuration keys, for writers that know a value only later (Aspire endpoints, references).</summary>
     public static class Keys
@@ -56,9 +47,6 @@ public sealed record SchedulerSettings
 
         public static string PoolEndpoint(int index) =>
             $"{PoolSection}:{nameof(InferencePoolOptions.Endpoints)}:{index.ToString(CultureInfo.InvariantCulture)}";
-
-        /// <summary>A key's environment-variable form: <c>:</c> becomes <c>__</c>, as .NET's environment provider reads it.</summary>
-        public static string ToEnvironment(string key) => key.Replace(":", "__", StringComparison.Ordinal);
     }
 }
 

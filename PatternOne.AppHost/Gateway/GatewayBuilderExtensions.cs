@@ -7,6 +7,7 @@ using PatternOne.AppHost.Recovery;
 using PatternOne.AppHost.Scheduling;
 using PatternOne.AppHost.Tls;
 using PatternOne.Gateway;
+using PatternOne.ServiceDefaults.Configuration;
 using Keys = PatternOne.Gateway.GatewaySettings.Keys;
 
 namespace PatternOne.AppHost.Gateway;
@@ -41,16 +42,16 @@ public static class GatewayBuilderExtensions
         if (!publishing)
         {
             // A local stop waits for in-flight requests only briefly; a cluster gets the gateway's 30 s default.
-            builder.WithEnvironment(Keys.ToEnvironment(Keys.DrainTimeout), LocalDrain.Timeout.ToString("c", CultureInfo.InvariantCulture));
+            builder.WithEnvironment(ServiceSettings.EnvironmentKey(Keys.DrainTimeout), LocalDrain.Timeout.ToString("c", CultureInfo.InvariantCulture));
         }
 
         return builder
             .WithHttpEndpoint(port: configuration.GetValue(Keys.HttpPort, HttpPort), targetPort: publishing ? HttpPort : null,
-                name: HttpEndpointName, env: Keys.ToEnvironment(Keys.HttpPort))
+                name: HttpEndpointName, env: ServiceSettings.EnvironmentKey(Keys.HttpPort))
             .WithHttpsEndpoint(port: configuration.GetValue(Keys.HttpsPort, HttpsPort), targetPort: publishing ? HttpsPort : null,
-                name: HttpsEndpointName, env: Keys.ToEnvironment(Keys.HttpsPort))
-            .WithHttpEndpoint(targetPort: publishing ? StatusPort : null, name: StatusEndpointName, env: Keys.ToEnvironment(Keys.StatusPort), isProxied: false)
-            .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: Keys.ToEnvironment(Keys.MetricsPort), isProxied: false)
+                name: HttpsEndpointName, env: ServiceSettings.EnvironmentKey(Keys.HttpsPort))
+            .WithHttpEndpoint(targetPort: publishing ? StatusPort : null, name: StatusEndpointName, env: ServiceSettings.EnvironmentKey(Keys.StatusPort), isProxied: false)
+            .WithHttpEndpoint(targetPort: publishing ? MetricsPort : null, name: MetricsEndpointName, env: ServiceSettings.EnvironmentKey(Keys.MetricsPort), isProxied: false)
             .WithEndpointsInEnvironment(_ => false)
             .WithExternalHttpEndpoints()
             // Readiness (as the load balancer sees it) and the gateway's full verdict (Degraded when its picker is down).
@@ -104,18 +105,18 @@ public static class GatewayBuilderExtensions
 
         var extProc = endpointPicker.GetEndpoint(SchedulerBuilderExtensions.ExtProcEndpointName);
         return builder
-            .WithEnvironment(Keys.ToEnvironment(Keys.RoutePathPrefix(index)), pathPrefix)
-            .WithEnvironment(Keys.ToEnvironment(Keys.RoutePool(index)), pool.Resource.Name)
-            .WithEnvironment(Keys.ToEnvironment(Keys.PoolName(poolIndex)), pool.Resource.Name)
-            .WithEnvironment(Keys.ToEnvironment(Keys.PoolFailureMode(poolIndex)), failureMode)
-            .WithEnvironment(Keys.ToEnvironment(Keys.PoolEndpointPicker(poolIndex)),
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.RoutePathPrefix(index)), pathPrefix)
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.RoutePool(index)), pool.Resource.Name)
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.PoolName(poolIndex)), pool.Resource.Name)
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.PoolFailureMode(poolIndex)), failureMode)
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.PoolEndpointPicker(poolIndex)),
                 ReferenceExpression.Create($"http://{extProc.Property(EndpointProperty.IPV4Host)}:{extProc.Property(EndpointProperty.Port)}"))
             .WithEnvironment(context =>
             {
                 var replica = 0;
                 foreach (var address in pool.Resource.GetReplicaAddresses())
                 {
-                    context.EnvironmentVariables[Keys.ToEnvironment(Keys.PoolEndpoint(poolIndex, replica++))] = address;
+                    context.EnvironmentVariables[ServiceSettings.EnvironmentKey(Keys.PoolEndpoint(poolIndex, replica++))] = address;
                 }
             })
             .WithReferenceRelationship(endpointPicker)

@@ -1,6 +1,7 @@
 using PatternOne.AppHost.Inference;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Hosting;
+using PatternOne.ServiceDefaults.Configuration;
 using Flags = PatternOne.Scheduler.Hosting.EndpointPickerCommandLine;
 using Keys = PatternOne.Scheduler.SchedulerSettings.Keys;
 
@@ -61,14 +62,14 @@ public static class SchedulerBuilderExtensions
                     context.Args.Add(arg);
                 }
             })
-            .WithEnvironment(Keys.ToEnvironment(Keys.PoolName), pool.Resource.Name)
-            .WithEnvironment(Keys.ToEnvironment(Keys.PoolDiscovery), nameof(DiscoveryMode.Static))
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.PoolName), pool.Resource.Name)
+            .WithEnvironment(ServiceSettings.EnvironmentKey(Keys.PoolDiscovery), nameof(DiscoveryMode.Static))
             .WithEnvironment(context =>
             {
                 var index = 0;
                 foreach (var address in pool.Resource.GetReplicaAddresses())
                 {
-                    context.EnvironmentVariables[Keys.ToEnvironment(Keys.PoolEndpoint(index++))] = address;
+                    context.EnvironmentVariables[ServiceSettings.EnvironmentKey(Keys.PoolEndpoint(index++))] = address;
                 }
             })
             .WithHttpHealthCheck("/health", endpointName: MetricsEndpointName)

@@ -92,7 +92,7 @@ public class ExtProcRoundTripBenchmarks
             FailureMode = FailureMode.FailClose,
         };
         _served = new EndpointAddress("127.0.0.1", replicaPort);
-        var prompt = PrefixIndexBenchmarks.RandomText(new Random(3), Math.Max(16, BodyBytes - 120));
+        var prompt = HotPathInputs.RandomText(new Random(3), Math.Max(16, BodyBytes - 120));
         var json = $$"""{"model":"Qwen/Qwen2.5-3B-Instruct","messages":[{"role":"user","content":"{{prompt}}"}],"max_tokens":16}""";
         _body = BufferedBody.FromSegments([Encoding.UTF8.GetBytes(json)]);
         _headers =

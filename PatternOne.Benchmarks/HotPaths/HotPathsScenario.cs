@@ -46,7 +46,7 @@ public sealed class HotPathsScenario : IScenario
             // CI may run the smoke test in Debug; numbers from --quick are not measurements anyway. The 256-endpoint
             // cases spend most of their time warming their index, so the smoke run leaves them out.
             config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator)
-                .AddFilter(new SimpleFilter(c => !c.Parameters.Items.Any(p => p.Name == "Endpoints" && Equals(p.Value, 256))));
+                .AddFilter(new SimpleFilter(c => !c.Parameters.Items.Any(p => p.Name == nameof(WarmIndexBenchmark.Endpoints) && Equals(p.Value, 256))));
         }
 
         report.Parameters["job"] = context.Quick ? "Dry (1 cold iteration)" : "ShortRun (3 warm-ups, 3 iterations)";

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using PatternOne.Scheduler.ExtProc;
@@ -17,15 +16,11 @@ namespace PatternOne.Benchmarks.HotPaths;
 /// reading model and messages from the 16 KB JSON body.
 /// </summary>
 [MemoryDiagnoser]
-public class PickBenchmarks
+public class PickBenchmarks : WarmIndexBenchmark
 {
     private IScheduler _scheduler = null!;
-    private EndpointSnapshot[] _endpoints = [];
     private SchedulingRequest _request = null!;
     private ReadOnlySequence<byte> _body;
-
-    [Params(8, 64, 256)]
-    public int Endpoints { get; set; }
 
     [Params(BuiltInProfiles.LoadOnly, BuiltInProfiles.Default)]
     public string Profile { get; set; } = BuiltInProfiles.Default;
@@ -36,27 +31,20 @@ public class PickBenchmarks
         var time = new FixedTimeProvider(new DateTimeOffset(2026, 11, 27, 3, 0, 0, TimeSpan.Zero));
         var random = new Random(42);
         _scheduler = SchedulerFactory.Create(Profile, new SchedulerEnvironment { TimeProvider = time, Random = random });
-        _endpoints = [.. Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot
+        CreatePool(i => new EndpointSnapshot
         {
             Address = EndpointAddress(i),
             WaitingRequests = i % 4,
             RunningRequests = 8 + (i % 5),
             KvCacheUsage = 0.1 + (i % 7) * 0.05,
             MetricsUpdatedAt = time.GetUtcNow(),
-        })];
+        });
 
-        // Warm index: 32 distinct 16 KB conversations per endpoint; the measured one is held by one endpoint.
-        foreach (var endpoint in _endpoints)
-        {
-            for (var p = 0; p < 32; p++)
-            {
-                _scheduler.RecordServed(Request(RandomText(random, PromptChars - 200), "warm-up question"), endpoint.Address);
-            }
-        }
-
+        // Warm index: distinct 16 KB conversations on every endpoint; the measured one is held by one endpoint.
+        WarmUp(address => _scheduler.RecordServed(Request(RandomText(random, PromptChars - 200), "warm-up question"), address));
         var system = RandomText(random, PromptChars - 200);
         _request = Request(system, "What does the contract say about termination?");
-        _scheduler.RecordServed(_request, _endpoints[Endpoints / 2].Address);
+        _scheduler.RecordServed(_request, Pool[HolderIndex].Address);
         _body = new ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(new
         {
             model = Model,
@@ -66,13 +54,13 @@ public class PickBenchmarks
     }
 
     [Benchmark]
-    public SchedulingResult Pick() => _scheduler.Pick(_request, _endpoints);
+    public SchedulingResult Pick() => _scheduler.Pick(_request, Pool);
 
     [Benchmark]
     public SchedulingResult ParseAndPick()
     {
         InferenceRequestParser.TryParse(_body, out var parsed, out _);
-        return _scheduler.Pick(new SchedulingRequest { Model = parsed.Model, Prompt = parsed.Prompt }, _endpoints);
+        return _scheduler.Pick(new SchedulingRequest { Model = parsed.Model, Prompt = parsed.Prompt }, Pool);
     }
 
     private static SchedulingRequest Request(string system, string question) => new()
@@ -80,21 +68,6 @@ public class PickBenchmarks
         Model = Model,
         Prompt = PromptRenderer.RenderChat([("system", system), ("user", question)]),
     };
-
-    private static string RandomText(Random random, int length)
-    {
-        var builder = new StringBuilder(length);
-        while (builder.Length < length)
-        {
-            builder.Append((char)('a' + random.Next(26)));
-            if (random.Next(6) == 0)
-            {
-                builder.Append(' ');
-            }
-        }
-
-        return builder.ToString(0, length);
-    }
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
     {

@@ -11,18 +11,14 @@ namespace PatternOne.Benchmarks.HotPaths;
 /// once an endpoint's capacity is full).
 /// </summary>
 [MemoryDiagnoser]
-public class PrefixIndexBenchmarks
+public class PrefixIndexBenchmarks : WarmIndexBenchmark
 {
     private PrefixIndex _index = null!;
-    private EndpointSnapshot[] _endpoints = [];
     private string _prompt = "";
     private ulong[] _hashes = [];
     private ulong[][] _fresh = [];
     private int[] _matched = [];
     private int _next;
-
-    [Params(8, 64, 256)]
-    public int Endpoints { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -30,20 +26,13 @@ public class PrefixIndexBenchmarks
         var rng = new Random(7);
         _prompt = RandomText(rng, PromptChars);
         _hashes = PrefixHasher.ComputeHashes(Model, _prompt);
-        _endpoints = Enumerable.Range(0, Endpoints).Select(i => new EndpointSnapshot { Address = EndpointAddress(i) }).ToArray();
+        CreatePool(i => new EndpointSnapshot { Address = EndpointAddress(i) });
         _matched = new int[Endpoints];
 
-        // A warm index: every endpoint holds 32 other 16 KB prompts, and one endpoint holds this prompt.
+        // A warm index: every endpoint holds other 16 KB prompts, and one endpoint holds this prompt.
         _index = new PrefixIndex(capacityPerEndpoint: 4096);
-        foreach (var e in _endpoints)
-        {
-            for (var p = 0; p < 32; p++)
-            {
-                _index.Learn(e.Address, PrefixHasher.ComputeHashes(Model, RandomText(rng, PromptChars)));
-            }
-        }
-
-        _index.Learn(_endpoints[Endpoints / 2].Address, _hashes);
+        WarmUp(address => _index.Learn(address, PrefixHasher.ComputeHashes(Model, RandomText(rng, PromptChars))));
+        _index.Learn(Pool[HolderIndex].Address, _hashes);
         _fresh = Enumerable.Range(0, 64).Select(_ => PrefixHasher.ComputeHashes(Model, RandomText(rng, PromptChars))).ToArray();
     }
 
@@ -59,8 +48,8 @@ public class PrefixIndexBenchmarks
     [Benchmark]
     public int Lookup()
     {
-        _index.Match(_hashes, _endpoints, _matched);
-        return _matched[Endpoints / 2];
+        _index.Match(_hashes, Pool, _matched);
+        return _matched[HolderIndex];
     }
 
     /// <summary>Learn a 16 KB prompt's 256 blocks on one endpoint (the index is at capacity, so it also evicts).</summary>
@@ -68,17 +57,6 @@ public class PrefixIndexBenchmarks
     public void Insert()
     {
         var i = _next++;
-        _index.Learn(_endpoints[i % Endpoints].Address, _fresh[i % _fresh.Length]);
-    }
-
-    internal static string RandomText(Random rng, int chars)
-    {
-        var buffer = new char[chars];
-        for (var i = 0; i < chars; i++)
-        {
-            buffer[i] = i % 5 == 4 ? ' ' : (char)('a' + rng.Next(26));
-        }
-
-        return new string(buffer);
+        _index.Learn(Pool[i % Endpoints].Address, _fresh[i % _fresh.Length]);
     }
 }

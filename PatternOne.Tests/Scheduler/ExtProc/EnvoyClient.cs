@@ -56,6 +56,17 @@ internal sealed class EnvoyClient : IAsyncDisposable
         MetadataContext = metadata,
     });
 
+    /// <summary>
+    /// The replica's response headers as Envoy reports them; <paramref name="servedEndpoint"/> is the endpoint that served
+    /// the request (<see cref="Served"/>), <paramref name="observabilityMode"/> marks a message that expects no answer.
+    /// </summary>
+    public Task SendResponseHeadersAsync(string? servedEndpoint = null, bool endOfStream = false, bool observabilityMode = false, params (string Key, string Value)[] extraHeaders) => SendAsync(new ProcessingRequest
+    {
+        ResponseHeaders = new HttpHeaders { Headers = HeaderMap([(":status", "200"), .. extraHeaders]), EndOfStream = endOfStream },
+        MetadataContext = servedEndpoint is null ? null : Served(servedEndpoint),
+        ObservabilityMode = observabilityMode,
+    });
+
     public async Task SendBodyAsync(byte[] body, int chunkSize, Metadata? metadata = null)
     {
         for (var offset = 0; offset < body.Length; offset += chunkSize)
@@ -112,6 +123,10 @@ internal sealed class EnvoyClient : IAsyncDisposable
         metadata.FilterMetadata[ExtProcNames.LbNamespace] = lb;
         return metadata;
     }
+
+    /// <summary>The endpoints the picker chose, in its order of preference, from its answer to the request headers.</summary>
+    public static string[] PickedEndpoints(ProcessingResponse headersAnswer) =>
+        Header(headersAnswer.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
 
     public static string Header(HeaderMutation mutation, string key) =>
         mutation.SetHeaders.Single(h => string.Equals(h.Header.Key, key, StringComparison.OrdinalIgnoreCase)) is var option && option.Header.RawValue.IsEmpty

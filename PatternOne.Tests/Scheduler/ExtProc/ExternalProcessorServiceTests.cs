@@ -59,11 +59,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         var primary = _host.Pool.Find(picked[0])!;
         Assert.Equal(1, primary.InFlightRequests);
 
-        await envoy.SendAsync(new ProcessingRequest
-        {
-            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200"), ("content-type", "text/event-stream")) },
-            MetadataContext = EnvoyClient.Served(picked[0]),
-        });
+        await envoy.SendResponseHeadersAsync(servedEndpoint: picked[0], extraHeaders: ("content-type", "text/event-stream"));
         Assert.Equal(ProcessingResponse.ResponseOneofCase.ResponseHeaders, (await envoy.ReceiveAsync())!.ResponseCase);
 
         foreach (var (chunk, last) in new[] { ("data: {\"x\":1}\n\n", false), ("data: [DONE]\n\n", true) })
@@ -108,10 +104,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
             Assert.Null(answer.RequestBody.Response.BodyMutation);
         }
 
-        await envoy.SendAsync(new ProcessingRequest
-        {
-            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")), EndOfStream = true },
-        });
+        await envoy.SendResponseHeadersAsync(endOfStream: true);
         Assert.Equal(ProcessingResponse.ResponseOneofCase.ResponseHeaders, (await envoy.ReceiveAsync())!.ResponseCase);
         await envoy.CompleteAsync();
         Assert.Null(await envoy.ReceiveAsync());
@@ -124,23 +117,17 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
         await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hello there"}"""), chunkSize: 10);
-        var picked = EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
+        var picked = EnvoyClient.PickedEndpoints((await envoy.ReceiveAsync())!);
         while (!(await envoy.ReceiveAsync())!.RequestBody.Response.BodyMutation.StreamedResponse.EndOfStream)
         {
         }
 
-        await envoy.SendAsync(new ProcessingRequest
-        {
-            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) },
-            MetadataContext = EnvoyClient.Served(picked[1]),
-        });
+        await envoy.SendResponseHeadersAsync(servedEndpoint: picked[1]);
         await envoy.ReceiveAsync();
 
-        Assert.Equal(0, _host.Pool.Find(picked[0])!.InFlightRequests);
-        Assert.Equal(1, _host.Pool.Find(picked[1])!.InFlightRequests);
-        await envoy.CompleteAsync();
-        Assert.Null(await envoy.ReceiveAsync());
-        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout, "the closed stream completes its request");
+        Assert.Equal(0, InFlight(picked[0]));
+        Assert.Equal(1, InFlight(picked[1]));
+        await HalfCloseEndsTheRequestAsync(envoy, picked[1]);
     }
 
     [Fact]
@@ -153,23 +140,16 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false,
             new ProtocolConfiguration { RequestBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.Streamed, ResponseBodyMode = Envoy.Extensions.Filters.Http.ExtProc.V3.ProcessingMode.Types.BodySendMode.None });
         await envoy.SendBodyAsync(Encoding.UTF8.GetBytes("""{"model":"m","prompt":"hello there"}"""), chunkSize: 1_000);
-        var picked = EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
+        var picked = EnvoyClient.PickedEndpoints((await envoy.ReceiveAsync())!);
         Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestBody, (await envoy.ReceiveAsync())!.ResponseCase);
-        Assert.Equal(1, _host.Pool.Find(picked[0])!.InFlightRequests);
+        Assert.Equal(1, InFlight(picked[0]));
 
-        await envoy.SendAsync(new ProcessingRequest
-        {
-            ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) },
-            MetadataContext = EnvoyClient.Served(picked[1]),
-            ObservabilityMode = true,
-        });
-        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 1, SchedulerTestHost.Timeout, "the served endpoint takes the in-flight count");
-        Assert.Equal(0, _host.Pool.Find(picked[0])!.InFlightRequests);
+        await envoy.SendResponseHeadersAsync(servedEndpoint: picked[1], observabilityMode: true);
+        await Eventually.HoldsAsync(() => InFlight(picked[1]) == 1, SchedulerTestHost.Timeout, "the served endpoint takes the in-flight count");
+        Assert.Equal(0, InFlight(picked[0]));
 
-        await envoy.CompleteAsync();
         // Nothing answered the response headers: the next thing on the stream is its end.
-        Assert.Null(await envoy.ReceiveAsync());
-        await Eventually.HoldsAsync(() => _host.Pool.Find(picked[1])!.InFlightRequests == 0, SchedulerTestHost.Timeout, "the half-close ends the request");
+        await HalfCloseEndsTheRequestAsync(envoy, picked[1]);
     }
 
     [Fact]
@@ -248,7 +228,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
             await using var envoy = await SendCompletionAsync(headers);
             var response = await envoy.ReceiveAsync();
             Assert.Equal(ProcessingResponse.ResponseOneofCase.RequestHeaders, response!.ResponseCase);
-            Assert.Contains(EnvoyClient.Header(response.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0], PoolEndpoints);
+            Assert.Contains(EnvoyClient.PickedEndpoints(response)[0], PoolEndpoints);
         }
     }
 
@@ -270,7 +250,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         await using var request = await OneRequestInFlightAsync();
         var (envoy, endpoint) = request;
 
-        await envoy.SendAsync(new ProcessingRequest { ResponseHeaders = new HttpHeaders { Headers = EnvoyClient.HeaderMap((":status", "200")) } });
+        await envoy.SendResponseHeadersAsync();
         await envoy.ReceiveAsync();
         Assert.Equal(1, endpoint.InFlightRequests);
         await envoy.SendAsync(new ProcessingRequest { ResponseBody = new HttpBody { Body = ByteString.CopyFromUtf8("{}"), EndOfStream = true } });
@@ -357,7 +337,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
             await using var envoy = new EnvoyClient(_host.ExtProcPort, SchedulerTestHost.Timeout);
             await envoy.SendRequestHeadersAsync("POST", "/v1/chat/completions", endOfStream: false);
             await envoy.SendBodyAsync(ChatBody(new string('p', 8_000), $"question {i}"), 4096);
-            primaries.Add(EnvoyClient.Header((await envoy.ReceiveAsync())!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0]);
+            primaries.Add(EnvoyClient.PickedEndpoints((await envoy.ReceiveAsync())!)[0]);
         }
 
         Assert.Single(primaries.Distinct());
@@ -428,6 +408,19 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
         return new InFlightRequest(envoy, endpoint);
     }
 
+    private int InFlight(string endpoint) => _host.Pool.Find(endpoint)!.InFlightRequests;
+
+    /// <summary>
+    /// Half-closes the stream, as Envoy does once the response is done: the scheduler ends the stream (nothing else comes
+    /// first) and the served endpoint's in-flight count falls back to zero.
+    /// </summary>
+    private async Task HalfCloseEndsTheRequestAsync(EnvoyClient envoy, string servedEndpoint)
+    {
+        await envoy.CompleteAsync();
+        Assert.Null(await envoy.ReceiveAsync());
+        await Eventually.HoldsAsync(() => InFlight(servedEndpoint) == 0, SchedulerTestHost.Timeout, "the half-close ends the request");
+    }
+
     private sealed record InFlightRequest(EnvoyClient Envoy, PatternOne.Scheduler.Metrics.EndpointState Endpoint) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Envoy.DisposeAsync();
@@ -437,7 +430,7 @@ public sealed class ExternalProcessorServiceTests : IAsyncLifetime
     private async Task<PatternOne.Scheduler.Metrics.EndpointState> PickedEndpointAsync(EnvoyClient envoy)
     {
         var headers = await envoy.ReceiveAsync();
-        var primary = EnvoyClient.Header(headers!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',')[0];
+        var primary = EnvoyClient.PickedEndpoints(headers!)[0];
         while (!(await envoy.ReceiveAsync())!.RequestBody.Response.BodyMutation.StreamedResponse.EndOfStream)
         {
         }

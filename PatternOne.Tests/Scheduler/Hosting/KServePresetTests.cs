@@ -136,7 +136,7 @@ public sealed class KServePresetTests : EndpointPickerApiTest
         await envoy.SendRequestHeadersAsync("POST", "/v1/completions", endOfStream: false);
         await envoy.SendBodyAsync("""{"model":"Qwen/Qwen2.5-3B-Instruct","prompt":"hello"}"""u8.ToArray(), 1024);
         var response = await envoy.ReceiveAsync();
-        var picked = EnvoyClient.Header(response!.RequestHeaders.Response.HeaderMutation, ExtProcNames.DestinationEndpoint).Split(',');
+        var picked = EnvoyClient.PickedEndpoints(response!);
         Assert.All(picked, p => Assert.Contains(p, new[] { "10.1.0.1:8000", "10.1.0.2:8000" }));
         return presented ?? throw new InvalidOperationException("No server certificate was presented.");
     }
