@@ -32,10 +32,6 @@ internal static partial class GatewayLog
         Message = "Endpoint picker asked to change header '{Header}', which the gateway keeps for itself")]
     public static partial void PickerMutationIgnored(ILogger logger, string header);
 
-    [LoggerMessage(EventId = 205, EventName = "PickerWarm", Level = LogLevel.Information,
-        Message = "The endpoint picker(s) of {Pools} pool(s) answered the warm-up after {ElapsedMs:F0} ms; ready")]
-    public static partial void PickerWarm(ILogger logger, int pools, double elapsedMs);
-
     [LoggerMessage(EventId = 206, EventName = "PickerWarmupGaveUp", Level = LogLevel.Warning,
         Message = "No warm-up answer from the endpoint picker of pool(s) {Pools} within {TimeoutSeconds} s; ready anyway, their failure mode applies")]
     public static partial void PickerWarmupGaveUp(ILogger logger, string pools, double timeoutSeconds);

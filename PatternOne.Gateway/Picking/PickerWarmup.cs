@@ -52,11 +52,9 @@ internal sealed class PickerWarmup(IOptions<GatewayOptions> options, IEndpointPi
         var started = time.GetTimestamp();
         var answered = await Task.WhenAll(pools.Select(pool => WarmAsync(pool, deadline.Token)));
         var cold = pools.Where((_, i) => !answered[i]).Select(p => p.Name).ToList();
-        var elapsed = time.GetElapsedTime(started);
         if (cold.Count == 0)
         {
-            GatewayLog.PickerWarm(logger, pools.Count, elapsed.TotalMilliseconds);
-            _outcome = $"{pools.Count} endpoint picker(s) answered the warm-up.";
+            _outcome = $"{pools.Count} endpoint picker(s) answered the warm-up after {time.GetElapsedTime(started).TotalMilliseconds:F0} ms.";
         }
         else
         {

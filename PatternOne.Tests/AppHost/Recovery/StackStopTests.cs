@@ -1,8 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Logging;
 
 namespace PatternOne.Tests.AppHost.Recovery;
 
@@ -15,7 +13,7 @@ public sealed class StackToStop : StackFixture
     /// <summary>The supervisor's "exited unexpectedly; restarting" event: every restart is decided with it.</summary>
     public const int RestartDecidedEvent = 1500;
 
-    protected override void ConfigureAppHost(IDistributedApplicationTestingBuilder appHost) =>
+    protected override void ConfigureAppHost(Aspire.Hosting.Testing.IDistributedApplicationTestingBuilder appHost) =>
         appHost.Services.AddFakeLogging(options => options.FilteredCategories.Add(SupervisorCategory));
 
     /// <summary>The AppHost's collected log; it outlives the AppHost's services (they are disposed when it stops).</summary>
@@ -24,12 +22,6 @@ public sealed class StackToStop : StackFixture
     /// <summary>Every restart the supervisor has decided so far.</summary>
     public static IReadOnlyList<FakeLogRecord> RestartDecisions(FakeLogCollector log) =>
         log.GetSnapshot().Where(r => r.Id.Id == RestartDecidedEvent).ToList();
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class StackToStopCollection : ICollectionFixture<StackToStop>
-{
-    public const string Name = "Stack stopped by its test";
 }
 
 /// <summary>
@@ -66,4 +58,10 @@ public sealed class StackStopTests(StackToStop stack)
         await Eventually.HoldsAsync(() => services.All(s => s.HasExited), StackFixture.StartTimeout, "every service process has exited");
         Assert.Empty(StackToStop.RestartDecisions(log).Skip(decided).Select(r => r.Message));
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StackToStopCollection : ICollectionFixture<StackToStop>
+{
+    public const string Name = "Stack stopped by its test";
 }
