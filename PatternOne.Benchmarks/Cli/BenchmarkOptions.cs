@@ -32,11 +32,23 @@ public sealed record BenchmarkOptions
     /// <summary>Scheduling scenario: QPS per replica to run instead of the plan's ramp (e.g. <c>--qps 1,4,8</c>).</summary>
     public double[]? QpsPerReplica { get; init; }
 
-    /// <summary>Scheduling scenario: only these sweeps (workload names), e.g. <c>--sweeps prefix-affinity</c>.</summary>
+    /// <summary>
+    /// Scheduling scenario: only these sweeps (workload names), e.g. <c>--sweeps prefix-affinity</c>; datapath: only
+    /// these replica kinds (<c>realistic</c>, <c>fast</c>).
+    /// </summary>
     public string[]? Sweeps { get; init; }
 
     /// <summary>Scheduling scenario: measured requests per load point instead of the plan's (warm-up unchanged).</summary>
     public int? Requests { get; init; }
+
+    /// <summary>Datapath scenario: realistic-replica rates (req/s) instead of the plan's (e.g. <c>--rates 200</c>).</summary>
+    public double[]? Rates { get; init; }
+
+    /// <summary>Datapath scenario: interleaved rounds of the realistic replica instead of the plan's.</summary>
+    public int? Rounds { get; init; }
+
+    /// <summary>Datapath scenario: seconds per realistic-replica run instead of the plan's.</summary>
+    public double? RunSeconds { get; init; }
 
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
@@ -47,7 +59,7 @@ public sealed record BenchmarkOptions
     /// <summary>Reliability scenario: minutes of the soak's measured window instead of the plan's (30 in a full run).</summary>
     public double? SoakMinutes { get; init; }
 
-    /// <summary>Reliability scenario: minutes of load before the soak's measured window, excluded from its slope (10 in a full run).</summary>
+    /// <summary>Reliability scenario: minutes of load before the soak's measured window, excluded from its slope (5 in a full run).</summary>
     public double? SoakWarmupMinutes { get; init; }
 
     /// <summary>Values <c>--only</c> accepts.</summary>
@@ -71,6 +83,7 @@ public sealed record BenchmarkOptions
           --soak-minutes 120      reliability: the soak's measured window (default 30)
           --soak-warmup-minutes 5 reliability: load before the measured window, left out of the slope (default 5)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
+          --sweeps realistic|fast / --rates 200 / --rounds 4 / --run-seconds 6   override the datapath plan (realistic replica)
         """;
 
     /// <summary>
@@ -100,6 +113,12 @@ public sealed record BenchmarkOptions
                 d.Requests = n;
                 return null;
             }),
+            ["--rates"] = (true, (d, v) => (d.Rates = ParseList(v, double.Parse)) is null || d.Rates.Any(q => !(q > 0))
+                ? "--rates needs positive numbers (req/s), e.g. 100,200" : null),
+            ["--rounds"] = (true, (d, v) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? Set(() => d.Rounds = n) : "--rounds needs a positive integer"),
+            ["--run-seconds"] = (true, (d, v) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0
+                ? Set(() => d.RunSeconds = s) : "--run-seconds needs a positive number"),
             ["--ports"] = (true, (d, v) =>
             {
                 if (v?.Split('-', 2) is not [var lo, var hi]
@@ -167,6 +186,9 @@ public sealed record BenchmarkOptions
         public string? Only { get; set; }
         public double? SoakMinutes { get; set; }
         public double? SoakWarmupMinutes { get; set; }
+        public double[]? Rates { get; set; }
+        public int? Rounds { get; set; }
+        public double? RunSeconds { get; set; }
 
         /// <summary>A scenario name (<c>all</c> for every one); an error for an unknown name or option.</summary>
         public string? AddScenario(string arg)
@@ -208,6 +230,9 @@ public sealed record BenchmarkOptions
             Only = Only,
             SoakMinutes = SoakMinutes,
             SoakWarmupMinutes = SoakWarmupMinutes,
+            Rates = Rates,
+            Rounds = Rounds,
+            RunSeconds = RunSeconds,
         };
     }
 
@@ -215,6 +240,13 @@ public sealed record BenchmarkOptions
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && double.IsFinite(minutes) && (minutes > 0 || (allowZero && minutes == 0))
             ? minutes
             : null;
+
+    /// <summary>Applies a parsed value; no error.</summary>
+    private static string? Set(Action apply)
+    {
+        apply();
+        return null;
+    }
 
     private static T[]? ParseList<T>(string? text, Func<string, IFormatProvider, T> parse)
     {
