@@ -32,11 +32,23 @@ public sealed record BenchmarkOptions
     /// <summary>Scheduling scenario: QPS per replica to run instead of the plan's ramp (e.g. <c>--qps 1,4,8</c>).</summary>
     public double[]? QpsPerReplica { get; init; }
 
-    /// <summary>Scheduling scenario: only these sweeps (workload names), e.g. <c>--sweeps prefix-affinity</c>.</summary>
+    /// <summary>
+    /// Scheduling scenario: only these sweeps (workload names), e.g. <c>--sweeps prefix-affinity</c>; datapath: only
+    /// these replica kinds (<c>realistic</c>, <c>fast</c>).
+    /// </summary>
     public string[]? Sweeps { get; init; }
 
     /// <summary>Scheduling scenario: measured requests per load point instead of the plan's (warm-up unchanged).</summary>
     public int? Requests { get; init; }
+
+    /// <summary>Datapath scenario: realistic-replica rates (req/s) instead of the plan's (e.g. <c>--rates 200</c>).</summary>
+    public double[]? Rates { get; init; }
+
+    /// <summary>Datapath scenario: interleaved rounds of the realistic replica instead of the plan's.</summary>
+    public int? Rounds { get; init; }
+
+    /// <summary>Datapath scenario: seconds per realistic-replica run instead of the plan's.</summary>
+    public double? RunSeconds { get; init; }
 
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
@@ -55,6 +67,7 @@ public sealed record BenchmarkOptions
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
+          --sweeps realistic|fast / --rates 200 / --rounds 4 / --run-seconds 6   override the datapath plan (realistic replica)
         """;
 
     /// <summary>
@@ -84,6 +97,12 @@ public sealed record BenchmarkOptions
                 d.Requests = n;
                 return null;
             }),
+            ["--rates"] = (true, (d, v) => (d.Rates = ParseList(v, double.Parse)) is null || d.Rates.Any(q => !(q > 0))
+                ? "--rates needs positive numbers (req/s), e.g. 100,200" : null),
+            ["--rounds"] = (true, (d, v) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? Set(() => d.Rounds = n) : "--rounds needs a positive integer"),
+            ["--run-seconds"] = (true, (d, v) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0
+                ? Set(() => d.RunSeconds = s) : "--run-seconds needs a positive number"),
             ["--ports"] = (true, (d, v) =>
             {
                 if (v?.Split('-', 2) is not [var lo, var hi]
@@ -145,6 +164,9 @@ public sealed record BenchmarkOptions
         public int? Requests { get; set; }
         public string[]? Sweeps { get; set; }
         public (int, int)? Ports { get; set; }
+        public double[]? Rates { get; set; }
+        public int? Rounds { get; set; }
+        public double? RunSeconds { get; set; }
 
         /// <summary>A scenario name (<c>all</c> for every one); an error for an unknown name or option.</summary>
         public string? AddScenario(string arg)
@@ -183,7 +205,17 @@ public sealed record BenchmarkOptions
             Requests = Requests,
             Sweeps = Sweeps,
             Ports = Ports,
+            Rates = Rates,
+            Rounds = Rounds,
+            RunSeconds = RunSeconds,
         };
+    }
+
+    /// <summary>Applies a parsed value; no error.</summary>
+    private static string? Set(Action apply)
+    {
+        apply();
+        return null;
     }
 
     private static T[]? ParseList<T>(string? text, Func<string, IFormatProvider, T> parse)

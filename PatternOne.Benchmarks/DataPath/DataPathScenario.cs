@@ -37,8 +37,14 @@ public sealed class DataPathScenario : IScenario
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
         var report = new ScenarioReport(Name, "Data path: added latency and throughput of gateway + scheduler vs direct and nginx");
-        var plan = Plan.For(context.Quick);
+        var plan = Plan.For(context.Options);
         plan.Describe(report);
+        if (plan.Kinds.Except([Realistic, Fast]).FirstOrDefault() is { } unknown)
+        {
+            report.Skipped = true;
+            report.Notes.Add($"Skipped: --sweeps names replica kinds ({Realistic}, {Fast}); '{unknown}' is not one.");
+            return report;
+        }
 
         var work = Path.Combine(Path.GetTempPath(), "patternone-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-datapath");
         var (cert, key) = LocalCertificate.Write(Path.Combine(work, "tls"));
@@ -54,30 +60,32 @@ public sealed class DataPathScenario : IScenario
         {
             // Realistic replica first: it is the issue's measurement, and the fast replica's throughput runs leave the
             // machine hot.
-            await using (var realistic = await PathSet.StartAsync(context, new LocalCluster.Spec
+            if (plan.Kinds.Contains(Realistic))
             {
-                Replicas = 1,
-                TimeScale = 1,
-                WorkDirectory = Path.Combine(work, Realistic),
-                CertPath = cert,
-                KeyPath = key,
-            }, nginxProblem is null, cancellationToken))
-            {
+                await using var realistic = await PathSet.StartAsync(context, new LocalCluster.Spec
+                {
+                    Replicas = 1,
+                    TimeScale = 1,
+                    WorkDirectory = Path.Combine(work, Realistic),
+                    CertPath = cert,
+                    KeyPath = key,
+                }, nginxProblem is null, cancellationToken);
                 rows.AddRange(await MeasureRealisticAsync(report, plan, realistic, cancellationToken));
             }
 
-            await using (var fast = await PathSet.StartAsync(context, new LocalCluster.Spec
+            if (plan.Kinds.Contains(Fast))
             {
-                Replicas = 2,
-                TimeScale = 1000,
-                // Room for the ~220 KB prompt (~40k simulated tokens) in one sequence.
-                MaxModelLen = 65536,
-                ExtraSimulatorArgs = ["--num-gpu-blocks-override", "8193"],
-                WorkDirectory = Path.Combine(work, Fast),
-                CertPath = cert,
-                KeyPath = key,
-            }, nginxProblem is null, cancellationToken))
-            {
+                await using var fast = await PathSet.StartAsync(context, new LocalCluster.Spec
+                {
+                    Replicas = 2,
+                    TimeScale = 1000,
+                    // Room for the ~220 KB prompt (~40k simulated tokens) in one sequence.
+                    MaxModelLen = 65536,
+                    ExtraSimulatorArgs = ["--num-gpu-blocks-override", "8193"],
+                    WorkDirectory = Path.Combine(work, Fast),
+                    CertPath = cert,
+                    KeyPath = key,
+                }, nginxProblem is null, cancellationToken);
                 rows.AddRange(await MeasureFastAsync(report, plan, fast, cancellationToken));
             }
         }
@@ -98,7 +106,11 @@ public sealed class DataPathScenario : IScenario
     {
         NoteNginx(report, realistic);
         var payloads = plan.RealisticRates.Select(rate => new Payload("chat 1-16 tokens", rate, Bodies(64, 0, maxTokens: i => 1 + (i % 16)))).ToArray();
-        var samples = await MeasureAsync(realistic, Realistic, payloads, plan.Rounds, plan.RealisticRun, plan.Warmup, cancellationToken);
+        // The A/A runs at the rate the targets are judged at: direct and nginx HTTP a second time in every round, last,
+        // so the pair is as far apart in time as any path is from direct. What they "add" is the estimators' noise.
+        PathKey[] repeats = [PathKey.Direct with { Repeat = true }, .. realistic.Paths.Where(p => p == new PathKey(PathKey.Nginx, false)).Select(p => p with { Repeat = true })];
+        var samples = await MeasureAsync(realistic, Realistic, payloads, plan.RealisticRounds, plan.RealisticRun, plan.Warmup,
+            payload => payload.Rate == TargetRate ? repeats : [], cancellationToken);
         foreach (var payload in payloads)
         {
             report.Charts.Add(Cdf($"datapath-realistic-{payload.Rate:0}rps-cdf.svg",
@@ -106,7 +118,9 @@ public sealed class DataPathScenario : IScenario
                 realistic, samples, payload, logY: false));
         }
 
-        return LatencyRows(Realistic, payloads, realistic, samples);
+        var rows = LatencyRows(Realistic, payloads, samples);
+        rows.AddRange(RepeatRows(Realistic, payloads, samples, repeats));
+        return rows;
     }
 
     /// <summary>Time scale 1000: the data path's own cost with small and 220 KB bodies, then throughput.</summary>
@@ -120,8 +134,8 @@ public sealed class DataPathScenario : IScenario
         };
         report.Parameters["small_request_bytes"] = payloads[0].Bodies[0].Length;
         report.Parameters["large_request_bytes"] = payloads[1].Bodies[0].Length;
-        var samples = await MeasureAsync(fast, Fast, payloads, plan.Rounds, plan.FastRun, plan.Warmup, cancellationToken);
-        var rows = LatencyRows(Fast, payloads, fast, samples);
+        var samples = await MeasureAsync(fast, Fast, payloads, plan.Rounds, plan.FastRun, plan.Warmup, _ => [], cancellationToken);
+        var rows = LatencyRows(Fast, payloads, samples);
         var throughput = await ThroughputAsync(fast, payloads[0], plan.Rounds, plan.ThroughputRun, cancellationToken);
         AddThroughput(rows, throughput);
         foreach (var payload in payloads)
@@ -144,7 +158,9 @@ public sealed class DataPathScenario : IScenario
 
     private sealed record Plan
     {
+        public required string[] Kinds { get; init; }
         public required int Rounds { get; init; }
+        public required int RealisticRounds { get; init; }
         public required double[] RealisticRates { get; init; }
         public required TimeSpan RealisticRun { get; init; }
         public required TimeSpan FastRun { get; init; }
@@ -153,21 +169,31 @@ public sealed class DataPathScenario : IScenario
         public required double FastLargeRate { get; init; }
         public required TimeSpan Warmup { get; init; }
 
-        public static Plan For(bool quick) => new()
+        /// <summary>The full or --quick plan, with the command line's datapath overrides (for shorter runs while developing).</summary>
+        public static Plan For(BenchmarkOptions options)
         {
-            Rounds = quick ? 1 : 3,
-            RealisticRates = quick ? [TargetRate] : [100, TargetRate, 400],
-            RealisticRun = TimeSpan.FromSeconds(quick ? 2 : 8),
-            FastRun = TimeSpan.FromSeconds(quick ? 1 : 6),
-            ThroughputRun = TimeSpan.FromSeconds(quick ? 1 : 5),
-            FastSmallRate = quick ? 50 : 200,
-            FastLargeRate = quick ? 10 : 40,
-            Warmup = TimeSpan.FromSeconds(quick ? 0.5 : 3),
-        };
+            var quick = options.Quick;
+            return new()
+            {
+                Kinds = options.Sweeps ?? [Realistic, Fast],
+                Rounds = quick ? 1 : 3,
+                // An even number, so the reversed order of every other round balances drift (see MeasureAsync).
+                RealisticRounds = options.Rounds ?? (quick ? 1 : 4),
+                RealisticRates = options.Rates ?? (quick ? [TargetRate] : [100, TargetRate, 400]),
+                RealisticRun = TimeSpan.FromSeconds(options.RunSeconds ?? (quick ? 2 : 6)),
+                FastRun = TimeSpan.FromSeconds(quick ? 1 : 6),
+                ThroughputRun = TimeSpan.FromSeconds(quick ? 1 : 5),
+                FastSmallRate = quick ? 50 : 200,
+                FastLargeRate = quick ? 10 : 40,
+                Warmup = TimeSpan.FromSeconds(quick ? 0.5 : 3),
+            };
+        }
 
         public void Describe(ScenarioReport report)
         {
+            report.Parameters["replica_kinds"] = string.Join("/", Kinds);
             report.Parameters["rounds"] = Rounds;
+            report.Parameters["realistic_rounds"] = RealisticRounds;
             report.Parameters["realistic_rates_rps"] = string.Join("/", RealisticRates);
             report.Parameters["realistic_run_s"] = RealisticRun.TotalSeconds;
             report.Parameters["realistic_max_tokens"] = "1-16";
@@ -193,12 +219,13 @@ public sealed class DataPathScenario : IScenario
 
     /// <summary>Open-loop runs: per round, per payload (rate), every path once, interleaved so drift hits all alike.</summary>
     private static async Task<Dictionary<(Payload Payload, PathKey Path), List<LoadResult>>> MeasureAsync(
-        PathSet paths, string replica, Payload[] payloads, int rounds, TimeSpan run, TimeSpan warmup, CancellationToken cancellationToken)
+        PathSet paths, string replica, Payload[] payloads, int rounds, TimeSpan run, TimeSpan warmup,
+        Func<Payload, IReadOnlyList<PathKey>> repeats, CancellationToken cancellationToken)
     {
         var samples = new Dictionary<(Payload, PathKey), List<LoadResult>>();
         await AnsiConsole.Progress().AutoClear(false).HideCompleted(false).StartAsync(async ctx =>
         {
-            var task = ctx.AddTask($"{replica} replica", maxValue: (payloads.Length * rounds * paths.Paths.Count) + 1);
+            var task = ctx.AddTask($"{replica} replica", maxValue: (rounds * payloads.Sum(p => paths.Paths.Count + repeats(p).Count)) + 1);
 
             // Warm-up at the first payload's rate: connections, TLS sessions, the picker's streams, and the JIT. The
             // gateway and scheduler get three times as long: tiered compilation re-compiles ~2,700 of their methods
@@ -216,7 +243,16 @@ public sealed class DataPathScenario : IScenario
             {
                 foreach (var payload in payloads)
                 {
-                    foreach (var path in paths.Paths)
+                    // Every other round runs the paths in reverse order, so drift within a round (the load of the machine,
+                    // the replica's state) falls on each path of a pair as often before as after: paired differences
+                    // then cancel it over the rounds instead of reading it as latency added.
+                    var order = paths.Paths.Concat(repeats(payload)).ToList();
+                    if (round % 2 == 1)
+                    {
+                        order.Reverse();
+                    }
+
+                    foreach (var path in order)
                     {
                         task.Description = $"{replica}: {payload.Name} {path} @ {payload.Rate}/s (round {round + 1})";
                         var result = await LoadDriver.FixedRateAsync(Sender(paths, path, payload), payload.Rate, run, 256, cancellationToken);
@@ -264,11 +300,13 @@ public sealed class DataPathScenario : IScenario
     private static readonly (string Name, double P)[] Percentiles = [("p50", 50), ("p90", 90), ("p99", 99), ("p99_9", 99.9)];
 
     /// <summary>
-    /// One row per payload × protocol: each path's percentiles (medians over rounds) and the added latency over direct,
-    /// computed round by round (path minus direct in the same round) and then the median over rounds.
+    /// One row per payload × protocol: each path's percentiles (medians over rounds); the added latency over direct by
+    /// the first estimator (path's percentile minus direct's, round by round, median over rounds: <c>added_*</c>) and
+    /// by the paired one (<see cref="PairedComparison"/>: <c>paired_*</c>, <c>shift_*</c>, with 95% intervals); the
+    /// same for nginx with an <c>nginx_</c> prefix.
     /// </summary>
     private static List<JsonObject> LatencyRows(
-        string replica, Payload[] payloads, PathSet paths, Dictionary<(Payload Payload, PathKey Path), List<LoadResult>> samples)
+        string replica, Payload[] payloads, Dictionary<(Payload Payload, PathKey Path), List<LoadResult>> samples)
     {
         var rows = new List<JsonObject>();
         foreach (var payload in payloads)
@@ -276,13 +314,7 @@ public sealed class DataPathScenario : IScenario
             var direct = samples[(payload, PathKey.Direct)];
             foreach (var https in new[] { false, true })
             {
-                var row = new JsonObject
-                {
-                    ["replica"] = replica,
-                    ["protocol"] = https ? "https" : "http",
-                    ["payload"] = payload.Name,
-                    ["rate_rps"] = payload.Rate,
-                };
+                var row = RowOf(replica, payload, https ? "https" : "http", direct);
                 var errors = direct.Sum(r => r.Errors);
                 var firstErrors = new List<string?> { direct.Select(r => r.FirstError).FirstOrDefault(e => e is not null) };
                 foreach (var (label, path) in new[] { ("direct", PathKey.Direct), ("gateway", new PathKey(PathKey.Gateway, https)), ("nginx", new PathKey(PathKey.Nginx, https)) })
@@ -295,21 +327,16 @@ public sealed class DataPathScenario : IScenario
                     foreach (var (name, p) in Percentiles)
                     {
                         row[$"{label}_{name}_ms"] = Stats.Round(Stats.Median(runs.Select(r => Stats.Percentile(r.LatenciesMs, p))));
-                        if (label != "direct")
-                        {
-                            var added = Stats.Median(runs.Zip(direct, (r, d) => Stats.Percentile(r.LatenciesMs, p) - Stats.Percentile(d.LatenciesMs, p)));
-                            row[$"{(label == "gateway" ? "" : "nginx_")}added_{name}_ms"] = Stats.Round(added);
-                        }
                     }
 
                     if (label != "direct")
                     {
+                        AddComparison(row, label == "gateway" ? "" : "nginx_", replica, payload, path, runs, direct);
                         errors += runs.Sum(r => r.Errors);
                         firstErrors.Add(runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
                     }
                 }
 
-                row["samples_per_run"] = direct.Count == 0 ? 0 : (int)direct.Average(r => r.LatenciesMs.Length);
                 row["errors"] = errors;
                 row["first_error"] = firstErrors.FirstOrDefault(e => e is not null);
                 rows.Add(row);
@@ -317,6 +344,66 @@ public sealed class DataPathScenario : IScenario
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The A/A rows: a path run twice in the same rounds, compared with itself by both estimators. Nothing differs but
+    /// chance and drift within a round, so what they show is the estimators' resolution, not a cost.
+    /// </summary>
+    private static IEnumerable<JsonObject> RepeatRows(
+        string replica, Payload[] payloads, Dictionary<(Payload Payload, PathKey Path), List<LoadResult>> samples, IReadOnlyList<PathKey> repeats)
+    {
+        foreach (var payload in payloads)
+        {
+            foreach (var repeat in repeats)
+            {
+                if (!samples.TryGetValue((payload, repeat), out var runs)
+                    || !samples.TryGetValue((payload, repeat with { Repeat = false }), out var first))
+                {
+                    continue;
+                }
+
+                var row = RowOf(replica, payload, repeat.Https ? "https" : "http", first);
+                row["comparison"] = $"A/A: {repeat} vs {repeat with { Repeat = false }}";
+                AddComparison(row, "", replica, payload, repeat, runs, first);
+                row["errors"] = runs.Sum(r => r.Errors) + first.Sum(r => r.Errors);
+                yield return row;
+            }
+        }
+    }
+
+    private static JsonObject RowOf(string replica, Payload payload, string protocol, List<LoadResult> baseline) => new()
+    {
+        ["replica"] = replica,
+        ["protocol"] = protocol,
+        ["payload"] = payload.Name,
+        ["rate_rps"] = payload.Rate,
+        ["samples_per_run"] = baseline.Count == 0 ? 0 : (int)baseline.Average(r => r.LatenciesMs.Length),
+    };
+
+    /// <summary>
+    /// Both estimators of what <paramref name="runs"/> add over <paramref name="baseline"/> (the same rounds, in order).
+    /// Bootstrap blocks are half a second of consecutive requests, a whole number of 16-request max_tokens cycles, so a
+    /// stall that delays a run of neighbours is resampled whole and every block asks for the same mix of work.
+    /// </summary>
+    private static void AddComparison(JsonObject row, string prefix, string replica, Payload payload, PathKey path, List<LoadResult> runs, List<LoadResult> baseline)
+    {
+        var block = 16 * (int)Math.Ceiling(payload.Rate * 0.5 / 16);
+        var compared = PairedComparison.Compare(
+            runs.Zip(baseline, (r, b) => new PairedComparison.Round(r.ByIndexMs, b.ByIndexMs)).ToArray(),
+            Percentiles.Select(p => p.P).ToArray(), block, seed: StableSeed.Of(replica, payload.Name, payload.Rate, path));
+        row[prefix + "pairs"] = compared.Pairs;
+        foreach (var (name, p) in Percentiles)
+        {
+            row[$"{prefix}added_{name}_ms"] = Stats.Round(Stats.Median(runs.Zip(baseline, (r, b) => Stats.Percentile(r.LatenciesMs, p) - Stats.Percentile(b.LatenciesMs, p))));
+            var at = compared.At(p);
+            foreach (var (kind, estimate) in new[] { ("paired", at.Paired), ("shift", at.Shift) })
+            {
+                row[$"{prefix}{kind}_{name}_ms"] = Stats.Round(estimate.Value);
+                row[$"{prefix}{kind}_{name}_ci_low_ms"] = Stats.Round(estimate.Low);
+                row[$"{prefix}{kind}_{name}_ci_high_ms"] = Stats.Round(estimate.High);
+            }
+        }
     }
 
     private static void AddThroughput(List<JsonObject> rows, Dictionary<PathKey, Throughput> throughput)
@@ -368,46 +455,51 @@ public sealed class DataPathScenario : IScenario
     {
         JsonObject? Row(string replica, string payload, string protocol, double? rate = null) => report.Rows.FirstOrDefault(r =>
             (string?)r["replica"] == replica && (string?)r["payload"] == payload && (string?)r["protocol"] == protocol
-            && (rate is null || (double?)r["rate_rps"] == rate));
+            && (rate is null || (double?)r["rate_rps"] == rate) && r["comparison"] is null);
         static double Get(JsonObject? row, string field) => (double?)row?[field] ?? double.NaN;
+        var aa = report.Rows.FirstOrDefault(r => (string?)r["comparison"] is { } c && c.StartsWith("A/A: direct", StringComparison.Ordinal));
 
-        foreach (var protocol in new[] { "http", "https" })
+        bool Ran(string replica) => report.Rows.Any(r => (string?)r["replica"] == replica);
+        if (Ran(Realistic))
         {
-            var row = Row(Realistic, "chat 1-16 tokens", protocol, TargetRate);
-            var a50 = Get(row, "added_p50_ms");
-            var a99 = Get(row, "added_p99_ms");
-            var peer = $"nginx {F(Get(row, "nginx_added_p50_ms"))} / {F(Get(row, "nginx_added_p99_ms"))}";
-            report.Targets.Add(new TargetCheck($"added p50, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
-                "≤ 1 ms (issue 11)", $"{F(a50)} ({peer} p50/p99)", double.IsNaN(a50) ? null : a50 <= 1.0,
-                a50 > 1.0 ? $"missed by {F(a50 - 1.0)}" : null));
-            report.Targets.Add(new TargetCheck($"added p99, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}",
-                "≤ 3 ms (issue 11)", $"{F(a99)} (direct p99 {F(Get(row, "direct_p99_ms"))})", double.IsNaN(a99) ? null : a99 <= 3.0,
-                a99 > 3.0 ? $"missed by {F(a99 - 3.0)}" : null));
+            // Judged on the paired estimator (PairedComparison): p50 = median of the per-request differences, p99 = the shift
+            // of the pooled p99 with the pairs resampled together. The A/A rows show why: see the notes.
+            foreach (var protocol in new[] { "http", "https" })
+            {
+                var row = Row(Realistic, "chat 1-16 tokens", protocol, TargetRate);
+                report.Targets.Add(Judge($"added p50, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}", "≤ 1 ms (issue 11)", 1.0,
+                    row, "paired_p50",
+                    $"median of per-request differences; nginx {Ci(row, "nginx_paired_p50")}; first estimator {F(Get(row, "added_p50_ms"))}"));
+                report.Targets.Add(Judge($"added p99, realistic replica, {TargetRate:0} req/s, {protocol.ToUpperInvariant()}", "≤ 3 ms (issue 11)", 3.0,
+                    row, "shift_p99",
+                    $"p99 − direct's p99; nginx {Ci(row, "nginx_shift_p99")}; p99 of per-request differences {F(Get(row, "paired_p99_ms"))}, "
+                    + $"A/A {F(Get(aa, "paired_p99_ms"))}; first estimator {F(Get(row, "added_p99_ms"))}; direct p99 {F(Get(row, "direct_p99_ms"))}"));
+            }
         }
 
-        foreach (var protocol in new[] { "http", "https" })
+        if (Ran(Fast))
         {
-            var row = Row(Fast, "small", protocol);
-            var ratio = Get(row, "max_rps_vs_nginx");
-            report.Targets.Add(new TargetCheck($"max throughput vs nginx, small, {protocol.ToUpperInvariant()}, {MaxConnections} connections",
-                "≥ 0.5× nginx's (issue 11)",
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{ratio:0.##}× (gateway + scheduler {row?["max_rps"]} req/s, {row?["rps_per_core"]} per core; nginx {row?["nginx_max_rps"] ?? (JsonNode)"n/a"}, {row?["nginx_rps_per_core"] ?? (JsonNode)"n/a"} per core; direct {row?["direct_max_rps"]})"),
-                double.IsNaN(ratio) ? null : ratio >= 0.5,
-                ratio < 0.5 ? string.Create(CultureInfo.InvariantCulture, $"missed by {(0.5 - ratio) / 0.5:P0} of the target") : null));
-        }
+            foreach (var protocol in new[] { "http", "https" })
+            {
+                var row = Row(Fast, "small", protocol);
+                var ratio = Get(row, "max_rps_vs_nginx");
+                report.Targets.Add(new TargetCheck($"max throughput vs nginx, small, {protocol.ToUpperInvariant()}, {MaxConnections} connections",
+                    "≥ 0.5× nginx's (issue 11)",
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"{ratio:0.##}× (gateway + scheduler {row?["max_rps"]} req/s, {row?["rps_per_core"]} per core; nginx {row?["nginx_max_rps"] ?? (JsonNode)"n/a"}, {row?["nginx_rps_per_core"] ?? (JsonNode)"n/a"} per core; direct {row?["direct_max_rps"]})"),
+                    double.IsNaN(ratio) ? null : ratio >= 0.5,
+                    ratio < 0.5 ? string.Create(CultureInfo.InvariantCulture, $"missed by {(0.5 - ratio) / 0.5:P0} of the target") : null));
+            }
 
-        var smallHttp = Row(Fast, "small", "http");
-        var largeHttp = Row(Fast, "220KB", "http");
-        var s50 = Get(smallHttp, "added_p50_ms");
-        var l50 = Get(largeHttp, "added_p50_ms");
-        var l99 = Get(largeHttp, "added_p99_ms");
-        report.Targets.Add(new TargetCheck("added p50, fast replica, small, HTTP", "≤ 1 ms",
-            F(s50), double.IsNaN(s50) ? null : s50 <= 1.0, s50 > 1.0 ? $"missed by {F(s50 - 1.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming)",
-            F(l50), double.IsNaN(l50) ? null : l50 <= 10.0, l50 > 10.0 ? $"missed by {F(l50 - 10.0)}" : null));
-        report.Targets.Add(new TargetCheck("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms",
-            $"{F(l99)} (direct p99 {F(Get(largeHttp, "direct_p99_ms"))})", double.IsNaN(l99) ? null : l99 <= 10.0, l99 > 10.0 ? $"missed by {F(l99 - 10.0)}" : null));
+            var smallHttp = Row(Fast, "small", "http");
+            var largeHttp = Row(Fast, "220KB", "http");
+            report.Targets.Add(Judge("added p50, fast replica, small, HTTP", "≤ 1 ms", 1.0, smallHttp, "paired_p50",
+                $"median of per-request differences; first estimator {F(Get(smallHttp, "added_p50_ms"))}"));
+            report.Targets.Add(Judge("added p50, fast replica, 220 KB prompt, HTTP", "≤ 10 ms (upstream EPP ~261 ms body streaming)", 10.0, largeHttp, "paired_p50",
+                $"median of per-request differences; first estimator {F(Get(largeHttp, "added_p50_ms"))}"));
+            report.Targets.Add(Judge("added p99, fast replica, 220 KB prompt, HTTP", "≤ 10 ms", 10.0, largeHttp, "shift_p99",
+                $"p99 − direct's p99, direct p99 {F(Get(largeHttp, "direct_p99_ms"))}; first estimator {F(Get(largeHttp, "added_p99_ms"))}"));
+        }
 
         foreach (var error in report.Rows.Select(r => (string?)r["first_error"]).Where(e => e is not null).Distinct())
         {
@@ -417,19 +509,64 @@ public sealed class DataPathScenario : IScenario
         string[] latency = ["replica", "protocol", "payload", "rate_rps", "direct_p50_ms", "direct_p99_ms", "direct_p99_9_ms",
             "gateway_p50_ms", "gateway_p90_ms", "gateway_p99_ms", "gateway_p99_9_ms",
             "added_p50_ms", "added_p90_ms", "added_p99_ms", "added_p99_9_ms", "nginx_added_p50_ms", "nginx_added_p99_ms", "nginx_added_p99_9_ms", "errors"];
-        report.Tables.Add(new TableView("Realistic replica: latency at fixed rate (ms from intended start; medians over rounds; added = path − direct in the same round)",
-            latency, r => (string?)r["replica"] == Realistic));
+        report.Tables.Add(new TableView("Realistic replica: latency at fixed rate (ms from intended start; medians over rounds; added = first estimator: path's percentile − direct's in the same round, median over rounds)",
+            latency, r => (string?)r["replica"] == Realistic && r["comparison"] is null));
         report.Tables.Add(new TableView("Fast replica: latency at fixed rate (same columns)", latency, r => (string?)r["replica"] == Fast));
+        string[] paired = ["replica", "protocol", "payload", "rate_rps", "pairs",
+            "paired_p50_ms", "paired_p50_ci_low_ms", "paired_p50_ci_high_ms", "added_p50_ms",
+            "shift_p99_ms", "shift_p99_ci_low_ms", "shift_p99_ci_high_ms", "added_p99_ms", "paired_p99_ms",
+            "nginx_paired_p50_ms", "nginx_paired_p50_ci_low_ms", "nginx_paired_p50_ci_high_ms", "nginx_shift_p99_ms", "nginx_shift_p99_ci_low_ms", "nginx_shift_p99_ci_high_ms", "nginx_paired_p99_ms"];
+        report.Tables.Add(new TableView("Added latency, paired by request (pooled rounds, 95% block-bootstrap CI; added_* = first estimator beside)",
+            paired, r => r["comparison"] is null));
+        report.Tables.Add(new TableView("A/A: the same path twice in the same rounds — what each estimator reads when nothing differs (its resolution)",
+            ["comparison", "rate_rps", "pairs", "added_p50_ms", "paired_p50_ms", "paired_p50_ci_low_ms", "paired_p50_ci_high_ms",
+             "added_p99_ms", "shift_p99_ms", "shift_p99_ci_low_ms", "shift_p99_ci_high_ms", "paired_p99_ms", "paired_p99_9_ms", "errors"],
+            r => r["comparison"] is not null));
         report.Tables.Add(new TableView($"Maximum throughput (closed loop, {MaxConnections} connections, small request, medians over rounds)",
             ["protocol", "direct_max_rps", "nginx_max_rps", "max_rps", "max_rps_vs_nginx", "direct_rps_per_core", "nginx_rps_per_core", "rps_per_core", "nginx_cpu_us_per_request", "cpu_us_per_request", "throughput_errors"],
             r => (string?)r["replica"] == Fast && (string?)r["payload"] == "small"));
 
-        report.Notes.Add("Added latency = the path's percentile minus direct's in the same round, median over interleaved rounds; direct is HTTP to the replica, so HTTPS rows include TLS (nginx HTTPS is the peer for that).");
+        report.Notes.Add("Added latency, paired (judged): every path runs the same open-loop schedule, and request i has the same intended start offset and body (max_tokens) on each, so latency(path, i) − latency(direct, i) in the same round cancels what the request itself costs. paired_pXX = the XX-th percentile of those per-request differences, pooled over rounds; shift_pXX = the path's pXX minus direct's over the same pooled pairs. 95% CI: percentile bootstrap (1,000 replicates) of blocks of consecutive requests (half a second, whole max_tokens cycles) resampled within each round.");
+        report.Notes.Add("Why paired: with the realistic replica's 18-215 ms spread and its ~12 ms decode steps, a percentile of one run moves from run to run by about as much as the 1 ms target (which requests land near it, where in the step cycle each arrives), so the first estimator (added_* = path's percentile − direct's, round by round, median over rounds; kept beside) cannot resolve a 1 ms target; the A/A table shows what each estimator reads when a path is compared with itself in the same rounds.");
+        report.Notes.Add("The targets judge added p50 = paired_p50 (the typical request's added latency) and added p99 = shift_p99 (how much the p99 a client sees grows: the issue's quantity). paired_p99 (99% of requests got at most this much added) is shown beside it but also holds the replica's own run-to-run jitter: read it against its A/A value, which is its floor, not 0. Met/missed is said on the point estimate; where the 95% CI reaches across the target the row says so.");
+        report.Notes.Add("Direct is HTTP to the replica, so HTTPS rows include TLS (nginx HTTPS is the peer for that).");
         report.Notes.Add("Latency is measured from each request's intended start of an open-loop schedule (coordinated-omission safe), so a stall is charged to every request it delays.");
         report.Notes.Add("Realistic replica: one simulator process at --time-scale 1 (real time), max_tokens 1-16 (request i asks for 1 + i mod 16 on every path), non-streamed chat.");
         report.Notes.Add("Fast replica: two simulator processes at --time-scale 1000 with max_tokens 1, so those figures are the data path's alone.");
         report.Notes.Add("Per core = completed requests ÷ CPU seconds of the proxy's processes during the closed-loop run (gateway + scheduler; nginx master + worker; for direct, the replica).");
         report.Notes.Add("Load generator, gateway, scheduler, replicas and nginx share the same machine (load average recorded in the parameters): absolute numbers include contention; compare within the run only.");
+    }
+
+    /// <summary>
+    /// A target judged on a paired estimate: met or missed on the point estimate, and said so when the 95% interval
+    /// reaches across the target (the measurement cannot tell then).
+    /// </summary>
+    private static TargetCheck Judge(string name, string anchor, double limit, JsonObject? row, string field, string context)
+    {
+        var value = (double?)row?[field + "_ms"] ?? double.NaN;
+        var low = (double?)row?[field + "_ci_low_ms"] ?? double.NaN;
+        var high = (double?)row?[field + "_ci_high_ms"] ?? double.NaN;
+        var notes = new List<string>();
+        if (value > limit)
+        {
+            notes.Add($"missed by {F(value - limit)}");
+        }
+
+        if (low <= limit && limit < high)
+        {
+            notes.Add("the 95% CI straddles the target");
+        }
+
+        return new TargetCheck(name, anchor, $"{Ci(row, field)} ({context})", double.IsNaN(value) ? null : value <= limit,
+            notes.Count == 0 ? null : string.Join("; ", notes));
+    }
+
+    /// <summary>"+0.9 ms [0.8, 1.0]": a paired estimate with its 95% interval.</summary>
+    private static string Ci(JsonObject? row, string field)
+    {
+        var value = (double?)row?[field + "_ms"] ?? double.NaN;
+        return double.IsNaN(value) ? "n/a" : string.Create(CultureInfo.InvariantCulture,
+            $"{F(value)} [95% CI {(double?)row?[field + "_ci_low_ms"]:0.###}, {(double?)row?[field + "_ci_high_ms"]:0.###}]");
     }
 
     private static string F(double ms) => double.IsNaN(ms) ? "n/a" : ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms";

@@ -3,8 +3,11 @@ using System.Net.Security;
 
 namespace PatternOne.Benchmarks.DataPath;
 
-/// <summary>Latencies of one load run, in milliseconds.</summary>
-public sealed record LoadResult(double[] LatenciesMs, int Errors, double DurationS, int Completed, string? FirstError)
+/// <summary>
+/// Latencies of one load run, in milliseconds: of the successful requests, and by request index (NaN where the request
+/// failed) so two paths that ran the same schedule can be compared request by request.
+/// </summary>
+public sealed record LoadResult(double[] LatenciesMs, double[] ByIndexMs, int Errors, double DurationS, int Completed, string? FirstError)
 {
     public double RequestsPerSecond => DurationS > 0 ? Completed / DurationS : 0;
 }
@@ -86,7 +89,7 @@ public static class LoadDriver
         await Task.WhenAll(tasks).WaitAsync(duration + TimeSpan.FromSeconds(60), cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         var ok = latencies.Where(l => !double.IsNaN(l)).ToArray();
-        return new LoadResult(ok, errors, elapsed, ok.Length, firstError ?? (errors > 0 ? "non-2xx status" : null));
+        return new LoadResult(ok, latencies, errors, elapsed, ok.Length, firstError ?? (errors > 0 ? "non-2xx status" : null));
     }
 
     public static async Task<LoadResult> ClosedLoopAsync(
@@ -122,6 +125,6 @@ public static class LoadDriver
         }, cancellationToken)).ToArray();
         await Task.WhenAll(workers).WaitAsync(duration + TimeSpan.FromSeconds(60), cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return new LoadResult([], errors, elapsed, completed, firstError ?? (errors > 0 ? "non-2xx status" : null));
+        return new LoadResult([], [], errors, elapsed, completed, firstError ?? (errors > 0 ? "non-2xx status" : null));
     }
 }

@@ -4,8 +4,12 @@ using Spectre.Console;
 
 namespace PatternOne.Benchmarks.DataPath;
 
-/// <summary>One way to the replica: direct, through the gateway + scheduler, or through nginx; over HTTP or HTTPS.</summary>
-public sealed record PathKey(string Target, bool Https)
+/// <summary>
+/// One way to the replica: direct, through the gateway + scheduler, or through nginx; over HTTP or HTTPS.
+/// <see cref="Repeat"/> marks a second run of the same path in the same round (same client, same schedule): the A/A
+/// comparison that shows how much two runs of one path differ with nothing changed.
+/// </summary>
+public sealed record PathKey(string Target, bool Https, bool Repeat = false)
 {
     public const string DirectTarget = "direct";
     public const string Gateway = "gateway";
@@ -13,7 +17,7 @@ public sealed record PathKey(string Target, bool Https)
 
     public static readonly PathKey Direct = new(DirectTarget, false);
 
-    public override string ToString() => Target == DirectTarget ? Target : $"{Target} {(Https ? "https" : "http")}";
+    public override string ToString() => (Target == DirectTarget ? Target : $"{Target} {(Https ? "https" : "http")}") + (Repeat ? " (A/A)" : "");
 }
 
 /// <summary>
@@ -51,7 +55,7 @@ public sealed class PathSet : IAsyncDisposable
     /// <summary>Why nginx is missing from <see cref="Paths"/>, if it is.</summary>
     public string? NginxProblem { get; }
 
-    public HttpClient Client(PathKey path) => _clients[path];
+    public HttpClient Client(PathKey path) => _clients[path with { Repeat = false }];
 
     public Uri Uri(PathKey path, string apiPath) => path.Target switch
     {

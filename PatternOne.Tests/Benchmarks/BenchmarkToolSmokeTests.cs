@@ -82,18 +82,45 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
     }
 
     [Fact]
-    public async Task DataPath_Quick_WritesAddedLatencyBesideDirect()
+    public async Task DataPath_Quick_WritesAddedLatencyBesideDirect_ByBothEstimators_AndAnAOnA()
     {
-        if (await RowsUnlessSkippedAsync("datapath") is not { } rows)
+        var scenario = await RunScenarioAsync("datapath");
+        if ((bool?)scenario["skipped"] == true)
         {
+            Assert.Contains(scenario["notes"]!.AsArray(), n => ((string?)n ?? "").Contains("Skipped", StringComparison.Ordinal));
             return;
         }
 
-        Assert.Contains(rows, r => (string?)r["protocol"] == "http");
-        Assert.Contains(rows, r => (string?)r["protocol"] == "https");
-        AssertEveryRowHas(rows, "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms");
+        var rows = Rows(scenario);
+        var paths = rows.Where(r => r["comparison"] is null).ToList();
+        Assert.Contains(paths, r => (string?)r["protocol"] == "http");
+        Assert.Contains(paths, r => (string?)r["protocol"] == "https");
+        AssertEveryRowHas(paths, "added_p50_ms", "added_p99_ms", "direct_p50_ms", "direct_p99_ms");
+        Assert.Contains(paths, r => r["max_rps"] is not null && r["direct_max_rps"] is not null);
 
-        Assert.Contains(rows, r => r["max_rps"] is not null && r["direct_max_rps"] is not null);
+        // The paired estimator on every comparison, A/A rows included (the same path twice in a round: at least direct).
+        var aa = rows.Where(r => r["comparison"] is not null).ToList();
+        Assert.Contains(aa, r => (string?)r["comparison"] == "A/A: direct (A/A) vs direct");
+        var estimates = new[] { "paired_p50", "paired_p99", "shift_p50", "shift_p99" };
+        AssertEveryRowHas(rows, [.. estimates.SelectMany(e => new[] { e + "_ms", e + "_ci_low_ms", e + "_ci_high_ms" }), "pairs"]);
+        Assert.All(rows, r => Assert.All(estimates, e => Assert.True((double)r[e + "_ci_low_ms"]! <= (double)r[e + "_ci_high_ms"]!, e)));
+
+        // --quick is one round: with no failed request every request is in a pair, and the shift of a percentile over the
+        // pairs is exactly the first estimator's difference of that round's percentiles (the same samples).
+        Assert.Equal(1, (int?)scenario["parameters"]?["rounds"]);
+        foreach (var row in rows.Where(r => (int)r["errors"]! == 0))
+        {
+            Assert.Equal((int)row["samples_per_run"]!, (int)row["pairs"]!);
+            Assert.Equal((double)row["added_p50_ms"]!, (double)row["shift_p50_ms"]!, 6);
+            Assert.Equal((double)row["added_p99_ms"]!, (double)row["shift_p99_ms"]!, 6);
+        }
+
+        // The realistic targets are judged on the paired estimates, each shown with its interval.
+        var targets = scenario["targets"]!.AsArray().Select(t => t!.AsObject()).Where(t => ((string)t["name"]!).Contains("realistic", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, targets.Count);
+        Assert.All(targets, t => Assert.Contains("95% CI", (string)t["measured"]!, StringComparison.Ordinal));
+        var http = paths.Single(r => (string?)r["replica"] == "realistic" && (string?)r["protocol"] == "http");
+        Assert.Equal((double)http["paired_p50_ms"]! <= 1.0, (bool?)targets.Single(t => ((string)t["name"]!).StartsWith("added p50", StringComparison.Ordinal) && ((string)t["name"]!).EndsWith("HTTP", StringComparison.Ordinal))["met"]);
     }
 
     [Fact]
