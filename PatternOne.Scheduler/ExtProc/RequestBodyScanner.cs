@@ -76,7 +76,9 @@ internal sealed class RequestBodyScanner
         _maxPromptChars = maxPromptChars;
         // Three UTF-8 bytes cover any character of the Basic Multilingual Plane; escaped text keeps fewer characters.
         _maxStringBytes = checked(maxPromptChars * 3);
-        _prompt = new StringBuilder(Math.Min(maxPromptChars, 8000));
+        // Starts small and grows by chunks as the prompt arrives (a StringBuilder never copies what it holds): a
+        // pre-sized 8,000-character buffer was 16 KB per request, half of the scheduler's allocation for a short prompt.
+        _prompt = new StringBuilder();
     }
 
     /// <summary>Bytes of body seen so far.</summary>

@@ -48,12 +48,13 @@ internal sealed partial class MetricsScraper(
         var uri = new Uri($"{settings.Scheme}://{endpoint.Address}{settings.Path}");
         var client = httpClientFactory.CreateClient(HttpClientName);
         var failing = false;
+        var body = new ScrapeBuffer();
         using var timer = new PeriodicTimer(settings.Interval, timeProvider);
         try
         {
             do
             {
-                if (!await ScrapeOnceAsync(client, uri, endpoint, settings.Timeout, stop.Token))
+                if (!await ScrapeOnceAsync(client, uri, endpoint, body, settings.Timeout, stop.Token))
                 {
                     endpoint.RecordScrapeFailure();
                 }
@@ -84,21 +85,23 @@ internal sealed partial class MetricsScraper(
         }
     }
 
-    private async Task<bool> ScrapeOnceAsync(HttpClient client, Uri uri, EndpointState endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<bool> ScrapeOnceAsync(HttpClient client, Uri uri, EndpointState endpoint, ScrapeBuffer body, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         attempt.CancelAfter(timeout);
         try
         {
             var mark = endpoint.BeginScrape();
-            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseContentRead, attempt.Token);
+            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
             if (!response.IsSuccessStatusCode)
             {
                 return false;
             }
 
-            var body = await response.Content.ReadAsByteArrayAsync(attempt.Token);
-            if (!PrometheusTextParser.TryParse(body, timeProvider.GetUtcNow(), out var metrics))
+            await using var stream = await response.Content.ReadAsStreamAsync(attempt.Token);
+            var text = await body.ReadAsync(stream, attempt.Token);
+            if (!PrometheusTextParser.TryParse(text.Span, timeProvider.GetUtcNow(), out var metrics))
             {
                 return false;
             }
@@ -109,6 +112,32 @@ internal sealed partial class MetricsScraper(
         catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// One endpoint's metrics page, read into the same array every scrape: a vLLM page is ~30 KB and is scraped 20
+    /// times a second, and buffering it anew each time (content buffer, then a copy) was ~1.2 MB/s of garbage per
+    /// endpoint, the scheduler's largest allocation at idle.
+    /// </summary>
+    private sealed class ScrapeBuffer
+    {
+        private byte[] _data = new byte[64 * 1024];
+
+        public async Task<ReadOnlyMemory<byte>> ReadAsync(Stream stream, CancellationToken cancellationToken)
+        {
+            var length = 0;
+            int read;
+            while ((read = await stream.ReadAsync(_data.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += read;
+                if (length == _data.Length)
+                {
+                    Array.Resize(ref _data, _data.Length * 2);
+                }
+            }
+
+            return _data.AsMemory(0, length);
         }
     }
 
