@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using PatternOne.Gateway;
@@ -42,7 +43,12 @@ public static class GatewayExtensions
         services.AddSingleton<PoolViews>();
         services.AddHostedService<PoolHealthProber>();
         services.AddSingleton<IEndpointPickerClient, ExtProcEndpointPickerClient>();
-        services.AddHealthChecks().AddCheck<EndpointPickerHealthCheck>(EndpointPickerHealthCheck.Name, tags: [EndpointPickerHealthCheck.Tag]);
+        // Readiness waits for the pickers' warm-up at start-up (bounded); the picker's later state shows in /health only.
+        services.AddSingleton<PickerWarmup>();
+        services.AddHostedService(sp => sp.GetRequiredService<PickerWarmup>());
+        services.AddHealthChecks()
+            .AddCheck<EndpointPickerHealthCheck>(EndpointPickerHealthCheck.Name, tags: [EndpointPickerHealthCheck.Tag])
+            .Add(new HealthCheckRegistration(PickerWarmup.Name, sp => sp.GetRequiredService<PickerWarmup>(), failureStatus: null, tags: null));
         services.AddSingleton<UpstreamHttpClient>();
         services.AddHttpForwarder();
         services.AddSingleton<GatewayRequestHandler>();

@@ -43,6 +43,14 @@ public sealed class GatewayOptions
     public GatewayLimitsOptions Limits { get; set; } = new();
 
     public GatewayForwardingOptions Forwarding { get; set; } = new();
+
+    /// <summary>
+    /// At start-up the gateway reports not ready until each pool's endpoint picker has answered one warm-up exchange
+    /// (<see cref="Picking.PickerWarmup"/>), or for at most this long — as Envoy keeps a listener out of service until
+    /// its clusters have warmed, for at most <c>initial_fetch_timeout</c> (15 s by default). Default 15 seconds; zero
+    /// skips the warm-up.
+    /// </summary>
+    public TimeSpan PickerWarmupTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>Certificate and key of the HTTPS listener, PEM files as cert-manager writes them (tls.crt, tls.key).</summary>

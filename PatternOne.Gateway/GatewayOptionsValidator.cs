@@ -138,6 +138,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Forwarding:MaxAttempts must be at least 1.");
         }
 
+        if (options.PickerWarmupTimeout < TimeSpan.Zero)
+        {
+            failures.Add("Gateway:PickerWarmupTimeout must not be negative.");
+        }
+
         if (options.Forwarding.ActivityTimeout <= TimeSpan.Zero || options.Forwarding.ConnectTimeout <= TimeSpan.Zero)
         {
             failures.Add("Gateway:Forwarding:ActivityTimeout and ConnectTimeout must be positive.");

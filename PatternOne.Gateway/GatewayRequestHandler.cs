@@ -269,6 +269,17 @@ internal sealed class GatewayRequestHandler(
                 return;
             }
 
+            // Still waiting for its replica at the drain deadline: nothing has reached the client, so it gets a clean 503
+            // (which OpenAI clients retry, reaching a gateway that is not stopping) instead of a reset connection.
+            if (drain.Deadline.IsCancellationRequested && !context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    "The gateway is shutting down and the model server had not answered yet; retry the request.", OpenAiError.ServerError, StreamCutGuard.ShutdownErrorCode);
+                RecordOnce(context, labels);
+                return;
+            }
+
             var cutByReplica = error == ForwarderError.ResponseBodyDestination || StreamCutGuard.WasCut(context);
             if (context.RequestAborted.IsCancellationRequested && !cutByReplica)
             {

@@ -47,6 +47,9 @@ public sealed record GatewaySettings : ServiceSettings
     /// <summary>After SIGTERM, how long in-flight requests may still finish (<see cref="GatewayOptions.DefaultDrainTimeout"/>).</summary>
     public TimeSpan? DrainTimeout { get; init; }
 
+    /// <summary>Longest start-up wait for the pickers' warm-up answers before reporting ready; zero skips the warm-up.</summary>
+    public TimeSpan? PickerWarmupTimeout { get; init; }
+
     protected override IEnumerable<KeyValuePair<string, string?>> Entries()
     {
         yield return Entry(Keys.HttpPort, Format(HttpPort));
@@ -63,6 +66,7 @@ public sealed record GatewaySettings : ServiceSettings
         yield return Entry(Keys.HeadersTimeout, Format(HeadersTimeout));
         yield return Entry(Keys.ActivityTimeout, Format(ActivityTimeout));
         yield return Entry(Keys.DrainTimeout, Format(DrainTimeout));
+        yield return Entry(Keys.PickerWarmupTimeout, Format(PickerWarmupTimeout));
         for (var i = 0; i < Routes.Count; i++)
         {
             yield return Entry(Keys.RoutePathPrefix(i), Routes[i].PathPrefix);
@@ -102,6 +106,7 @@ public sealed record GatewaySettings : ServiceSettings
         public const string HeadersTimeout = Forwarding + nameof(GatewayForwardingOptions.HeadersTimeout);
         public const string ActivityTimeout = Forwarding + nameof(GatewayForwardingOptions.ActivityTimeout);
         public const string DrainTimeout = Section + ":" + nameof(DrainOptions.DrainTimeout);
+        public const string PickerWarmupTimeout = Section + ":" + nameof(GatewayOptions.PickerWarmupTimeout);
         private const string Forwarding = Section + ":" + nameof(GatewayOptions.Forwarding) + ":";
 
         public static string RoutePathPrefix(int route) => Route(route) + nameof(GatewayRouteOptions.PathPrefix);

@@ -53,8 +53,21 @@ public sealed record BenchmarkOptions
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
 
+    /// <summary>Reliability scenario: only this part (<c>soak</c>: one stack, warm-up and soak, no faults). Default: everything.</summary>
+    public string? Only { get; init; }
+
+    /// <summary>Reliability scenario: minutes of the soak's measured window instead of the plan's (30 in a full run).</summary>
+    public double? SoakMinutes { get; init; }
+
+    /// <summary>Reliability scenario: minutes of load before the soak's measured window, excluded from its slope (5 in a full run).</summary>
+    public double? SoakWarmupMinutes { get; init; }
+
+    /// <summary>Values <c>--only</c> accepts.</summary>
+    public const string OnlySoak = "soak";
+
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|reliability|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
+                                     [--only soak] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -66,6 +79,9 @@ public sealed record BenchmarkOptions
           --quick     small sizes (seconds to a minute per scenario)
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
+          --only soak             reliability: only the soak (one FailOpen stack, no faults)
+          --soak-minutes 120      reliability: the soak's measured window (default 30)
+          --soak-warmup-minutes 5 reliability: load before the measured window, left out of the slope (default 5)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
           --sweeps realistic|fast / --rates 200 / --rounds 4 / --run-seconds 6   override the datapath plan (realistic replica)
         """;
@@ -116,6 +132,9 @@ public sealed record BenchmarkOptions
                 d.Ports = (from, to);
                 return null;
             }),
+            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant()) == OnlySoak ? null : $"--only takes '{OnlySoak}'"),
+            ["--soak-minutes"] = (true, (d, v) => (d.SoakMinutes = PositiveMinutes(v, allowZero: false)) is null ? "--soak-minutes needs a positive number of minutes" : null),
+            ["--soak-warmup-minutes"] = (true, (d, v) => (d.SoakWarmupMinutes = PositiveMinutes(v, allowZero: true)) is null ? "--soak-warmup-minutes needs a number of minutes ≥ 0" : null),
             ["--help"] = (false, (_, _) => ""),
         }.ToFrozenDictionary(StringComparer.Ordinal);
 
@@ -164,6 +183,9 @@ public sealed record BenchmarkOptions
         public int? Requests { get; set; }
         public string[]? Sweeps { get; set; }
         public (int, int)? Ports { get; set; }
+        public string? Only { get; set; }
+        public double? SoakMinutes { get; set; }
+        public double? SoakWarmupMinutes { get; set; }
         public double[]? Rates { get; set; }
         public int? Rounds { get; set; }
         public double? RunSeconds { get; set; }
@@ -205,11 +227,19 @@ public sealed record BenchmarkOptions
             Requests = Requests,
             Sweeps = Sweeps,
             Ports = Ports,
+            Only = Only,
+            SoakMinutes = SoakMinutes,
+            SoakWarmupMinutes = SoakWarmupMinutes,
             Rates = Rates,
             Rounds = Rounds,
             RunSeconds = RunSeconds,
         };
     }
+
+    private static double? PositiveMinutes(string? text, bool allowZero) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && double.IsFinite(minutes) && (minutes > 0 || (allowZero && minutes == 0))
+            ? minutes
+            : null;
 
     /// <summary>Applies a parsed value; no error.</summary>
     private static string? Set(Action apply)

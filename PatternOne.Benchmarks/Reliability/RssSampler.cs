@@ -2,8 +2,8 @@ using PatternOne.Benchmarks.Hosting;
 
 namespace PatternOne.Benchmarks.Reliability;
 
-/// <summary>One reading of a service's resident memory.</summary>
-public sealed record RssSample(double AtS, string Service, int Pid, double RssMb);
+/// <summary>One reading of a service's resident memory (MiB; the anonymous, file-backed and shared parts beside the total, see <see cref="ResidentMemory"/>).</summary>
+public sealed record RssSample(double AtS, string Service, int Pid, double RssMb, double AnonMb, double FileMb, double ShmemMb);
 
 /// <summary>
 /// Samples the RSS of every service of an <see cref="AppHostStack"/> at a fixed interval, following each service to its
@@ -39,11 +39,11 @@ public sealed class RssSampler : IAsyncDisposable
     {
         foreach (var service in stack.ServiceNames)
         {
-            if (stack.ServicePid(service) is { } pid && ProcessMemory.RssMb(pid) is { } mb)
+            if (stack.ServicePid(service) is { } pid && ProcessMemory.Read(pid) is { } memory)
             {
                 lock (_gate)
                 {
-                    _samples.Add(new RssSample(atS, service, pid, mb));
+                    _samples.Add(new RssSample(atS, service, pid, memory.RssMb, memory.AnonMb, memory.FileMb, memory.ShmemMb));
                 }
             }
         }

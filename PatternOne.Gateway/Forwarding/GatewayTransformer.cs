@@ -37,6 +37,7 @@ internal sealed class GatewayTransformer(
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, rewrittenPath, httpContext.Request.QueryString);
         proxyRequest.Options.Set(ReplicaDeadlineHandler.UnresponsiveSignal, Unresponsive);
+        proxyRequest.Options.Set(ReplicaDeadlineHandler.DrainSignal, DrainDeadline);
 
         var request = httpContext.Request;
         var headers = proxyRequest.Headers;

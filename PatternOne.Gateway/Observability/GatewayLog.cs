@@ -32,6 +32,10 @@ internal static partial class GatewayLog
         Message = "Endpoint picker asked to change header '{Header}', which the gateway keeps for itself")]
     public static partial void PickerMutationIgnored(ILogger logger, string header);
 
+    [LoggerMessage(EventId = 206, EventName = "PickerWarmupGaveUp", Level = LogLevel.Warning,
+        Message = "No warm-up answer from the endpoint picker of pool(s) {Pools} within {TimeoutSeconds} s; ready anyway, their failure mode applies")]
+    public static partial void PickerWarmupGaveUp(ILogger logger, string pools, double timeoutSeconds);
+
     [LoggerMessage(EventId = 300, EventName = "UpstreamAttemptFailed", Level = LogLevel.Warning,
         Message = "Request to {Endpoint} failed before any response ({Error}); trying the next endpoint")]
     public static partial void UpstreamAttemptFailed(ILogger logger, string endpoint, string error, Exception? exception);

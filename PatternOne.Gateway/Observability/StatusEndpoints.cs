@@ -8,7 +8,8 @@ namespace PatternOne.Gateway.Observability;
 /// The status port, as Istio's 15021: <c>/healthz/ready</c> for the load balancer and Kubernetes, plus the service
 /// defaults' <c>/health</c> and <c>/alive</c> for Aspire.
 /// <para>
-/// <b>Readiness means "this gateway can take traffic"</b>: started, configured, not draining. It does not follow the
+/// <b>Readiness means "this gateway can take traffic"</b>: started, configured, warmed (at start-up only, bounded:
+/// <see cref="PickerWarmup"/>, Envoy's cluster warming), not draining. After start-up it does not follow the
 /// endpoint picker, in either failure mode, as Istio's <c>/healthz/ready</c> does not follow its upstreams or ext_proc
 /// servers (it reports whether Envoy holds its configuration). Every gateway replica shares the same picker, so taking
 /// them out of rotation cannot route around a picker outage: under FailOpen it would turn working requests into

@@ -145,7 +145,7 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         var phases = rows.Where(r => (string?)r["row"] == "phase").ToList();
         Assert.Equal(
             ["FailClose/warm-up", "FailClose/scheduler SIGKILL", "FailOpen/warm-up", "FailOpen/replica SIGKILL", "FailOpen/scheduler SIGKILL",
-             "FailOpen/replica SIGSTOP", "FailOpen/4 × 15 MiB prompts", "FailOpen/soak"],
+             "FailOpen/replica SIGSTOP", "FailOpen/4 × 15 MiB prompts", "FailOpen/soak warm-up", "FailOpen/soak"],
             phases.Select(r => $"{r["failure_mode"]}/{r["phase"]}").ToArray());
         AssertEveryRowHas(phases, "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400", "reset", "timeout", "max_wait_s");
 
@@ -177,8 +177,25 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         var kill = phases.Single(r => (string?)r["phase"] == "replica SIGKILL");
         Assert.Equal((int)kill["failed_non_streaming"]! == 0, (bool?)targets["replica SIGKILL: non-streaming requests"]["met"]);
         Assert.Equal((double)kill["recover_s"]! <= 30, (bool?)targets["replica SIGKILL: replica back (AppHost: restarted and healthy)"]["met"]);
-        var soak = phases.Single(r => (string?)r["phase"] == "soak");
-        Assert.Equal((int)soak["failed"]! == 0, (bool?)targets.Single(t => t.Key.StartsWith("soak", StringComparison.Ordinal) && t.Key.EndsWith("requests", StringComparison.Ordinal)).Value["met"]);
+        var soakFailed = phases.Where(r => ((string?)r["phase"])!.StartsWith("soak", StringComparison.Ordinal)).Sum(r => (int)r["failed"]!);
+        Assert.Equal(soakFailed == 0, (bool?)targets.Single(t => t.Key.StartsWith("soak", StringComparison.Ordinal) && t.Key.EndsWith("requests", StringComparison.Ordinal)).Value["met"]);
+
+        // The soak's slope is judged for the shipped processes against their published memory limits, from the fitted slopes.
+        var judged = rows.Where(r => (string?)r["row"] == "memory" && (string?)r["failure_mode"] == "FailOpen" && r["limit_mb"] is not null).ToList();
+        Assert.Equal(["gateway", "scheduler"], judged.Select(r => (string)r["service"]!).Order().ToArray());
+        AssertEveryRowHas(judged, "soak_slope_mb_per_h", "soak_anon_slope_mb_per_h", "soak_file_slope_mb_per_h", "soak_shmem_slope_mb_per_h", "soak_start_mb");
+        Assert.Equal([1024.0, 512.0], judged.OrderBy(r => (string?)r["service"]).Select(r => (double)r["limit_mb"]!).ToArray());
+        foreach (var row in judged)
+        {
+            // A week at the slope against the headroom left (rounded figures: away from the boundary only).
+            var margin = ((double)row["limit_mb"]! - (double)row["last_mb"]!) - ((double)row["soak_slope_mb_per_h"]! * 24 * 7);
+            if (Math.Abs(margin) > 1)
+            {
+                Assert.Equal(margin > 0, (bool?)row["soak_within_limit"]);
+            }
+        }
+
+        Assert.Equal(judged.All(r => (bool?)r["soak_within_limit"] == true), (bool?)targets["soak: RSS slope"]["met"]);
         var huge = phases.Single(r => (string?)r["phase"] == "4 × 15 MiB prompts");
         Assert.Equal((bool?)huge["all_400"], (bool?)targets["4 concurrent 15 MiB prompts"]["met"]);
         Assert.Contains(targets.Keys, k => k.StartsWith("replica SIGSTOP", StringComparison.Ordinal));

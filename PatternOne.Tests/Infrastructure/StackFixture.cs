@@ -61,6 +61,11 @@ public class StackFixture : IAsyncLifetime
     protected virtual IReadOnlyDictionary<string, IReadOnlyList<string>> ResourceArguments { get; } =
         new Dictionary<string, IReadOnlyList<string>>();
 
+    /// <summary>Changes to the AppHost before it is built (extra services such as a log collector); none by default.</summary>
+    protected virtual void ConfigureAppHost(IDistributedApplicationTestingBuilder appHost)
+    {
+    }
+
     public Uri GatewayHttpsUri => App.GetEndpoint("gateway", "https");
 
     public Uri GatewayHttpUri => App.GetEndpoint("gateway", "http");
@@ -102,6 +107,7 @@ public class StackFixture : IAsyncLifetime
             }
         }
 
+        ConfigureAppHost(appHost);
         ReplicaNames = appHost.Resources.OfType<ProjectResource>()
             .Where(r => r.Name.StartsWith(PoolName + "-", StringComparison.Ordinal)).Select(r => r.Name).Order().ToList();
         var certificate = appHost.Resources.OfType<GatewayCertificateResource>().Single();

@@ -90,7 +90,7 @@ internal sealed class GatewayComponent : IManifestComponent
                 new V1ContainerPort { Name = "status-port", ContainerPort = g.StatusPort, Protocol = "TCP" },
                 new V1ContainerPort { Name = "http-envoy-prom", ContainerPort = g.MetricsPort, Protocol = "TCP" },
             ],
-            Resources = Hardening.Resources("250m", "256Mi", "2", "1Gi"),
+            Resources = Hardening.Resources("250m", "256Mi", "2", ContainerMemoryLimits.Gateway),
             ReadinessProbe = new V1Probe
             {
                 HttpGet = new V1HTTPGetAction { Path = "/healthz/ready", Port = "status-port", Scheme = "HTTP" },

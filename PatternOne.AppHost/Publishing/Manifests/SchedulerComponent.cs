@@ -204,7 +204,7 @@ internal sealed class SchedulerComponent : IManifestComponent
                 new V1ContainerPort { Name = MetricsPortName, ContainerPort = s.MetricsPort, Protocol = "TCP" },
             ],
             // The seed's EPP resources.
-            Resources = Hardening.Resources("100m", "128Mi", "500m", "512Mi"),
+            Resources = Hardening.Resources("100m", "128Mi", "500m", ContainerMemoryLimits.Scheduler),
             ReadinessProbe = new V1Probe
             {
                 // The ext_proc service's health includes pool discovery (upstream EPP's convention).

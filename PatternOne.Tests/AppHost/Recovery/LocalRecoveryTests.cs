@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Aspire.Hosting;
@@ -60,17 +59,7 @@ public sealed class LocalRecoveryTests(FailOpenStack stack)
 
     private ResourceNotificationService Notifications => App.Services.GetRequiredService<ResourceNotificationService>();
 
-    private int Restarts(string resource) =>
-        Property(resource, RecoveryProperties.Restarts) is { } value ? Convert.ToInt32(value, CultureInfo.InvariantCulture) : 0;
+    private int Restarts(string resource) => App.Restarts(resource);
 
-    private int LauncherPid(string resource) =>
-        Convert.ToInt32(Property(resource, ServiceProcess.LauncherPidProperty) ?? throw new InvalidOperationException($"{resource} has no pid"), CultureInfo.InvariantCulture);
-
-    /// <summary>The service process under the resource's launcher.</summary>
-    private Process ServiceOf(string resource) => Process.GetProcessById(ServiceProcess.ChildrenOf(LauncherPid(resource)).Single());
-
-    private object? Property(string resource, string name) =>
-        Notifications.TryGetCurrentState(resource, out var current)
-            ? current.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value
-            : null;
+    private Process ServiceOf(string resource) => App.ServiceOf(resource);
 }

@@ -178,6 +178,27 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task NonStreaming_GatewayStopping_AnswersARequestStillWaitingAtTheDrainTimeoutWith503()
+    {
+        await using var hung = await FakeReplica.StartAsync("still-generating");
+        hung.HangBeforeAnswering = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route(hung.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority]));
+        var sent = gateway.Client.PostAsync(Chat, ChatBody(stream: false));
+        await Eventually.HoldsAsync(() => !hung.Requests.IsEmpty, TestTimeouts.Request, "the replica got the request");
+
+        // SIGTERM: the replica never answers, so the gateway's drain timeout (2 s in tests) ends the wait.
+        var stopping = gateway.App.StopAsync();
+        using var response = await sent.WaitAsync(TestTimeouts.Request);
+        await stopping.WaitAsync(TestTimeouts.Start);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("gateway_shutting_down", error.GetProperty("code").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task RequestOnAReplicaFoundHung_MovesToTheNextReplica_BeforeAnyByteReachedTheClient()
     {
         await using var hung = await FakeReplica.StartAsync("hung");

@@ -50,6 +50,8 @@ internal sealed class GatewayHost : IAsyncDisposable
             HealthCheckInterval = TimeSpan.Zero,
             // A test that leaves a stream open must not wait out the 30 s production drain in its dispose.
             DrainTimeout = TimeSpan.FromSeconds(2),
+            // The start-up warm-up exchange would race the tests that count the picker's streams; PickerWarmupTests turn it on.
+            PickerWarmupTimeout = TimeSpan.Zero,
         }.ToConfiguration();
         foreach (var (key, value) in extra)
         {

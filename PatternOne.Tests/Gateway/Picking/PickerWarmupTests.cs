@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text;
+using PatternOne.Tests.Gateway.Support;
+using Keys = PatternOne.Gateway.GatewaySettings.Keys;
+
+namespace PatternOne.Tests.Gateway.Picking;
+
+/// <summary>
+/// A cold gateway is not ready until its picker has answered a warm-up exchange (so the first users of a fresh stack
+/// are not the ones paying for cold picks), and the wait is bounded: a picker that never answers leaves the pool to
+/// its failure mode, as before.
+/// </summary>
+public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
+{
+    private const string WarmupId = "gateway-warm-up-" + GatewayHost.Pool;
+
+    [Fact]
+    public async Task Readiness_WaitsUntilThePickerHasAnsweredTheWarmup_ThenTheExchangeIsEnded()
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Hang();
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
+            (Keys.PickerWarmupTimeout, "00:05:00"), (Keys.PoolPickerTimeout(0), "00:00:01")));
+        using var status = StatusClient(gateway);
+
+        // The picker has the warm-up request and does not answer: the gateway is not ready, and says so to the AppHost too.
+        await Eventually.HoldsAsync(() => pool.Picker.Streams.Any(IsWarmup), TestTimeouts.Start, "the warm-up exchange reaches the picker");
+        using (var notReady = await status.GetAsync("/healthz/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        }
+
+        using (var health = await status.GetAsync("/health"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        }
+
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+
+        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
+            "the gateway is ready once the picker answered");
+        // A real request as a client would send it (headers and a chat body), and the exchange was ended after the
+        // decision, so the picker's in-flight count does not keep it.
+        var answered = pool.Picker.Streams.Last(IsWarmup);
+        Assert.Equal("/v1/chat/completions", answered.Headers[":path"]);
+        Assert.Contains("\"messages\"", Encoding.UTF8.GetString(answered.Body), StringComparison.Ordinal);
+        await answered.Completed.Task.WaitAsync(TestTimeouts.Request);
+        Assert.Null(answered.ServedEndpoint);
+    }
+
+    [Fact]
+    public async Task PickerNeverAnswers_ReadyAfterTheWarmupTimeout()
+    {
+        var closed = "http://" + PoolFixture.ClosedEndpoint();
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(closed, [pool.A.Authority], (Keys.PickerWarmupTimeout, "00:00:02")));
+        using var status = StatusClient(gateway);
+
+        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
+            "the gateway is ready once the warm-up timed out");
+    }
+
+    private static bool IsWarmup(PickerStream stream) => stream.Headers.GetValueOrDefault("x-request-id") == WarmupId;
+
+    private static HttpClient StatusClient(GatewayHost gateway) =>
+        new() { BaseAddress = new Uri($"http://127.0.0.1:{gateway.StatusPort}"), Timeout = TestTimeouts.Request };
+}
