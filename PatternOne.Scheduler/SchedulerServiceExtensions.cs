@@ -9,6 +9,7 @@ using PatternOne.Scheduler.Objectives;
 using PatternOne.Scheduler.Observability;
 using PatternOne.Scheduler.Profiles;
 using PatternOne.Scheduler.Scheduling;
+using PatternOne.ServiceDefaults;
 using PatternOne.ServiceDefaults.Prometheus;
 using PatternOne.ServiceDefaults.Shutdown;
 using k8s;
@@ -19,7 +20,6 @@ namespace PatternOne.Scheduler;
 public static class SchedulerServiceExtensions
 {
     private const string ReadyTag = "ready";
-    private const string LiveTag = "live";
 
     public static TBuilder AddScheduler<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -95,11 +95,11 @@ public static class SchedulerServiceExtensions
         services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", _ => true);
-            options.Services.Map(SchedulerHealthServices.Liveness, result => result.Tags.Contains(LiveTag));
+            options.Services.Map(SchedulerHealthServices.Liveness, result => result.Tags.Contains(HealthEndpoints.LiveTag));
             options.Services.Map(SchedulerHealthServices.Readiness, _ => true);
             options.Services.Map(SchedulerHealthServices.ExtProc, _ => true);
         })
-        .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
+        .AddCheck("scheduler-process", () => HealthCheckResult.Healthy(), tags: [HealthEndpoints.LiveTag])
         .AddCheck<PoolSyncedHealthCheck>("inference-pool", tags: [ReadyTag])
         .AddCheck<MetricsScrapedHealthCheck>("endpoint-metrics", tags: [ReadyTag]);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using PatternOne.ServiceDefaults;
 using PatternOne.ServiceDefaults.Shutdown;
 
 namespace Microsoft.Extensions.Hosting;
@@ -16,14 +17,6 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Liveness: the process answers. Kubernetes restarts the pod when this fails.</summary>
-    public const string AlivePath = "/alive";
-
-    /// <summary>Readiness: every registered check passes. Kubernetes stops routing to the pod when this fails.</summary>
-    public const string HealthPath = "/health";
-
-    private const string LiveTag = "live";
-
     /// <summary>ASP.NET Core's per-request hosting logger: an enabled one makes it start an Activity for every request.</summary>
     private const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
@@ -102,7 +95,7 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthEndpoints.LiveTag]);
         return builder;
     }
 
@@ -112,15 +105,15 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath);
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        app.MapHealthChecks(HealthEndpoints.HealthPath);
+        app.MapHealthChecks(HealthEndpoints.AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(HealthEndpoints.LiveTag) });
         return app;
     }
 
     private static bool IsHousekeepingPath(string? path) =>
         path is not null
-        && (path.StartsWith(HealthPath, StringComparison.Ordinal)
-            || path.StartsWith(AlivePath, StringComparison.Ordinal)
+        && (path.StartsWith(HealthEndpoints.HealthPath, StringComparison.Ordinal)
+            || path.StartsWith(HealthEndpoints.AlivePath, StringComparison.Ordinal)
             || path.StartsWith("/metrics", StringComparison.Ordinal)
             || path.StartsWith("/grpc.health", StringComparison.Ordinal));
 }

@@ -79,20 +79,17 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>AppHost configuration key of the pools' failure mode (<c>FailOpen</c>, the default, or <c>FailClose</c>).</summary>
-    public const string FailureModeConfigurationKey = "Gateway:FailureMode";
-
     /// <summary>
     /// Routes <paramref name="pathPrefix"/> (rewritten to <c>/</c>) to <paramref name="pool"/>, asking
     /// <paramref name="endpointPicker"/> over ext_proc for each inference request — the seed's HTTPRoute with an
     /// InferencePool backend. The InferencePool's failureMode comes from <paramref name="failureMode"/>, else
-    /// <see cref="FailureModeConfigurationKey"/>, else FailOpen: if the picker is down, the gateway still serves from the pool.
+    /// <see cref="AppHostSettings.Keys.GatewayFailureMode"/>, else FailOpen: if the picker is down, the gateway still serves from the pool.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithInferenceRoute(
         this IResourceBuilder<ProjectResource> builder, string pathPrefix, IResourceBuilder<VllmPoolResource> pool,
         IResourceBuilder<ProjectResource> endpointPicker, string? failureMode = null)
     {
-        failureMode ??= builder.ApplicationBuilder.Configuration[FailureModeConfigurationKey] ?? nameof(FailureMode.FailOpen);
+        failureMode ??= builder.ApplicationBuilder.Configuration[AppHostSettings.Keys.GatewayFailureMode] ?? nameof(FailureMode.FailOpen);
         if (failureMode is not (nameof(FailureMode.FailOpen) or nameof(FailureMode.FailClose)))
         {
             throw new ArgumentException($"Failure mode '{failureMode}' is neither FailOpen nor FailClose.", nameof(failureMode));

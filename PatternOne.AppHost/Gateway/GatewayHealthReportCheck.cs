@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PatternOne.ServiceDefaults;
 
 namespace PatternOne.AppHost.Gateway;
 
@@ -20,7 +21,7 @@ internal sealed class GatewayHealthReportCheck(EndpointReference statusEndpoint)
 
         try
         {
-            using var response = await s_client.GetAsync(new Uri(new Uri(statusEndpoint.Url), "/health"), cancellationToken);
+            using var response = await s_client.GetAsync(new Uri(new Uri(statusEndpoint.Url), HealthEndpoints.HealthPath), cancellationToken);
             var verdict = (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
             return Enum.TryParse<HealthStatus>(verdict, ignoreCase: false, out var status)
                 ? new HealthCheckResult(status, $"The gateway reports itself {verdict} (see its log for which check).")

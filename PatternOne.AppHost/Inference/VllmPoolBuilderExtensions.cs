@@ -7,18 +7,12 @@ namespace PatternOne.AppHost.Inference;
 /// <summary>Builder extensions that model the seed's vLLM workload.</summary>
 public static class VllmPoolBuilderExtensions
 {
-    /// <summary>Configuration key for the replica count, shared by run and publish (<c>Pool__Replicas=3</c>).</summary>
-    public const string ReplicasConfigurationKey = "Pool:Replicas";
-
-    /// <summary>Configuration key for the simulator's time scale in run mode (1 = real time).</summary>
-    public const string TimeScaleConfigurationKey = "Pool:TimeScale";
-
     /// <summary>Name of the replicas' HTTP endpoint (vLLM's OpenAI-compatible server).</summary>
     public const string ReplicaEndpointName = "http";
 
     /// <summary>
     /// Adds a vLLM pool serving <paramref name="model"/>. Its replica count comes from
-    /// <see cref="ReplicasConfigurationKey"/> (default 1) unless <see cref="WithReplicas"/> sets it.
+    /// <see cref="AppHostSettings.Keys.Replicas"/> (default 1, shared by run and publish) unless <see cref="WithReplicas"/> sets it.
     /// </summary>
     public static IResourceBuilder<VllmPoolResource> AddVllmPool(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, string model)
@@ -48,7 +42,7 @@ public static class VllmPoolBuilderExtensions
             })
             .OnInitializeResource(ReportPoolStateAsync);
 
-        return poolBuilder.WithReplicas(builder.Configuration.GetValue(ReplicasConfigurationKey, 1));
+        return poolBuilder.WithReplicas(builder.Configuration.GetValue(AppHostSettings.Keys.Replicas, 1));
     }
 
     /// <summary>Sets the replica count; in run mode adds or removes simulator processes to match.</summary>
@@ -134,7 +128,7 @@ public static class VllmPoolBuilderExtensions
                 // A local stop waits for in-flight requests only briefly (vLLM's flag; vLLM's own default is 0).
                 context.Args.Add("--shutdown-timeout");
                 context.Args.Add(((int)LocalDrain.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture));
-                if (configuration[TimeScaleConfigurationKey] is { Length: > 0 } timeScale)
+                if (configuration[AppHostSettings.Keys.TimeScale] is { Length: > 0 } timeScale)
                 {
                     context.Args.Add("--time-scale");
                     context.Args.Add(timeScale);

@@ -1,6 +1,7 @@
 using PatternOne.AppHost.Inference;
 using PatternOne.Scheduler.Discovery;
 using PatternOne.Scheduler.Hosting;
+using PatternOne.ServiceDefaults;
 using PatternOne.ServiceDefaults.Configuration;
 using Flags = PatternOne.Scheduler.Hosting.EndpointPickerCommandLine;
 using Keys = PatternOne.Scheduler.SchedulerSettings.Keys;
@@ -72,7 +73,7 @@ public static class SchedulerBuilderExtensions
                     context.EnvironmentVariables[ServiceSettings.EnvironmentKey(Keys.PoolEndpoint(index++))] = address;
                 }
             })
-            .WithHttpHealthCheck("/health", endpointName: MetricsEndpointName)
+            .WithHttpHealthCheck(HealthEndpoints.HealthPath, endpointName: MetricsEndpointName)
             .WithIconName("BranchFork");
         if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
         {

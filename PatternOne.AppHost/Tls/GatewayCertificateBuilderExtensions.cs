@@ -6,12 +6,6 @@ namespace PatternOne.AppHost.Tls;
 public static class GatewayCertificateBuilderExtensions
 {
     /// <summary>
-    /// Where the local CA and certificate live; default <c>&lt;AppHost&gt;/.patternone/tls</c>. A relative path is
-    /// taken from the AppHost project's folder.
-    /// </summary>
-    public const string DirectoryConfigurationKey = "Tls:Directory";
-
-    /// <summary>
     /// Adds the gateway certificate. In run mode the local CA issues it now, before any resource starts, so the
     /// gateway finds its files on first start; the dashboard shows where the CA certificate is for <c>curl --cacert</c>.
     /// </summary>
@@ -29,9 +23,10 @@ public static class GatewayCertificateBuilderExtensions
             return resource;
         }
 
-        // A relative directory is taken from the AppHost's folder, wherever the process was started.
+        // Default <AppHost>/.patternone/tls; a relative directory is taken from the AppHost's folder, wherever the
+        // process was started.
         var directory = Path.GetFullPath(
-            builder.Configuration[DirectoryConfigurationKey] ?? Path.Combine(".patternone", "tls"), builder.AppHostDirectory);
+            builder.Configuration[AppHostSettings.Keys.TlsDirectory] ?? Path.Combine(".patternone", "tls"), builder.AppHostDirectory);
         var authority = new LocalCertificateAuthority(directory);
         authority.EnsureIssued(certificate.DnsNames, certificate.IpAddresses, DateTimeOffset.UtcNow);
         certificate.LocalAuthority = authority;

@@ -38,10 +38,30 @@ public sealed class EndToEndScenario : IScenario
         TimeScale: 1, Window: TimeSpan.FromSeconds(3), Warmup: TimeSpan.FromSeconds(1),
         GroupsPerReplica: 2, PromptsPerGroup: 4, SystemTokens: 256, QuestionTokens: 32, OutputTokens: 16, KvBlocks: 256, MaxNumSeqs: 32);
 
+    /// <summary>What every point of a run shares: the workload, its prompts (and their two messages as the HTTP client sends them), the engine's sizes, the work folder and the gateway's certificate.</summary>
+    private sealed record Inputs(SharedPrefixWorkload Workload, IReadOnlyList<SharedPrefixWorkload.Prompt> Prompts, (string System, string Question)[] Texts,
+        EngineOptions Engine, string Work, string Cert, string Key);
+
     public async Task<ScenarioReport> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
         var plan = context.Quick ? Quick : Full;
         var report = new ScenarioReport(Name, "Scheduling quality end to end over HTTP (gateway + scheduler + simulator processes)");
+        DescribePlan(report, plan);
+        var inputs = PrepareInputs(context, plan);
+        if (context.Repo.Dll(RepoLayout.Gateway) is null || context.Repo.Dll(RepoLayout.Scheduler) is null || context.Repo.Dll(RepoLayout.Simulator) is null)
+        {
+            report.Skipped = true;
+            report.Notes.Add($"Skipped: built service dlls not found for configuration {context.Repo.Configuration}; run `dotnet build PatternOne.sln -c {context.Repo.Configuration}` first.");
+            return report;
+        }
+
+        await RunPointsAsync(context, plan, inputs, report, cancellationToken);
+        AddComparison(report, plan);
+        return report;
+    }
+
+    private static void DescribePlan(ScenarioReport report, Plan plan)
+    {
         var p = report.Parameters;
         p["replicas"] = plan.Replicas;
         p["time_scale"] = plan.TimeScale;
@@ -50,7 +70,10 @@ public sealed class EndToEndScenario : IScenario
         p["kv_blocks_per_replica"] = plan.KvBlocks;
         p["kv"] = "KV-constrained: --num-gpu-blocks-override, far below the simulator's default (the TPU v6e sizing), so the small workload still fills the caches";
         p["max_num_seqs"] = plan.MaxNumSeqs;
+    }
 
+    private static Inputs PrepareInputs(RunContext context, Plan plan)
+    {
         var engine = new EngineOptions { MaxModelLen = 2048, NumGpuBlocks = plan.KvBlocks, MaxNumSeqs = plan.MaxNumSeqs };
         var workload = new SharedPrefixWorkload("high-cache", plan.GroupsPerReplica * plan.Replicas, plan.PromptsPerGroup, plan.SystemTokens, plan.QuestionTokens, plan.OutputTokens);
         var prompts = workload.Build(context.Options.Seed);
@@ -60,13 +83,12 @@ public sealed class EndToEndScenario : IScenario
 
         var work = Path.Combine(Path.GetTempPath(), "patternone-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-e2e");
         var (cert, key) = LocalCertificate.Write(Path.Combine(work, "tls"));
-        if (context.Repo.Dll(RepoLayout.Gateway) is null || context.Repo.Dll(RepoLayout.Scheduler) is null || context.Repo.Dll(RepoLayout.Simulator) is null)
-        {
-            report.Skipped = true;
-            report.Notes.Add($"Skipped: built service dlls not found for configuration {context.Repo.Configuration}; run `dotnet build PatternOne.sln -c {context.Repo.Configuration}` first.");
-            return report;
-        }
+        return new Inputs(workload, prompts, texts, engine, work, cert, key);
+    }
 
+    /// <summary>Every (policy, QPS) point twice: in virtual time, then over HTTP on a fresh cluster; a row for each.</summary>
+    private static async Task RunPointsAsync(RunContext context, Plan plan, Inputs inputs, ScenarioReport report, CancellationToken cancellationToken)
+    {
         var points = plan.Policies.SelectMany(policy => plan.QpsPerReplica.Select(q => (Policy: policy, Qps: q * plan.Replicas))).ToList();
         using var probe = LoadDriver.CreateClient(4);
         await AnsiConsole.Progress().AutoClear(false).StartAsync(async ctx =>
@@ -75,25 +97,35 @@ public sealed class EndToEndScenario : IScenario
             foreach (var (policy, qps) in points)
             {
                 task.Description = $"{policy} @ {qps} QPS (simulated)";
-                var virt = VirtualTimeRun.Run(new PointSpec
-                {
-                    Workload = workload,
-                    Prompts = prompts,
-                    Replicas = plan.Replicas,
-                    Policy = policy,
-                    Qps = qps,
-                    ArrivalWindow = plan.Window,
-                    Warmup = plan.Warmup,
-                    Engine = engine,
-                    Seed = context.Options.Seed,
-                }, cancellationToken);
-                var http = await RunHttpPointAsync(context, plan, policy, qps, prompts, texts, work, cert, key, probe, cancellationToken);
-                report.Rows.Add(Row(Simulated, policy, qps, virt.TtftP50Ms, virt.TtftP90Ms, virt.TtftP99Ms, virt.ItlP50Ms, virt.ItlP90Ms, virt.OutputTokensPerS, virt.PrefixHitRate, virt.MaxQueue, virt.Rejections, 0));
+                var simulated = RunSimulatedPoint(context, plan, inputs, policy, qps, cancellationToken);
+                var http = await RunHttpPointAsync(context, plan, policy, qps, inputs, probe, cancellationToken);
+                report.Rows.Add(simulated);
                 report.Rows.Add(http);
                 task.Increment(1);
             }
         });
+    }
 
+    private static JsonObject RunSimulatedPoint(RunContext context, Plan plan, Inputs inputs, string policy, double qps, CancellationToken cancellationToken)
+    {
+        var virt = VirtualTimeRun.Run(new PointSpec
+        {
+            Workload = inputs.Workload,
+            Prompts = inputs.Prompts,
+            Replicas = plan.Replicas,
+            Policy = policy,
+            Qps = qps,
+            ArrivalWindow = plan.Window,
+            Warmup = plan.Warmup,
+            Engine = inputs.Engine,
+            Seed = context.Options.Seed,
+        }, cancellationToken);
+        return Row(Simulated, policy, qps, virt.TtftP50Ms, virt.TtftP90Ms, virt.TtftP99Ms, virt.ItlP50Ms, virt.ItlP90Ms, virt.OutputTokensPerS, virt.PrefixHitRate, virt.MaxQueue, virt.Rejections, 0);
+    }
+
+    /// <summary>The side-by-side table, the p90 TTFT chart, the comparison of the two modes, and how to read them.</summary>
+    private static void AddComparison(ScenarioReport report, Plan plan)
+    {
         report.Tables.Add(new TableView("Simulated (virtual time) vs measured over HTTP (ms of the model's clock)",
             ["policy", "qps", "mode", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p90_ms", "output_tokens_per_s", "prefix_hit_rate", "max_queue", "rejections_429", "errors"], _ => true));
         var chart = new LineChart("e2e-ttft-p90.svg", "p90 TTFT: simulated (virtual time) vs measured over HTTP", "QPS", "p90 TTFT (ms, log)") { LogY = true };
@@ -110,14 +142,12 @@ public sealed class EndToEndScenario : IScenario
         Compare(report, plan);
         report.Notes.Add($"Simulators run at --time-scale {plan.TimeScale}: HTTP latencies are multiplied by {plan.TimeScale} to read in the model's clock, so real HTTP/scheduling overhead is magnified {plan.TimeScale}× too.");
         report.Notes.Add("Each (policy, QPS) point starts a fresh cluster (cold caches), with the policy as the scheduler's EndpointPickerConfig file (--config-file). Token counts over HTTP come from the simulator's tokenizer and chat template, so prompts are a few tokens longer than in the virtual run.");
-        return report;
     }
 
     private static async Task<JsonObject> RunHttpPointAsync(
-        RunContext context, Plan plan, string policy, double qps, IReadOnlyList<SharedPrefixWorkload.Prompt> prompts, (string System, string Question)[] texts,
-        string work, string cert, string key, HttpClient probe, CancellationToken cancellationToken)
+        RunContext context, Plan plan, string policy, double qps, Inputs inputs, HttpClient probe, CancellationToken cancellationToken)
     {
-        var pointDir = Path.Combine(work, $"{policy}-{qps.ToString(CultureInfo.InvariantCulture)}");
+        var pointDir = Path.Combine(inputs.Work, $"{policy}-{qps.ToString(CultureInfo.InvariantCulture)}");
         await using var cluster = await LocalCluster.StartAsync(context.Repo, new LocalCluster.Spec
         {
             Replicas = plan.Replicas,
@@ -126,17 +156,17 @@ public sealed class EndToEndScenario : IScenario
             ExtraSimulatorArgs = ["--num-gpu-blocks-override", plan.KvBlocks.ToString(CultureInfo.InvariantCulture), "--max-num-seqs", plan.MaxNumSeqs.ToString(CultureInfo.InvariantCulture)],
             SchedulerConfigYaml = ProfileCatalog.Yaml(policy),
             WorkDirectory = pointDir,
-            CertPath = cert,
-            KeyPath = key,
+            CertPath = inputs.Cert,
+            KeyPath = inputs.Key,
         }, probe, cancellationToken);
 
         await WarmUpAsync(cluster, plan, cancellationToken);
-        var arrivals = DrawArrivals(context.Options.Seed, qps, plan.Window, prompts.Count);
+        var arrivals = DrawArrivals(context.Options.Seed, qps, plan.Window, inputs.Prompts.Count);
 
         using var probeStop = new CancellationTokenSource();
         var maxQueue = Task.Run(() => ProbeMaxQueueAsync(probe, cluster, plan, probeStop.Token), CancellationToken.None);
         var t0 = Stopwatch.GetTimestamp();
-        var results = await SendOpenLoopAsync(cluster, plan, texts, arrivals, t0, cancellationToken);
+        var results = await SendOpenLoopAsync(cluster, plan, inputs.Texts, arrivals, t0, cancellationToken);
         var realElapsed = Stopwatch.GetElapsedTime(t0);
         await probeStop.CancelAsync();
 

@@ -5,10 +5,9 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using PatternOne.AppHost.Gateway;
-using PatternOne.AppHost.Inference;
+using PatternOne.AppHost;
 using PatternOne.AppHost.Recovery;
-using PatternOne.AppHost.Tls;
+using PatternOne.Gateway;
 using PatternOne.Scheduler.Metrics;
 using LaunchedService = PatternOne.AppHost.Recovery.ServiceProcess;
 
@@ -55,12 +54,7 @@ public sealed class AppHostStack : IAsyncDisposable
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
         var tls = Directory.CreateTempSubdirectory("patternone-bench-tls-").FullName;
-        string[] args =
-        [
-            $"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={replicas.ToString(CultureInfo.InvariantCulture)}",
-            $"{GatewayCertificateBuilderExtensions.DirectoryConfigurationKey}={tls}",
-            $"{GatewayBuilderExtensions.FailureModeConfigurationKey}={failureMode}",
-        ];
+        var args = new AppHostSettings { Replicas = replicas, TlsDirectory = tls, GatewayFailureMode = Enum.Parse<FailureMode>(failureMode) }.ToArgs();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(args, cancellation.Token);
         // The AppHost's own log stays (restarts are logged there); the services' console lines and the health checks'
         // failures while a service is down would drown it: the report states both.

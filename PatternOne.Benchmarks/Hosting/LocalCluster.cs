@@ -87,6 +87,35 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private static async Task<LocalCluster> StartOnceAsync(RepoLayout repo, Spec spec, HttpClient probe, CancellationToken cancellationToken)
     {
+        var (gatewayDll, schedulerDll, simulatorDll) = ServiceDlls(repo);
+        var ports = Enumerable.Range(0, spec.Replicas).Select(_ => ServiceProcess.FreePort()).ToArray();
+        var cluster = new LocalCluster
+        {
+            ReplicaPorts = ports,
+            GatewayHttpPort = ServiceProcess.FreePort(),
+            GatewayHttpsPort = ServiceProcess.FreePort(),
+            SchedulerMetricsPort = ServiceProcess.FreePort(),
+        };
+        try
+        {
+            cluster.StartReplicas(simulatorDll, spec);
+            var extProcPort = ServiceProcess.FreePort();
+            await cluster.StartSchedulerAsync(schedulerDll, spec, extProcPort, cancellationToken);
+            var statusPort = ServiceProcess.FreePort();
+            cluster.StartGateway(gatewayDll, spec, extProcPort, statusPort);
+            await cluster.WaitReadyAsync(spec, statusPort, probe, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The built dlls of gateway, scheduler and simulator; a clear error when any is missing.</summary>
+    private static (string Gateway, string Scheduler, string Simulator) ServiceDlls(RepoLayout repo)
+    {
         var gatewayDll = repo.Dll(RepoLayout.Gateway);
         var schedulerDll = repo.Dll(RepoLayout.Scheduler);
         var simulatorDll = repo.Dll(RepoLayout.Simulator);
@@ -98,93 +127,92 @@ public sealed class LocalCluster : IAsyncDisposable
                 $"run `dotnet build PatternOne.sln -c {repo.Configuration}` first");
         }
 
-        var ports = Enumerable.Range(0, spec.Replicas).Select(_ => ServiceProcess.FreePort()).ToArray();
-        var cluster = new LocalCluster
+        return (gatewayDll, schedulerDll, simulatorDll);
+    }
+
+    /// <summary>One simulator process per replica, with vLLM's flags for the seed's model.</summary>
+    private void StartReplicas(string simulatorDll, Spec spec)
+    {
+        var empty = new Dictionary<string, string>();
+        for (var i = 0; i < spec.Replicas; i++)
         {
-            ReplicaPorts = ports,
-            GatewayHttpPort = ServiceProcess.FreePort(),
-            GatewayHttpsPort = ServiceProcess.FreePort(),
-            SchedulerMetricsPort = ServiceProcess.FreePort(),
-        };
-        try
-        {
-            var empty = new Dictionary<string, string>();
-            for (var i = 0; i < spec.Replicas; i++)
+            var args = new List<string>
             {
-                var args = new List<string>
+                simulatorDll, "--host", "127.0.0.1", "--port", ReplicaPorts[i].ToString(CultureInfo.InvariantCulture),
+                "--model", Model, "--served-model-name", Model, "--dtype=half",
+                "--max-model-len=" + spec.MaxModelLen.ToString(CultureInfo.InvariantCulture),
+                "--tensor-parallel-size=4", "--enable-prompt-tokens-details",
+                "--time-scale", spec.TimeScale.ToString(CultureInfo.InvariantCulture),
+            };
+            args.AddRange(spec.ExtraSimulatorArgs);
+            _processes.Add(ServiceProcess.Start($"{PoolName}-{i}", "dotnet", args, empty, spec.WorkDirectory));
+        }
+    }
+
+    /// <summary>The scheduler over the replicas as a static pool, with the spec's EndpointPickerConfig if it has one.</summary>
+    private async Task StartSchedulerAsync(string schedulerDll, Spec spec, int extProcPort, CancellationToken cancellationToken)
+    {
+        var schedulerConfig = spec.SchedulerConfigYaml is null ? null : Path.Combine(spec.WorkDirectory, "epp-config.yaml");
+        if (schedulerConfig is not null)
+        {
+            await File.WriteAllTextAsync(schedulerConfig, spec.SchedulerConfigYaml, cancellationToken);
+        }
+
+        // Upstream's flags where upstream has one (plaintext and no drain, as the local stack); the static
+        // endpoint list has none.
+        var schedulerArgs = (EndpointPickerFlags.Plaintext with
+        {
+            GrpcPort = extProcPort,
+            GrpcHealthPort = ServiceProcess.FreePort(),
+            MetricsPort = SchedulerMetricsPort,
+            ConfigFile = schedulerConfig,
+        }).ToArgs();
+        var schedulerEnv = new SchedulerSettings
+        {
+            PoolName = PoolName,
+            Discovery = DiscoveryMode.Static,
+            Endpoints = [.. ReplicaPorts.Select(port => $"127.0.0.1:{port}")],
+        }.ToEnvironment();
+        _processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll, .. schedulerArgs], schedulerEnv, spec.WorkDirectory));
+    }
+
+    /// <summary>The gateway: TLS, the route prefix to the pool, the scheduler as its endpoint picker over ext_proc (FailClose).</summary>
+    private void StartGateway(string gatewayDll, Spec spec, int extProcPort, int statusPort)
+    {
+        var gatewayEnv = new GatewaySettings
+        {
+            HttpPort = GatewayHttpPort,
+            HttpsPort = GatewayHttpsPort,
+            StatusPort = statusPort,
+            MetricsPort = ServiceProcess.FreePort(),
+            TlsCertificatePath = spec.CertPath,
+            TlsKeyPath = spec.KeyPath,
+            Routes = [new GatewayRouteSettings(RoutePrefix, PoolName)],
+            Pools =
+            [
+                new GatewayPoolSettings(PoolName)
                 {
-                    simulatorDll, "--host", "127.0.0.1", "--port", ports[i].ToString(CultureInfo.InvariantCulture),
-                    "--model", Model, "--served-model-name", Model, "--dtype=half",
-                    "--max-model-len=" + spec.MaxModelLen.ToString(CultureInfo.InvariantCulture),
-                    "--tensor-parallel-size=4", "--enable-prompt-tokens-details",
-                    "--time-scale", spec.TimeScale.ToString(CultureInfo.InvariantCulture),
-                };
-                args.AddRange(spec.ExtraSimulatorArgs);
-                cluster._processes.Add(ServiceProcess.Start($"{PoolName}-{i}", "dotnet", args, empty, spec.WorkDirectory));
-            }
+                    EndpointPicker = $"http://127.0.0.1:{extProcPort}",
+                    Endpoints = [.. ReplicaPorts.Select(port => $"127.0.0.1:{port}")],
+                    FailureMode = FailureMode.FailClose,
+                },
+            ],
+        }.ToEnvironment();
 
-            var extProcPort = ServiceProcess.FreePort();
-            var schedulerConfig = spec.SchedulerConfigYaml is null ? null : Path.Combine(spec.WorkDirectory, "epp-config.yaml");
-            if (schedulerConfig is not null)
-            {
-                await File.WriteAllTextAsync(schedulerConfig, spec.SchedulerConfigYaml, cancellationToken);
-            }
+        _processes.Add(ServiceProcess.Start("gateway", "dotnet", [gatewayDll], gatewayEnv, spec.WorkDirectory));
+    }
 
-            // Upstream's flags where upstream has one (plaintext and no drain, as the local stack); the static
-            // endpoint list has none.
-            var schedulerArgs = (EndpointPickerFlags.Plaintext with
-            {
-                GrpcPort = extProcPort,
-                GrpcHealthPort = ServiceProcess.FreePort(),
-                MetricsPort = cluster.SchedulerMetricsPort,
-                ConfigFile = schedulerConfig,
-            }).ToArgs();
-            var schedulerEnv = new SchedulerSettings
-            {
-                PoolName = PoolName,
-                Discovery = DiscoveryMode.Static,
-                Endpoints = [.. ports.Select(port => $"127.0.0.1:{port}")],
-            }.ToEnvironment();
-            cluster._processes.Add(ServiceProcess.Start("scheduler", "dotnet", [schedulerDll, .. schedulerArgs], schedulerEnv, spec.WorkDirectory));
-
-            var statusPort = ServiceProcess.FreePort();
-            var gatewayEnv = new GatewaySettings
-            {
-                HttpPort = cluster.GatewayHttpPort,
-                HttpsPort = cluster.GatewayHttpsPort,
-                StatusPort = statusPort,
-                MetricsPort = ServiceProcess.FreePort(),
-                TlsCertificatePath = spec.CertPath,
-                TlsKeyPath = spec.KeyPath,
-                Routes = [new GatewayRouteSettings(RoutePrefix, PoolName)],
-                Pools =
-                [
-                    new GatewayPoolSettings(PoolName)
-                    {
-                        EndpointPicker = $"http://127.0.0.1:{extProcPort}",
-                        Endpoints = [.. ports.Select(port => $"127.0.0.1:{port}")],
-                        FailureMode = FailureMode.FailClose,
-                    },
-                ],
-            }.ToEnvironment();
-
-            cluster._processes.Add(ServiceProcess.Start("gateway", "dotnet", [gatewayDll], gatewayEnv, spec.WorkDirectory));
-
-            var ready = TimeSpan.FromSeconds(60);
-            for (var i = 0; i < spec.Replicas; i++)
-            {
-                await cluster._processes[i].WaitReadyAsync(probe, cluster.ReplicaUri(i, "health"), ready, cancellationToken);
-            }
-
-            await cluster._processes[spec.Replicas].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{cluster.SchedulerMetricsPort}/health"), ready, cancellationToken);
-            await cluster._processes[spec.Replicas + 1].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{statusPort}/healthz/ready"), ready, cancellationToken);
-            return cluster;
-        }
-        catch
+    /// <summary>Waits until every replica, then the scheduler, then the gateway answers its readiness probe.</summary>
+    private async Task WaitReadyAsync(Spec spec, int statusPort, HttpClient probe, CancellationToken cancellationToken)
+    {
+        var ready = TimeSpan.FromSeconds(60);
+        for (var i = 0; i < spec.Replicas; i++)
         {
-            await cluster.DisposeAsync();
-            throw;
+            await _processes[i].WaitReadyAsync(probe, ReplicaUri(i, "health"), ready, cancellationToken);
         }
+
+        await _processes[spec.Replicas].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{SchedulerMetricsPort}/health"), ready, cancellationToken);
+        await _processes[spec.Replicas + 1].WaitReadyAsync(probe, new Uri($"http://127.0.0.1:{statusPort}/healthz/ready"), ready, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

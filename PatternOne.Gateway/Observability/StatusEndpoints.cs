@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PatternOne.Gateway.Picking;
+using PatternOne.ServiceDefaults;
 
 namespace PatternOne.Gateway.Observability;
 
@@ -23,8 +24,8 @@ internal static class StatusEndpoints
 
     public static void Map(IApplicationBuilder app)
     {
-        app.UseHealthChecks(ServiceDefaultsExtensions.HealthPath);
-        app.UseHealthChecks(ServiceDefaultsExtensions.AlivePath, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        app.UseHealthChecks(HealthEndpoints.HealthPath);
+        app.UseHealthChecks(HealthEndpoints.AlivePath, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
         });

@@ -10,8 +10,11 @@ namespace PatternOne.Gateway.Routing;
 /// </summary>
 public static class PublicSurface
 {
-    private const string OpenAiApi = "/v1";
-    private const string Health = "/health";
+    /// <summary>vLLM's OpenAI API: every path under it is public (but the LoRA calls).</summary>
+    public const string OpenAiApi = "/v1";
+
+    /// <summary>vLLM's liveness, public so that clients and load balancers can probe through a route.</summary>
+    public const string Health = "/health";
 
     private static readonly string[] OperationalUnderOpenAiApi = ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"];
 

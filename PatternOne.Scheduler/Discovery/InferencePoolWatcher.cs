@@ -1,8 +1,6 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Options;
 
@@ -34,8 +32,6 @@ internal sealed partial class InferencePoolWatcher(
         [InferencePoolOptions.GroupV1Alpha2] = "v1alpha2",
     };
 
-    private const int WatchTimeoutSeconds = 300;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var pool = options.Value;
@@ -54,10 +50,10 @@ internal sealed partial class InferencePoolWatcher(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or JsonException or InvalidDataException or k8s.Exceptions.KubernetesClientException)
+            catch (Exception ex) when (KubernetesWatch.IsTransient(ex) || ex is JsonException or InvalidDataException)
             {
                 LogReadFailed(logger, group, ns, pool.Name, ex);
-                await Task.Delay(KubernetesDiscovery.RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
             }
         }
     }
@@ -74,13 +70,13 @@ internal sealed partial class InferencePoolWatcher(
                 allowWatchBookmarks: true,
                 fieldSelector: "metadata.name=" + name,
                 resourceVersion: resourceVersion,
-                timeoutSeconds: WatchTimeoutSeconds,
+                timeoutSeconds: KubernetesWatch.TimeoutSeconds,
                 onError: ex => streamError ??= ex,
                 cancellationToken: stoppingToken);
             await foreach (var (type, item) in events)
             {
                 // Custom objects arrive untyped; the spec is read by field name per group.
-                var pool = KubernetesJson.Deserialize<InferencePoolObject>(KubernetesJson.Serialize(item));
+                var pool = KubernetesWatch.Typed<InferencePoolObject>(item);
                 resourceVersion = pool.Metadata?.ResourceVersion ?? resourceVersion;
                 if (type is WatchEventType.Added or WatchEventType.Modified)
                 {
@@ -93,7 +89,7 @@ internal sealed partial class InferencePoolWatcher(
                 }
             }
 
-            if (streamError is KubernetesException { Status.Code: (int)HttpStatusCode.Gone } or HttpOperationException { Response.StatusCode: HttpStatusCode.Gone })
+            if (KubernetesWatch.IsGone(streamError))
             {
                 return;
             }
@@ -101,7 +97,7 @@ internal sealed partial class InferencePoolWatcher(
             if (streamError is not null)
             {
                 LogWatchInterrupted(logger, name, streamError.Message);
-                await Task.Delay(KubernetesDiscovery.RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
             }
         }
     }

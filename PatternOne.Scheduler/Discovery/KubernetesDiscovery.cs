@@ -26,12 +26,6 @@ internal sealed partial class KubernetesDiscovery(
     TimeProvider timeProvider,
     ILogger<KubernetesDiscovery> logger) : BackgroundService
 {
-    /// <summary>Pause after an unexpected failure before trying again; keeps a broken API server from being hammered.</summary>
-    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
-
-    /// <summary>Server-side watch timeout; the API server closes the watch after it and we resume from the last version.</summary>
-    private const int WatchTimeoutSeconds = 300;
-
     private readonly Dictionary<string, V1Pod> _pods = new(StringComparer.Ordinal);
 
     private string Namespace => options.Value.EffectiveNamespace;
@@ -94,10 +88,10 @@ internal sealed partial class KubernetesDiscovery(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or k8s.Exceptions.KubernetesClientException)
+            catch (Exception ex) when (KubernetesWatch.IsTransient(ex))
             {
                 LogListFailed(logger, ex);
-                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
             }
         }
     }
@@ -115,7 +109,7 @@ internal sealed partial class KubernetesDiscovery(
                     allowWatchBookmarks: true,
                     labelSelector: LabelSelector,
                     resourceVersion: resourceVersion,
-                    timeoutSeconds: WatchTimeoutSeconds,
+                    timeoutSeconds: KubernetesWatch.TimeoutSeconds,
                     onError: ex => streamError ??= ex,
                     cancellationToken: stoppingToken))
                 {
@@ -135,7 +129,7 @@ internal sealed partial class KubernetesDiscovery(
                             break; // bookmarks only move the resource version
                     }
 
-                    if (IsGone(streamError))
+                    if (KubernetesWatch.IsGone(streamError))
                     {
                         break;
                     }
@@ -153,11 +147,11 @@ internal sealed partial class KubernetesDiscovery(
             {
                 // A dropped connection: resume from the last version seen, nothing is lost.
                 LogWatchInterrupted(logger, resourceVersion, ex.Message);
-                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
                 continue;
             }
 
-            if (IsGone(streamError))
+            if (KubernetesWatch.IsGone(streamError))
             {
                 LogGone(logger, resourceVersion);
                 return;
@@ -166,17 +160,10 @@ internal sealed partial class KubernetesDiscovery(
             if (streamError is not null)
             {
                 LogWatchInterrupted(logger, resourceVersion, streamError.Message);
-                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
             }
         }
     }
-
-    private static bool IsGone(Exception? error) => error switch
-    {
-        KubernetesException k => k.Status?.Code == (int)HttpStatusCode.Gone,
-        HttpOperationException h => h.Response?.StatusCode == HttpStatusCode.Gone,
-        _ => false,
-    };
 
     private void Publish()
     {

@@ -24,9 +24,7 @@ internal sealed partial class KubernetesObjectiveWatcher(
     TimeProvider timeProvider,
     ILogger<KubernetesObjectiveWatcher> logger) : BackgroundService
 {
-    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan MissingCrdRetryDelay = TimeSpan.FromSeconds(30);
-    private const int WatchTimeoutSeconds = 300;
 
     private readonly Dictionary<string, int> _priorities = new(StringComparer.Ordinal);
     private bool _crdMissingLogged;
@@ -66,10 +64,10 @@ internal sealed partial class KubernetesObjectiveWatcher(
 
                 await Task.Delay(MissingCrdRetryDelay, timeProvider, stoppingToken);
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or k8s.Exceptions.KubernetesClientException or System.Text.Json.JsonException)
+            catch (Exception ex) when (KubernetesWatch.IsTransient(ex) || ex is System.Text.Json.JsonException)
             {
                 LogFailed(logger, ex);
-                await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+                await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
             }
         }
     }
@@ -80,14 +78,14 @@ internal sealed partial class KubernetesObjectiveWatcher(
         Exception? streamError = null;
         var events = client.CustomObjects.WatchListNamespacedCustomObjectAsync(
             InferenceObjectiveResource.Group, InferenceObjectiveResource.Version, ns, InferenceObjectiveResource.Plural,
-            allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: WatchTimeoutSeconds,
+            allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: KubernetesWatch.TimeoutSeconds,
             onError: ex => streamError ??= ex, cancellationToken: stoppingToken);
         await foreach (var (type, item) in events)
         {
             if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
             {
                 // Custom objects arrive untyped; objectives change rarely, so a JSON round trip is no cost.
-                Apply(type, KubernetesJson.Deserialize<InferenceObjectiveResource>(KubernetesJson.Serialize(item)));
+                Apply(type, KubernetesWatch.Typed<InferenceObjectiveResource>(item));
                 Publish();
             }
 
@@ -100,7 +98,7 @@ internal sealed partial class KubernetesObjectiveWatcher(
         if (streamError is not null)
         {
             LogWatchEnded(logger, streamError.Message);
-            await Task.Delay(RetryDelay, timeProvider, stoppingToken);
+            await Task.Delay(KubernetesWatch.RetryDelay, timeProvider, stoppingToken);
         }
     }
 

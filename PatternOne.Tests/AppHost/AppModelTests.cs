@@ -1,5 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using PatternOne.AppHost;
 using PatternOne.AppHost.Inference;
 
 namespace PatternOne.Tests.AppHost;
@@ -14,7 +15,7 @@ public sealed class AppModelTests : IDisposable
 
     public void Dispose() => Directory.Delete(_tlsDirectory, recursive: true);
 
-    private string[] Args(params string[] extra) => [$"Tls:Directory={_tlsDirectory}", .. extra];
+    private string[] Args(AppHostSettings? settings = null) => ((settings ?? new AppHostSettings()) with { TlsDirectory = _tlsDirectory }).ToArgs();
 
     [Fact]
     public async Task Pool_CarriesTheSeedsModelTpuAndArgs()
@@ -39,7 +40,7 @@ public sealed class AppModelTests : IDisposable
     public async Task ReplicaCount_FromConfiguration_StartsOneSimulatorPerReplica(int replicas)
     {
         await using var appHost = await DistributedApplicationTestingBuilder
-            .CreateAsync<Projects.PatternOne_AppHost>(Args($"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={replicas}")).WaitAsync(s_timeout);
+            .CreateAsync<Projects.PatternOne_AppHost>(Args(new AppHostSettings { Replicas = replicas })).WaitAsync(s_timeout);
 
         var names = appHost.Resources.OfType<ProjectResource>().Select(r => r.Name)
             .Where(n => n.StartsWith("qwen2-3b-pattern1-", StringComparison.Ordinal)).Order().ToList();

@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using PatternOne.AppHost.Gateway;
+using PatternOne.AppHost;
+using PatternOne.Gateway;
 
 namespace PatternOne.Tests.Gateway;
 
@@ -16,7 +17,7 @@ public sealed class FailOpenStack : StackFixture
 /// <summary>One replica, FailClose.</summary>
 public sealed class FailCloseStack : StackFixture
 {
-    protected override IEnumerable<string> ExtraArguments => [$"{GatewayBuilderExtensions.FailureModeConfigurationKey}=FailClose"];
+    protected override IEnumerable<string> ExtraArguments => new AppHostSettings { GatewayFailureMode = FailureMode.FailClose }.ToArgs();
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenAI;
-using PatternOne.AppHost.Inference;
+using PatternOne.AppHost;
 using PatternOne.AppHost.Tls;
 
 namespace PatternOne.Tests.Infrastructure;
@@ -76,7 +76,7 @@ public class StackFixture : IAsyncLifetime
         using var cancellation = new CancellationTokenSource(StartTimeout);
         // A CA of the test run's own: the developer's PatternOne.AppHost/.patternone/tls (which a running F5 session
         // serves from) is never touched by tests.
-        string[] args = [$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={Replicas}", $"{GatewayCertificateBuilderExtensions.DirectoryConfigurationKey}={TlsDirectory}", .. ExtraArguments];
+        string[] args = [.. new AppHostSettings { Replicas = Replicas, TlsDirectory = TlsDirectory }.ToArgs(), .. ExtraArguments];
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.PatternOne_AppHost>(args, cancellation.Token)
             .WaitAsync(StartTimeout, cancellation.Token);
         appHost.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));

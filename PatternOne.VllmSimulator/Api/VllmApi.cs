@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using PatternOne.ServiceDefaults;
 using PatternOne.ServiceDefaults.Shutdown;
 
 namespace PatternOne.VllmSimulator.Api;
@@ -22,9 +23,6 @@ public static class VllmApi
 
     /// <summary>Not a vLLM route: reads (GET) or sets (POST) the fault injection while the simulator runs.</summary>
     public const string FaultsPath = "/sim/faults";
-
-    /// <summary>Liveness for Aspire/Kubernetes probes (not a vLLM route).</summary>
-    public const string AlivePath = "/alive";
 
     /// <summary>Maps every route and the JSON error pages.</summary>
     public static WebApplication MapVllmApi(this WebApplication app)
@@ -55,7 +53,8 @@ public static class VllmApi
         // vLLM with --shutdown-timeout: not healthy once the drain has begun.
         app.MapGet(HealthPath, (DrainState drain) => drain.IsDraining ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok());
         app.MapMethods(PingPath, ["GET", "POST"], () => Results.Ok());
-        app.MapGet(AlivePath, () => Results.Ok());
+        // Liveness for Aspire/Kubernetes probes (not a vLLM route), on the path every PatternOne service uses.
+        app.MapGet(HealthEndpoints.AlivePath, () => Results.Ok());
         app.MapGet(VersionPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.VersionAsync(context));
         app.MapGet(LoadPath, (HttpContext context, ServerEndpoints endpoints) => endpoints.LoadAsync(context));
         app.MapPost(TokenizePath, (HttpContext context, ServerEndpoints endpoints) => endpoints.TokenizeAsync(context));

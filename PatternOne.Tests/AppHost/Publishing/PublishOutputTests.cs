@@ -1,4 +1,5 @@
 using k8s.Models;
+using PatternOne.AppHost;
 using PatternOne.AppHost.Inference;
 
 namespace PatternOne.Tests.AppHost.Publishing;
@@ -36,13 +37,13 @@ public sealed class PublishOutputTests
     [Fact]
     public async Task Publish_OverwritesAnOldPublishInTheSameFolder()
     {
-        using var run = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}=2"]);
+        using var run = await PublishRun.PublishAsync(new AppHostSettings { Replicas = 2 }.ToArgs());
         var stale = Path.Combine(run.Directory, "removed-resource");
         Directory.CreateDirectory(stale);
         File.WriteAllText(Path.Combine(stale, "kustomization.yaml"), "resources: []\n");
         File.WriteAllText(Path.Combine(run.Directory, "NOTES.md"), "kept\n");
 
-        using var again = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}=1"], outputDirectory: run.Directory);
+        using var again = await PublishRun.PublishAsync(new AppHostSettings { Replicas = 1 }.ToArgs(), outputDirectory: run.Directory);
 
         Assert.False(Directory.Exists(stale));
         Assert.True(File.Exists(Path.Combine(run.Directory, "NOTES.md")));
@@ -71,7 +72,7 @@ public sealed class PublishOutputTests
     [InlineData(3)]
     public async Task ReplicaCount_FromConfiguration_IsTheDeploymentsReplicas(int replicas)
     {
-        using var run = await PublishRun.PublishAsync([$"{VllmPoolBuilderExtensions.ReplicasConfigurationKey}={replicas}"]);
+        using var run = await PublishRun.PublishAsync(new AppHostSettings { Replicas = replicas }.ToArgs());
 
         Assert.Equal(replicas, run.Single<V1Deployment>(VllmDeployment).Spec.Replicas);
     }

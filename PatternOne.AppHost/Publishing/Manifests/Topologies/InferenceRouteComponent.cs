@@ -1,5 +1,6 @@
 using k8s.Models;
 using PatternOne.AppHost.Publishing.Plan;
+using PatternOne.Gateway.Routing;
 
 namespace PatternOne.AppHost.Publishing.Manifests.Topologies;
 
@@ -21,12 +22,6 @@ internal sealed class InferenceRouteComponent : IManifestComponent
 {
     public const string FolderName = "route";
 
-    /// <summary>vLLM's OpenAI API: every path under it is public.</summary>
-    public const string OpenAiApi = "/v1";
-
-    /// <summary>vLLM's liveness, public so that clients and load balancers can probe through the prefix.</summary>
-    public const string Health = "/health";
-
     public string Folder => FolderName;
 
     public ManifestFolder Build(ClusterPlan plan) => new(Folder, [new ManifestFile("httproute.yaml", Route(plan))]);
@@ -46,8 +41,8 @@ internal sealed class InferenceRouteComponent : IManifestComponent
             ? [Rule("PathPrefix", prefix, new HttpPathModifier { Type = "ReplacePrefixMatch", ReplacePrefixMatch = "/" }, pool)]
             :
             [
-                Rule("PathPrefix", prefix + OpenAiApi, new HttpPathModifier { Type = "ReplacePrefixMatch", ReplacePrefixMatch = OpenAiApi }, pool),
-                Rule("Exact", prefix + Health, new HttpPathModifier { Type = "ReplaceFullPath", ReplaceFullPath = Health }, pool),
+                Rule("PathPrefix", prefix + PublicSurface.OpenAiApi, new HttpPathModifier { Type = "ReplacePrefixMatch", ReplacePrefixMatch = PublicSurface.OpenAiApi }, pool),
+                Rule("Exact", prefix + PublicSurface.Health, new HttpPathModifier { Type = "ReplaceFullPath", ReplaceFullPath = PublicSurface.Health }, pool),
             ];
     }
 
