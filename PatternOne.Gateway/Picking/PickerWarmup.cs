@@ -68,7 +68,18 @@ internal sealed class PickerWarmup(IOptions<GatewayOptions> options, IEndpointPi
     {
         while (!deadline.IsCancellationRequested)
         {
-            var result = await picker.PickAsync(WarmupRequest(pool), deadline);
+            PickResult result;
+            try
+            {
+                result = await picker.PickAsync(WarmupRequest(pool), deadline);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                // The deadline (or shutdown) ended a pick still in flight: a hanging picker, the common way to miss it.
+                // Letting it escape would fault this background service and, with the host's default, stop the gateway.
+                break;
+            }
+
             await using (result.Exchange)
             {
                 if (result.Status != PickStatus.Unavailable)

@@ -58,6 +58,21 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
             "the gateway is ready once the warm-up timed out");
     }
 
+    [Fact]
+    public async Task PickerHangsPastTheWarmupTimeout_GatewayKeepsRunningAndBecomesReady()
+    {
+        // The pick outlives the warm-up deadline (picker timeout 30 s, warm-up 1 s), so the deadline ends a pick in
+        // flight rather than the pause between two attempts.
+        pool.Picker.Answer = _ => PickerAnswer.Hang();
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
+            (Keys.PickerWarmupTimeout, "00:00:01"), (Keys.PoolPickerTimeout(0), "00:00:30")));
+        using var status = StatusClient(gateway);
+
+        await Eventually.HoldsAsync(() => pool.Picker.Streams.Any(IsWarmup), TestTimeouts.Start, "the warm-up exchange reaches the picker");
+        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
+            "the gateway is still running and ready once the warm-up deadline ended the hanging pick");
+    }
+
     private static bool IsWarmup(PickerStream stream) => stream.Headers.GetValueOrDefault("x-request-id") == WarmupId;
 
     private static HttpClient StatusClient(GatewayHost gateway) =>
