@@ -17,13 +17,10 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
     [Fact]
     public async Task Readiness_WaitsUntilThePickerHasAnsweredTheWarmup_ThenTheExchangeIsEnded()
     {
-        pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
-            (Keys.PickerWarmupTimeout, "00:05:00"), (Keys.PoolPickerTimeout(0), "00:00:01")));
+        await using var gateway = await StartWithHangingPickerAsync(warmupTimeout: "00:05:00", pickerTimeout: "00:00:01");
         using var status = StatusClient(gateway);
 
         // The picker has the warm-up request and does not answer: the gateway is not ready, and says so to the AppHost too.
-        await Eventually.HoldsAsync(() => pool.Picker.Streams.Any(IsWarmup), TestTimeouts.Start, "the warm-up exchange reaches the picker");
         using (var notReady = await status.GetAsync("/healthz/ready"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
@@ -36,8 +33,7 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
 
         pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
 
-        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
-            "the gateway is ready once the picker answered");
+        await WaitUntilReadyAsync(status, "the gateway is ready once the picker answered");
         // A real request as a client would send it (headers and a chat body), and the exchange was ended after the
         // decision, so the picker's in-flight count does not keep it.
         var answered = pool.Picker.Streams.Last(IsWarmup);
@@ -54,8 +50,7 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(closed, [pool.A.Authority], (Keys.PickerWarmupTimeout, "00:00:02")));
         using var status = StatusClient(gateway);
 
-        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
-            "the gateway is ready once the warm-up timed out");
+        await WaitUntilReadyAsync(status, "the gateway is ready once the warm-up timed out");
     }
 
     [Fact]
@@ -63,15 +58,32 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
     {
         // The pick outlives the warm-up deadline (picker timeout 30 s, warm-up 1 s), so the deadline ends a pick in
         // flight rather than the pause between two attempts.
-        pool.Picker.Answer = _ => PickerAnswer.Hang();
-        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
-            (Keys.PickerWarmupTimeout, "00:00:01"), (Keys.PoolPickerTimeout(0), "00:00:30")));
+        await using var gateway = await StartWithHangingPickerAsync(warmupTimeout: "00:00:01", pickerTimeout: "00:00:30");
         using var status = StatusClient(gateway);
 
-        await Eventually.HoldsAsync(() => pool.Picker.Streams.Any(IsWarmup), TestTimeouts.Start, "the warm-up exchange reaches the picker");
-        await Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start,
-            "the gateway is still running and ready once the warm-up deadline ended the hanging pick");
+        await WaitUntilReadyAsync(status, "the gateway is still running and ready once the warm-up deadline ended the hanging pick");
     }
+
+    /// <summary>A gateway whose picker hangs on every exchange, returned once the warm-up exchange has reached it.</summary>
+    private async Task<GatewayHost> StartWithHangingPickerAsync(string warmupTimeout, string pickerTimeout)
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Hang();
+        var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority],
+            (Keys.PickerWarmupTimeout, warmupTimeout), (Keys.PoolPickerTimeout(0), pickerTimeout)));
+        try
+        {
+            await Eventually.HoldsAsync(() => pool.Picker.Streams.Any(IsWarmup), TestTimeouts.Start, "the warm-up exchange reaches the picker");
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static Task WaitUntilReadyAsync(HttpClient status, string because) =>
+        Eventually.HoldsAsync(async () => (await status.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, TestTimeouts.Start, because);
 
     private static bool IsWarmup(PickerStream stream) => stream.Headers.GetValueOrDefault("x-request-id") == WarmupId;
 
