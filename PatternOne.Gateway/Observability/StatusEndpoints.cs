@@ -27,7 +27,7 @@ internal static class StatusEndpoints
         app.UseHealthChecks(HealthEndpoints.HealthPath);
         app.UseHealthChecks(HealthEndpoints.AlivePath, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {
-            Predicate = check => check.Tags.Contains("live"),
+            Predicate = check => check.Tags.Contains(HealthEndpoints.LiveTag),
         });
         app.Run(async context =>
         {
