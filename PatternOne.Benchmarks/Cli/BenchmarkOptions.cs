@@ -53,7 +53,10 @@ public sealed record BenchmarkOptions
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
 
-    /// <summary>Reliability scenario: only this part (<c>soak</c>: one stack, warm-up and soak, no faults). Default: everything.</summary>
+    /// <summary>
+    /// Reliability scenario: only these parts, in the full run's order on one FailOpen stack: <c>soak</c> (warm-up and soak,
+    /// no faults) or <c>prompts,soak</c> (the four 15 MiB prompts first, as the full run has them before its soak). Default: everything.
+    /// </summary>
     public string? Only { get; init; }
 
     /// <summary>Reliability scenario: minutes of the soak's measured window instead of the plan's (30 in a full run).</summary>
@@ -62,12 +65,14 @@ public sealed record BenchmarkOptions
     /// <summary>Reliability scenario: minutes of load before the soak's measured window, excluded from its slope (5 in a full run).</summary>
     public double? SoakWarmupMinutes { get; init; }
 
-    /// <summary>Values <c>--only</c> accepts.</summary>
+    /// <summary>Parts <c>--only</c> names.</summary>
     public const string OnlySoak = "soak";
+
+    public const string OnlyPrompts = "prompts";
 
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|reliability|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
-                                     [--only soak] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
+                                     [--only soak|prompts,soak] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -80,6 +85,7 @@ public sealed record BenchmarkOptions
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --only soak             reliability: only the soak (one FailOpen stack, no faults)
+          --only prompts,soak     reliability: the four 15 MiB prompts, then the soak (one FailOpen stack)
           --soak-minutes 120      reliability: the soak's measured window (default 30)
           --soak-warmup-minutes 5 reliability: load before the measured window, left out of the slope (default 5)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
@@ -132,7 +138,8 @@ public sealed record BenchmarkOptions
                 d.Ports = (from, to);
                 return null;
             }),
-            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant()) == OnlySoak ? null : $"--only takes '{OnlySoak}'"),
+            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant().Replace(" ", "", StringComparison.Ordinal)) is OnlySoak or OnlyPrompts + "," + OnlySoak
+                ? null : $"--only takes '{OnlySoak}' or '{OnlyPrompts},{OnlySoak}'"),
             ["--soak-minutes"] = (true, (d, v) => (d.SoakMinutes = PositiveMinutes(v, allowZero: false)) is null ? "--soak-minutes needs a positive number of minutes" : null),
             ["--soak-warmup-minutes"] = (true, (d, v) => (d.SoakWarmupMinutes = PositiveMinutes(v, allowZero: true)) is null ? "--soak-warmup-minutes needs a number of minutes ≥ 0" : null),
             ["--help"] = (false, (_, _) => ""),
