@@ -63,7 +63,8 @@ public sealed class SoakPrefixIndexTests
     [InlineData("soak", "soak")]
     [InlineData("prompts,soak", "prompts,soak")]
     [InlineData("Prompts, Soak", "prompts,soak")]
-    public void Only_AcceptsTheSoakAlone_OrThe15MiBPromptsBeforeIt(string value, string expected)
+    [InlineData("sigstop", "sigstop")]
+    public void Only_AcceptsTheSoakAlone_The15MiBPromptsBeforeIt_OrTheSigstop(string value, string expected)
     {
         var options = BenchmarkOptions.Parse(["reliability", "--only", value], "out", out var error);
 
