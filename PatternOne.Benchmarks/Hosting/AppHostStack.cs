@@ -5,7 +5,9 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost;
+using PatternOne.AppHost.Operations;
 using PatternOne.AppHost.Recovery;
+using PatternOne.AppHost.Scheduling;
 using PatternOne.Gateway;
 using PatternOne.Scheduler.Metrics;
 using LaunchedService = PatternOne.AppHost.Recovery.ServiceProcess;
@@ -47,8 +49,10 @@ public sealed class AppHostStack : IAsyncDisposable
     /// <summary>
     /// Starts the AppHost with <paramref name="replicas"/> replicas and the gateway's <c>Gateway:FailureMode</c>, and
     /// waits until every resource is healthy. Its TLS files go to a temporary folder (never the developer's).
+    /// <paramref name="schedulerConfig"/>, when given, is the scheduler's EndpointPickerConfig (<c>Scheduler:ConfigText</c>)
+    /// instead of its default profile.
     /// </summary>
-    public static async Task<AppHostStack> StartAsync(int replicas, string failureMode, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<AppHostStack> StartAsync(int replicas, string failureMode, TimeSpan timeout, CancellationToken cancellationToken, string? schedulerConfig = null)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
@@ -64,6 +68,12 @@ public sealed class AppHostStack : IAsyncDisposable
         {
             // Request logs at Information would cost CPU at the soak's rate; behaviour is unchanged.
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning"));
+        }
+
+        if (schedulerConfig is not null)
+        {
+            builder.Resources.OfType<ProjectResource>().Single(r => r.Name == SchedulerResource).Annotations.Add(new EnvironmentCallbackAnnotation(
+                context => context.EnvironmentVariables[$"{Scheduler.SchedulerOptions.SectionName}__{nameof(Scheduler.SchedulerOptions.ConfigText)}"] = schedulerConfig));
         }
 
         var names = builder.Resources.OfType<ProjectResource>()
@@ -123,6 +133,29 @@ public sealed class AppHostStack : IAsyncDisposable
         }
 
         return busiest.Name;
+    }
+
+    /// <summary>Blocks in the scheduler's prefix index (its <c>inference_extension_prefix_indexer_size</c>), or null when it does not answer.</summary>
+    public async Task<long?> PrefixIndexBlocksAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await client.GetStringAsync(new Uri(_app.GetEndpoint(SchedulerResource, SchedulerBuilderExtensions.MetricsEndpointName), "/metrics"), cancellationToken);
+            return (long)PrometheusSamples.Parse(text).Sum("inference_extension_prefix_indexer_size");
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A replica's KV cache as it reports it (<c>vllm:cache_config_info</c>: blocks and tokens per block), as the scheduler's autoTune reads it.</summary>
+    public async Task<(long Blocks, int BlockSize)?> ReplicaKvCacheAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var bytes = await client.GetByteArrayAsync(new Uri(_app.GetEndpoint(ReplicaNames[0], "http"), "/metrics"), cancellationToken);
+        return PrometheusTextParser.TryParse(bytes, DateTimeOffset.UtcNow, out var metrics) && metrics is { KvTotalBlocks: { } blocks, KvBlockSize: { } size }
+            ? (blocks, size)
+            : null;
     }
 
     /// <summary>How many times the AppHost has restarted a resource after an unexpected exit.</summary>
