@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -165,18 +164,11 @@ public sealed class AppHostStack : IAsyncDisposable
     private static int RestartsIn(CustomResourceSnapshot snapshot) =>
         snapshot.Properties.FirstOrDefault(p => p.Name == RecoveryProperties.Restarts)?.Value is { } value ? Convert.ToInt32(value, CultureInfo.InvariantCulture) : 0;
 
-    /// <summary>Sends a signal (KILL, STOP, CONT) to a resource's service process; returns the pid it went to.</summary>
-    public async Task<int> SignalAsync(string resource, string signal, CancellationToken cancellationToken)
+    /// <summary>Sends a signal (<see cref="PosixSignal"/>: KILL, STOP, CONT) to a resource's service process; returns the pid it went to.</summary>
+    public int Signal(string resource, int signal)
     {
         var pid = ServicePid(resource) ?? throw new InvalidOperationException($"{resource} has no running service process");
-        // .NET sends only SIGKILL (Process.Kill); kill(1) sends any signal, and every Linux has it.
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
-        await kill.WaitForExitAsync(cancellationToken);
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{signal} {pid} ({resource}) exited with {kill.ExitCode}");
-        }
-
+        PosixSignal.Send(pid, signal);
         return pid;
     }
 

@@ -59,7 +59,7 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         resource ??= await BusiestReplicaAsync(cancellationToken);
         var restarts = stack.Restarts(resource);
         var faultAt = load.Now;
-        var pid = await stack.SignalAsync(resource, "KILL", cancellationToken);
+        var pid = stack.Signal(resource, PosixSignal.Kill);
         double? backAt = null;
         try
         {
@@ -93,14 +93,14 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         await Task.Delay(leadIn, cancellationToken);
         var resource = await BusiestReplicaAsync(cancellationToken);
         var faultAt = load.Now;
-        var pid = await stack.SignalAsync(resource, "STOP", cancellationToken);
+        var pid = stack.Signal(resource, PosixSignal.Stop);
         try
         {
             await Task.Delay(stopFor, cancellationToken);
         }
         finally
         {
-            await stack.SignalAsync(resource, "CONT", CancellationToken.None);
+            stack.Signal(resource, PosixSignal.Cont);
         }
 
         var backAt = load.Now;
