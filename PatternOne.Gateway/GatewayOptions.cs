@@ -185,8 +185,12 @@ public sealed class GatewayForwardingOptions
     /// </summary>
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>Interval of the gateway's own health probe of its pool view. Default 5 seconds; zero turns it off.</summary>
-    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Interval of the gateway's own health probe of its pool view: one <c>GET</c> per replica, sent on schedule even
+    /// while an earlier one is unanswered. Default 1 second (a frozen replica is found hung within HealthCheckInterval
+    /// + <see cref="UnresponsiveAfter"/>); zero turns it off.
+    /// </summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Probe path on each replica. Default <c>/health</c> (vLLM's).</summary>
     public string HealthCheckPath { get; set; } = "/health";
@@ -195,11 +199,13 @@ public sealed class GatewayForwardingOptions
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How long a probe waits for any answer before the replica counts as hung (SIGSTOP, a wedged event loop): requests
-    /// in flight on it move to another replica when nothing reached their client yet, and streams already under way
-    /// end with an error event, as if cut. A slow answer is not a hung process: a loaded machine can take seconds to
-    /// answer <c>/health</c>, and cutting live streams for that would do harm, so this is long. Default 10 seconds.
-    /// A refused probe only takes the replica out of rotation (a dead process ends its requests itself).
+    /// How long a probe waits for any answer before the replica counts as hung (SIGSTOP, a wedged event loop) — provided
+    /// nothing else came from it meanwhile (no response headers, no stream byte on any request): requests in flight on
+    /// it move to another replica when nothing reached their client yet, and streams already under way end with an error
+    /// event, as if cut. A replica that is alive but slow (a long prefill, a long stream, a loaded machine answering
+    /// <c>/health</c> late) is not hung: its probe is answered, however late, or its streams still flow. Default 3
+    /// seconds, so with the 1-second interval a request on a frozen replica moves within 4 seconds of the freeze. A
+    /// refused probe only takes the replica out of rotation (a dead process ends its requests itself).
     /// </summary>
-    public TimeSpan UnresponsiveAfter { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan UnresponsiveAfter { get; set; } = TimeSpan.FromSeconds(3);
 }

@@ -240,7 +240,9 @@ internal sealed class GatewayRequestHandler(
         {
             var endpoint = candidates[attempt];
             transformer.Endpoint = endpoint;
-            transformer.Unresponsive = pool.UnresponsiveSignal(endpoint);
+            var liveness = pool.Liveness(endpoint);
+            transformer.Liveness = liveness;
+            transformer.Unresponsive = liveness?.Unresponsive ?? CancellationToken.None;
             labels.Upstream = endpoint.Authority;
             if (body is not null)
             {

@@ -53,7 +53,10 @@ public sealed record BenchmarkOptions
     /// <summary>Loopback ports for the services the HTTP scenarios start (e.g. <c>--ports 24000-24999</c>). Default: any free.</summary>
     public (int From, int To)? Ports { get; init; }
 
-    /// <summary>Reliability scenario: only this part (<c>soak</c>: one stack, warm-up and soak, no faults). Default: everything.</summary>
+    /// <summary>
+    /// Reliability scenario: only this part (<c>soak</c>: one stack, warm-up and soak, no faults; <c>sigstop</c>: one
+    /// FailOpen stack, warm-up and the replica SIGSTOP). Default: everything.
+    /// </summary>
     public string? Only { get; init; }
 
     /// <summary>Reliability scenario: minutes of the soak's measured window instead of the plan's (30 in a full run).</summary>
@@ -65,9 +68,12 @@ public sealed record BenchmarkOptions
     /// <summary>Values <c>--only</c> accepts.</summary>
     public const string OnlySoak = "soak";
 
+    /// <inheritdoc cref="OnlySoak"/>
+    public const string OnlySigstop = "sigstop";
+
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|reliability|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
-                                     [--only soak] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
+                                     [--only soak|sigstop] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -80,6 +86,7 @@ public sealed record BenchmarkOptions
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --only soak             reliability: only the soak (one FailOpen stack, no faults)
+          --only sigstop          reliability: only the replica SIGSTOP (one FailOpen stack, warm-up, then the freeze)
           --soak-minutes 120      reliability: the soak's measured window (default 30)
           --soak-warmup-minutes 5 reliability: load before the measured window, left out of the slope (default 5)
           --replicas 4 / --qps 1,2,4 (per replica) / --requests 3000 / --sweeps prefix-affinity   override the scheduling plan
@@ -132,7 +139,7 @@ public sealed record BenchmarkOptions
                 d.Ports = (from, to);
                 return null;
             }),
-            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant()) == OnlySoak ? null : $"--only takes '{OnlySoak}'"),
+            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant()) is OnlySoak or OnlySigstop ? null : $"--only takes '{OnlySoak}' or '{OnlySigstop}'"),
             ["--soak-minutes"] = (true, (d, v) => (d.SoakMinutes = PositiveMinutes(v, allowZero: false)) is null ? "--soak-minutes needs a positive number of minutes" : null),
             ["--soak-warmup-minutes"] = (true, (d, v) => (d.SoakWarmupMinutes = PositiveMinutes(v, allowZero: true)) is null ? "--soak-warmup-minutes needs a number of minutes ≥ 0" : null),
             ["--help"] = (false, (_, _) => ""),

@@ -37,7 +37,27 @@ public sealed record RequestOutcome(bool Streaming, double StartS, double EndS, 
     /// <summary>For a failure: what the client got (exception or body start), and how many SSE events came before it.</summary>
     public string? Detail { get; init; }
 
+    /// <summary>
+    /// When the gateway sent the request to the replica that answered it: the response headers' arrival minus the
+    /// gateway's <c>x-envoy-upstream-service-time</c> (that attempt's time to headers). Null when no replica answered.
+    /// </summary>
+    public double? AnsweringAttemptS { get; init; }
+
+    /// <summary>When a stream's error event arrived (the abort that ends the response follows it).</summary>
+    public double? ErrorEventS { get; init; }
+
     public double WaitS => EndS - StartS;
+
+    /// <summary>
+    /// Until when the request waited for a replica that answers it, or for the gateway to give up on one: a success's
+    /// answering attempt, a cut stream's error event, otherwise the end of whatever the client got.
+    /// </summary>
+    public double HeldUntilS => Kind switch
+    {
+        Outcome.Ok => AnsweringAttemptS ?? EndS,
+        Outcome.ErrorEvent => ErrorEventS ?? EndS,
+        _ => EndS,
+    };
 
     public bool Failed => Kind != Outcome.Ok;
 }
@@ -72,6 +92,9 @@ public sealed class SteadyLoad : IAsyncDisposable
 
     /// <summary>Output tokens per request: short enough for a steady rate, long enough that a fault lands mid-stream.</summary>
     public const int MaxTokens = 48;
+
+    /// <summary>Envoy's response header, which the gateway sets too: the answering attempt's milliseconds to response headers.</summary>
+    private const string UpstreamServiceTimeHeader = "x-envoy-upstream-service-time";
 
     /// <summary>
     /// A few applications' system prompts, long enough to fill prefix-cache blocks: requests share prefixes as real
@@ -143,12 +166,20 @@ public sealed class SteadyLoad : IAsyncDisposable
         var openAiError = false;
         var events = 0;
         string? detail = null;
+        double? answeringAttempt = null;
+        double? errorEventAt = null;
         try
         {
             // Headers first, body read as it comes: a buffered read would drop the events received before a cut.
             using var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = JsonContent.Create(body) };
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             status = (int)response.StatusCode;
+            if (response.Headers.TryGetValues(UpstreamServiceTimeHeader, out var values)
+                && double.TryParse(values.FirstOrDefault(), System.Globalization.CultureInfo.InvariantCulture, out var upstreamMs))
+            {
+                answeringAttempt = Now - upstreamMs / 1000;
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 detail = await response.Content.ReadAsStringAsync();
@@ -175,7 +206,11 @@ public sealed class SteadyLoad : IAsyncDisposable
                     var data = line[5..].Trim();
                     events++;
                     done |= data == "[DONE]";
-                    sawErrorEvent |= data.StartsWith('{') && IsOpenAiError(data);
+                    if (!sawErrorEvent && data.StartsWith('{') && IsOpenAiError(data))
+                    {
+                        sawErrorEvent = true;
+                        errorEventAt = Now;
+                    }
                 }
 
                 kind = done ? Outcome.Ok : sawErrorEvent ? Outcome.ErrorEvent : Outcome.Truncated;
@@ -194,6 +229,8 @@ public sealed class SteadyLoad : IAsyncDisposable
 
         _outcomes.Enqueue(new RequestOutcome(streaming, startS, Now, kind, status, openAiError || sawErrorEvent)
         {
+            AnsweringAttemptS = answeringAttempt,
+            ErrorEventS = errorEventAt,
             Detail = kind == Outcome.Ok ? null : $"{(streaming ? "stream" : "non-streaming")}, HTTP {status}, {events} events: {detail?[..Math.Min(detail.Length, 240)]}",
         });
     }

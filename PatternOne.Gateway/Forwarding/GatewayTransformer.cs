@@ -2,6 +2,7 @@ using Microsoft.Net.Http.Headers;
 using PatternOne.Gateway.Endpoints;
 using PatternOne.Gateway.Observability;
 using PatternOne.Gateway.Picking;
+using PatternOne.Gateway.Pools;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace PatternOne.Gateway.Forwarding;
@@ -22,11 +23,24 @@ internal sealed class GatewayTransformer(
     private const string ForwardedHost = "X-Forwarded-Host";
     private const string ForwardedPrefix = "X-Forwarded-Prefix";
 
+    /// <summary>
+    /// Envoy's response header: milliseconds from sending the request to the replica that answered until its response
+    /// headers. With the client's own clock it tells how long the gateway held a request before the answering attempt
+    /// (the reliability benchmark judges hung replicas by it).
+    /// </summary>
+    public const string UpstreamServiceTimeHeader = "x-envoy-upstream-service-time";
+
     /// <summary>The endpoint of the current attempt, reported to the picker as the served endpoint.</summary>
     public EndpointAddress? Endpoint { get; set; }
 
     /// <summary>Fires when the gateway finds the current attempt's replica unresponsive (hung).</summary>
     public CancellationToken Unresponsive { get; set; }
+
+    /// <summary>Where the current attempt reports the replica's signs of life; null outside the gateway's own view.</summary>
+    public EndpointLiveness? Liveness { get; set; }
+
+    /// <summary>Timestamp at which the current attempt was sent, for <see cref="UpstreamServiceTimeHeader"/>.</summary>
+    private long _attemptStarted;
 
     /// <summary>Fires when the gateway's drain timeout has passed after SIGTERM: open streams end now.</summary>
     public CancellationToken DrainDeadline { get; init; }
@@ -35,6 +49,7 @@ internal sealed class GatewayTransformer(
         CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        _attemptStarted = TimeProvider.System.GetTimestamp();
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, rewrittenPath, httpContext.Request.QueryString);
         proxyRequest.Options.Set(ReplicaDeadlineHandler.UnresponsiveSignal, Unresponsive);
         proxyRequest.Options.Set(ReplicaDeadlineHandler.DrainSignal, DrainDeadline);
@@ -96,13 +111,16 @@ internal sealed class GatewayTransformer(
             return copyBody;
         }
 
+        Liveness?.SignOfLife();
         if (Endpoint is not null)
         {
-            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority, Unresponsive, DrainDeadline);
+            StreamCutGuard.Wrap(httpContext, proxyResponse, Endpoint.Authority, Unresponsive, Liveness, DrainDeadline);
         }
 
         var responseHeaders = httpContext.Response.Headers;
         responseHeaders.Remove(HeaderNames.Server);
+        responseHeaders[UpstreamServiceTimeHeader] = ((long)TimeProvider.System.GetElapsedTime(_attemptStarted).TotalMilliseconds)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (exchange is not null && Endpoint is not null)
         {
             var reported = new List<KeyValuePair<string, string>>();

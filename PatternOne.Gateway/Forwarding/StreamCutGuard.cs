@@ -1,4 +1,5 @@
 using System.Net;
+using PatternOne.Gateway.Pools;
 
 namespace PatternOne.Gateway.Forwarding;
 
@@ -53,22 +54,25 @@ internal static class StreamCutGuard
     /// <remarks>
     /// <paramref name="unresponsive"/> firing (the replica found hung) ends the stream as a cut does: the replica's body
     /// is closed under the pending read, which then fails. <paramref name="drainDeadline"/> (the gateway's drain timeout
-    /// has passed) does the same.
+    /// has passed) does the same. Every chunk read is reported to <paramref name="liveness"/>: a replica still streaming
+    /// is not hung, however late it answers its probe.
     /// </remarks>
-    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
+    public static void Wrap(HttpContext context, HttpResponseMessage response, string endpoint, CancellationToken unresponsive, EndpointLiveness? liveness,
+        CancellationToken drainDeadline)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            response.Content = new GuardedContent(response.Content, context, endpoint, unresponsive, drainDeadline);
+            response.Content = new GuardedContent(response.Content, context, endpoint, unresponsive, liveness, drainDeadline);
         }
     }
 
-    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
+    private sealed class GuardedContent(HttpContent inner, HttpContext context, string endpoint, CancellationToken unresponsive, EndpointLiveness? liveness,
+        CancellationToken drainDeadline)
         : HttpContent
     {
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint, unresponsive, drainDeadline);
+            new GuardedStream(await inner.ReadAsStreamAsync(cancellationToken), context, endpoint, unresponsive, liveness, drainDeadline);
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -93,7 +97,8 @@ internal static class StreamCutGuard
     }
 
     /// <summary>A read-only pass-through that, when a read fails, writes the error event to the client and rethrows.</summary>
-    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint, CancellationToken unresponsive, CancellationToken drainDeadline)
+    private sealed class GuardedStream(Stream inner, HttpContext context, string endpoint, CancellationToken unresponsive, EndpointLiveness? liveness,
+        CancellationToken drainDeadline)
         : Stream
     {
         // One registration per response rather than a linked token per read (one per SSE chunk).
@@ -121,6 +126,11 @@ internal static class StreamCutGuard
             {
                 await WriteErrorEventAsync(exception);
                 throw;
+            }
+
+            if (read > 0)
+            {
+                liveness?.SignOfLife();
             }
 
             Remember(buffer.Span[..read]);

@@ -25,10 +25,25 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
             return;
         }
 
+        // One schedule per endpoint: a hung replica's probe, which lasts UnresponsiveAfter, must not hold back the
+        // probes of the others, nor its own next ones.
+        await Task.WhenAll(pools.All.SelectMany(pool => pool.Endpoints.Select(endpoint => ProbeOnScheduleAsync(pool, endpoint, stoppingToken))));
+    }
+
+    /// <summary>
+    /// Sends a probe every <see cref="GatewayForwardingOptions.HealthCheckInterval"/> without waiting for the previous
+    /// one, so a replica that freezes is found hung within HealthCheckInterval + UnresponsiveAfter of the freeze: the
+    /// first probe sent after its last sign of life goes unanswered, and is judged UnresponsiveAfter after it left. At
+    /// most UnresponsiveAfter / HealthCheckInterval + 1 probes are ever open to one replica.
+    /// </summary>
+    private async Task ProbeOnScheduleAsync(PoolView pool, EndpointAddress endpoint, CancellationToken stoppingToken)
+    {
+        var forwarding = options.Value.Forwarding;
         using var timer = new PeriodicTimer(forwarding.HealthCheckInterval, timeProvider);
         do
         {
-            await Task.WhenAll(pools.All.SelectMany(pool => pool.Endpoints.Select(endpoint => ProbeAsync(pool, endpoint, forwarding.HealthCheckPath, stoppingToken))));
+            // Each probe ends by itself within UnresponsiveAfter and handles its own failures.
+            _ = ProbeAsync(pool, endpoint, forwarding.HealthCheckPath, stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -41,11 +56,13 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
 
     /// <summary>
     /// One probe: an answer in time is healthy; a late one takes the replica out of rotation; none within
-    /// <see cref="GatewayForwardingOptions.UnresponsiveAfter"/> means the process is hung.
+    /// <see cref="GatewayForwardingOptions.UnresponsiveAfter"/>, and nothing else from the replica since the probe left,
+    /// means the process is hung.
     /// </summary>
     private async Task ProbeAsync(PoolView pool, EndpointAddress endpoint, string path, CancellationToken cancellationToken)
     {
         var forwarding = options.Value.Forwarding;
+        var sentAt = timeProvider.GetTimestamp();
         using var hung = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hung.CancelAfter(forwarding.UnresponsiveAfter);
         var probe = _client.GetAsync(new Uri(endpoint.DestinationPrefix.TrimEnd('/') + path), hung.Token);
@@ -74,8 +91,9 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // Connected (or still connecting) and no answer at all for UnresponsiveAfter: hung, not dead.
-            pool.MarkUnresponsive(endpoint);
+            // Connected (or still connecting) and no answer at all for UnresponsiveAfter: hung, not dead — unless the
+            // replica sent something else meanwhile.
+            pool.MarkUnresponsive(endpoint, sentAt);
         }
         catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
         {

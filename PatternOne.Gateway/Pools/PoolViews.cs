@@ -10,9 +10,9 @@ public sealed class PoolViews
 {
     private readonly FrozenDictionary<string, PoolView> _pools;
 
-    public PoolViews(IOptions<GatewayOptions> options, ILogger<PoolViews> logger)
+    public PoolViews(IOptions<GatewayOptions> options, TimeProvider timeProvider, ILogger<PoolViews> logger)
     {
-        _pools = options.Value.Pools.ToFrozenDictionary(p => p.Name, p => new PoolView(p, logger), StringComparer.Ordinal);
+        _pools = options.Value.Pools.ToFrozenDictionary(p => p.Name, p => new PoolView(p, timeProvider, logger), StringComparer.Ordinal);
     }
 
     public IEnumerable<PoolView> All => _pools.Values;
@@ -31,12 +31,12 @@ public sealed class PoolView
     private readonly ILogger _logger;
     private int _next = -1;
 
-    internal PoolView(GatewayPoolOptions options, ILogger logger)
+    internal PoolView(GatewayPoolOptions options, TimeProvider timeProvider, ILogger logger)
     {
         Options = options;
         _logger = logger;
         _endpoints = options.Endpoints
-            .Select(e => EndpointAddress.TryParse(e, out var address) ? new EndpointState(address) : null)
+            .Select(e => EndpointAddress.TryParse(e, out var address) ? new EndpointState(address, timeProvider) : null)
             .OfType<EndpointState>()
             .ToArray();
     }
@@ -85,28 +85,40 @@ public sealed class PoolView
     }
 
     /// <summary>
-    /// A health probe got no answer at all for the unresponsive limit: the replica is hung. Out of rotation, and
-    /// <see cref="UnresponsiveSignal"/> fires for the requests in flight on it.
+    /// A health probe sent at <paramref name="probeSentAt"/> (a <see cref="TimeProvider"/> timestamp) got no answer at all
+    /// for the unresponsive limit. When nothing else came from the replica since either — no probe answer, no response
+    /// headers, no stream byte — it is hung: out of rotation, and <see cref="Liveness"/>'s signal fires for the requests
+    /// in flight on it. A replica still sending on some request is alive, only slow to answer <c>/health</c> (a loaded
+    /// event loop): it only leaves rotation, and its streams go on.
     /// </summary>
-    public void MarkUnresponsive(EndpointAddress address)
+    /// <returns>Whether the replica was found hung (now or before).</returns>
+    public bool MarkUnresponsive(EndpointAddress address, long probeSentAt)
     {
         if (Find(address) is not { } state)
         {
-            return;
+            return false;
         }
 
         Set(address, healthy: false);
+        if (state.LastSignOfLife > probeSentAt)
+        {
+            return false;
+        }
+
         if (state.Hung())
         {
             GatewayLog.EndpointUnresponsive(_logger, Name, address.Authority);
         }
+
+        return true;
     }
 
     /// <summary>
-    /// Fires when <paramref name="address"/> is found unresponsive while a request is on it; never for an endpoint
-    /// outside this view (a picker may name endpoints the gateway does not probe: only the timeouts guard those).
+    /// What a request on <paramref name="address"/> holds: the signal that fires when the replica is found hung while the
+    /// request is on it, and the place to report each sign of life. Null for an endpoint outside this view (a picker may
+    /// name endpoints the gateway does not probe: only the timeouts guard those).
     /// </summary>
-    public CancellationToken UnresponsiveSignal(EndpointAddress address) => Find(address)?.Unresponsive ?? CancellationToken.None;
+    public EndpointLiveness? Liveness(EndpointAddress address) => Find(address);
 
     private void Set(EndpointAddress address, bool healthy)
     {
@@ -130,13 +142,19 @@ public sealed class PoolView
         return null;
     }
 
-    private sealed class EndpointState(EndpointAddress address)
+    private sealed class EndpointState(EndpointAddress address, TimeProvider timeProvider) : EndpointLiveness
     {
         private volatile bool _healthy = true;
         private volatile CancellationTokenSource _unresponsive = new();
+        private long _lastSignOfLife = timeProvider.GetTimestamp();
 
         /// <summary>The signal for requests starting now; replaced once the replica answers again.</summary>
-        public CancellationToken Unresponsive => _unresponsive.Token;
+        public override CancellationToken Unresponsive => _unresponsive.Token;
+
+        public long LastSignOfLife => Volatile.Read(ref _lastSignOfLife);
+
+        // Once per SSE chunk: one clock read and one store, no lock.
+        public override void SignOfLife() => Volatile.Write(ref _lastSignOfLife, timeProvider.GetTimestamp());
 
         /// <summary>True when the replica was not already known to be hung.</summary>
         public bool Hung()
@@ -153,6 +171,7 @@ public sealed class PoolView
 
         public void Answered()
         {
+            SignOfLife();
             if (_unresponsive.IsCancellationRequested)
             {
                 _unresponsive = new CancellationTokenSource();
@@ -168,4 +187,18 @@ public sealed class PoolView
             set => _healthy = value;
         }
     }
+}
+
+/// <summary>
+/// A replica's liveness as a request on it sees it: <see cref="Unresponsive"/> fires when the gateway finds the replica
+/// hung, and <see cref="SignOfLife"/> reports that the replica just sent something (response headers, a stream chunk),
+/// which keeps a replica that is slow to answer its probe from being taken for a hung one.
+/// </summary>
+public abstract class EndpointLiveness
+{
+    /// <summary>Fires when the replica is found hung; take it when a request starts on the replica.</summary>
+    public abstract CancellationToken Unresponsive { get; }
+
+    /// <summary>The replica just sent a response byte.</summary>
+    public abstract void SignOfLife();
 }

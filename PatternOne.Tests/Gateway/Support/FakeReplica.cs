@@ -16,6 +16,7 @@ namespace PatternOne.Tests.Gateway.Support;
 internal sealed class FakeReplica : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _healthProbes;
 
     private FakeReplica(WebApplication app, string name)
     {
@@ -47,6 +48,15 @@ internal sealed class FakeReplica : IAsyncDisposable
     /// <summary><c>/health</c> never answers (a hung process, as SIGSTOP leaves it: connections accepted by the kernel).</summary>
     public bool HealthHangs { get; set; }
 
+    /// <summary>Non-streaming requests are answered only once this is set (a long prefill on a replica that is alive).</summary>
+    public TaskCompletionSource? AnswerRelease { get; set; }
+
+    /// <summary>When set, a stream keeps sending a chunk this often until <see cref="StreamRelease"/> (a long generation).</summary>
+    public TimeSpan? StreamChunkEvery { get; set; }
+
+    /// <summary><c>/health</c> requests received so far, answered or not.</summary>
+    public int HealthProbes => Volatile.Read(ref _healthProbes);
+
     public static async Task<FakeReplica> StartAsync(string name)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -76,6 +86,7 @@ internal sealed class FakeReplica : IAsyncDisposable
     {
         if (context.Request.Path == "/health")
         {
+            Interlocked.Increment(ref _healthProbes);
             if (HealthHangs)
             {
                 await HangAsync(context);
@@ -112,6 +123,11 @@ internal sealed class FakeReplica : IAsyncDisposable
             return;
         }
 
+        if (AnswerRelease is { } release)
+        {
+            await release.Task.WaitAsync(context.RequestAborted);
+        }
+
         context.Response.ContentType = "application/json";
         context.Response.Headers["x-replica"] = Name;
         context.Response.Headers.Server = "uvicorn";
@@ -139,6 +155,14 @@ internal sealed class FakeReplica : IAsyncDisposable
         await context.Response.Body.FlushAsync(context.RequestAborted);
         try
         {
+            while (StreamChunkEvery is { } every && !StreamRelease.Task.IsCompleted)
+            {
+                // The replica's own pace of generation, not a wait for state.
+                await Task.Delay(every, context.RequestAborted);
+                await context.Response.WriteAsync("data: {\"chunk\":\"more\"}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+
             await StreamRelease.Task.WaitAsync(context.RequestAborted);
         }
         catch (OperationCanceledException)
