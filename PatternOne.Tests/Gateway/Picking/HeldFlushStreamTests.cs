@@ -103,31 +103,16 @@ public class HeldFlushStreamTests
         Enumerable.Range(0, length).Select(i => (byte)(seed * 31 + i)).ToArray();
 
     /// <summary>Stands in for the HTTP/2 request stream: one event per write or flush it is asked for.</summary>
-    private sealed class RecordingStream : Stream
+    private sealed class RecordingStream : MemoryStream
     {
         public List<string> Events { get; } = [];
 
-        public List<byte> Written { get; } = [];
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
+        public List<byte> Written => [.. ToArray()];
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             Events.Add($"write {buffer.Length}");
-            Written.AddRange(buffer.ToArray());
-            return ValueTask.CompletedTask;
+            return base.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken)
@@ -135,15 +120,5 @@ public class HeldFlushStreamTests
             Events.Add("flush");
             return Task.CompletedTask;
         }
-
-        public override void Flush() => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
