@@ -54,8 +54,9 @@ public sealed record BenchmarkOptions
     public (int From, int To)? Ports { get; init; }
 
     /// <summary>
-    /// Reliability scenario: only this part (<c>soak</c>: one stack, warm-up and soak, no faults; <c>sigstop</c>: one
-    /// FailOpen stack, warm-up and the replica SIGSTOP). Default: everything.
+    /// Reliability scenario: only these parts, on one FailOpen stack: <c>soak</c> (warm-up and soak, no faults),
+    /// <c>prompts,soak</c> (the four 15 MiB prompts first, as the full run has them before its soak) or <c>sigstop</c>
+    /// (warm-up and the replica SIGSTOP). Default: everything.
     /// </summary>
     public string? Only { get; init; }
 
@@ -65,15 +66,20 @@ public sealed record BenchmarkOptions
     /// <summary>Reliability scenario: minutes of load before the soak's measured window, excluded from its slope (5 in a full run).</summary>
     public double? SoakWarmupMinutes { get; init; }
 
-    /// <summary>Values <c>--only</c> accepts.</summary>
+    /// <summary>Parts <c>--only</c> names.</summary>
     public const string OnlySoak = "soak";
+
+    public const string OnlyPrompts = "prompts";
+
+    /// <summary>The 15 MiB prompts, then the soak.</summary>
+    public const string OnlyPromptsAndSoak = OnlyPrompts + "," + OnlySoak;
 
     /// <inheritdoc cref="OnlySoak"/>
     public const string OnlySigstop = "sigstop";
 
     public const string Usage = """
         usage: PatternOne.Benchmarks <scheduling|e2e|datapath|hotpaths|reliability|all> [--quick] [--out <dir>] [--seed <n>] [--configuration Release|Debug] [--ports <from>-<to>]
-                                     [--only soak|sigstop] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
+                                     [--only soak|prompts,soak|sigstop] [--soak-minutes <n>] [--soak-warmup-minutes <n>]
 
           scheduling  scheduling quality, simulated (virtual time): simulator engines x real scheduler plugins, shared-prefix workloads
           e2e         the same over HTTP: gateway + scheduler + simulator processes, time-scaled
@@ -86,6 +92,7 @@ public sealed record BenchmarkOptions
           --out       output directory (default benchmarks/results); summary.json there is merged, not replaced
           --ports     loopback port range for the services the HTTP scenarios start (e.g. 24000-24999; default: any free)
           --only soak             reliability: only the soak (one FailOpen stack, no faults)
+          --only prompts,soak     reliability: the four 15 MiB prompts, then the soak (one FailOpen stack)
           --only sigstop          reliability: only the replica SIGSTOP (one FailOpen stack, warm-up, then the freeze)
           --soak-minutes 120      reliability: the soak's measured window (default 30)
           --soak-warmup-minutes 5 reliability: load before the measured window, left out of the slope (default 5)
@@ -139,7 +146,8 @@ public sealed record BenchmarkOptions
                 d.Ports = (from, to);
                 return null;
             }),
-            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant()) is OnlySoak or OnlySigstop ? null : $"--only takes '{OnlySoak}' or '{OnlySigstop}'"),
+            ["--only"] = (true, (d, v) => (d.Only = v?.ToLowerInvariant().Replace(" ", "", StringComparison.Ordinal)) is OnlySoak or OnlyPromptsAndSoak or OnlySigstop
+                ? null : $"--only takes '{OnlySoak}', '{OnlyPromptsAndSoak}' or '{OnlySigstop}'"),
             ["--soak-minutes"] = (true, (d, v) => (d.SoakMinutes = PositiveMinutes(v, allowZero: false)) is null ? "--soak-minutes needs a positive number of minutes" : null),
             ["--soak-warmup-minutes"] = (true, (d, v) => (d.SoakWarmupMinutes = PositiveMinutes(v, allowZero: true)) is null ? "--soak-warmup-minutes needs a number of minutes ≥ 0" : null),
             ["--help"] = (false, (_, _) => ""),

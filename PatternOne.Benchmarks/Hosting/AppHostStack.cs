@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -6,7 +5,9 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PatternOne.AppHost;
+using PatternOne.AppHost.Operations;
 using PatternOne.AppHost.Recovery;
+using PatternOne.AppHost.Scheduling;
 using PatternOne.Gateway;
 using PatternOne.Scheduler.Metrics;
 using LaunchedService = PatternOne.AppHost.Recovery.ServiceProcess;
@@ -48,8 +49,10 @@ public sealed class AppHostStack : IAsyncDisposable
     /// <summary>
     /// Starts the AppHost with <paramref name="replicas"/> replicas and the gateway's <c>Gateway:FailureMode</c>, and
     /// waits until every resource is healthy. Its TLS files go to a temporary folder (never the developer's).
+    /// <paramref name="schedulerConfig"/>, when given, is the scheduler's EndpointPickerConfig (<c>Scheduler:ConfigText</c>)
+    /// instead of its default profile.
     /// </summary>
-    public static async Task<AppHostStack> StartAsync(int replicas, string failureMode, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<AppHostStack> StartAsync(int replicas, string failureMode, TimeSpan timeout, CancellationToken cancellationToken, string? schedulerConfig = null)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
@@ -65,6 +68,12 @@ public sealed class AppHostStack : IAsyncDisposable
         {
             // Request logs at Information would cost CPU at the soak's rate; behaviour is unchanged.
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning"));
+        }
+
+        if (schedulerConfig is not null)
+        {
+            builder.Resources.OfType<ProjectResource>().Single(r => r.Name == SchedulerResource).Annotations.Add(new EnvironmentCallbackAnnotation(
+                context => context.EnvironmentVariables[$"{Scheduler.SchedulerOptions.SectionName}__{nameof(Scheduler.SchedulerOptions.ConfigText)}"] = schedulerConfig));
         }
 
         var names = builder.Resources.OfType<ProjectResource>()
@@ -126,24 +135,40 @@ public sealed class AppHostStack : IAsyncDisposable
         return busiest.Name;
     }
 
+    /// <summary>Blocks in the scheduler's prefix index (its <c>inference_extension_prefix_indexer_size</c>), or null when it does not answer.</summary>
+    public async Task<long?> PrefixIndexBlocksAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await client.GetStringAsync(new Uri(_app.GetEndpoint(SchedulerResource, SchedulerBuilderExtensions.MetricsEndpointName), "/metrics"), cancellationToken);
+            return (long)PrometheusSamples.Parse(text).Sum("inference_extension_prefix_indexer_size");
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A replica's KV cache as it reports it (<c>vllm:cache_config_info</c>: blocks and tokens per block), as the scheduler's autoTune reads it.</summary>
+    public async Task<(long Blocks, int BlockSize)?> ReplicaKvCacheAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var bytes = await client.GetByteArrayAsync(new Uri(_app.GetEndpoint(ReplicaNames[0], "http"), "/metrics"), cancellationToken);
+        return PrometheusTextParser.TryParse(bytes, DateTimeOffset.UtcNow, out var metrics) && metrics is { KvTotalBlocks: { } blocks, KvBlockSize: { } size }
+            ? (blocks, size)
+            : null;
+    }
+
     /// <summary>How many times the AppHost has restarted a resource after an unexpected exit.</summary>
     public int Restarts(string resource) => Notifications.TryGetCurrentState(resource, out var current) ? RestartsIn(current.Snapshot) : 0;
 
     private static int RestartsIn(CustomResourceSnapshot snapshot) =>
         snapshot.Properties.FirstOrDefault(p => p.Name == RecoveryProperties.Restarts)?.Value is { } value ? Convert.ToInt32(value, CultureInfo.InvariantCulture) : 0;
 
-    /// <summary>Sends a signal (KILL, STOP, CONT) to a resource's service process; returns the pid it went to.</summary>
-    public async Task<int> SignalAsync(string resource, string signal, CancellationToken cancellationToken)
+    /// <summary>Sends a signal (<see cref="PosixSignal"/>: KILL, STOP, CONT) to a resource's service process; returns the pid it went to.</summary>
+    public int Signal(string resource, int signal)
     {
         var pid = ServicePid(resource) ?? throw new InvalidOperationException($"{resource} has no running service process");
-        // .NET sends only SIGKILL (Process.Kill); kill(1) sends any signal, and every Linux has it.
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
-        await kill.WaitForExitAsync(cancellationToken);
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{signal} {pid} ({resource}) exited with {kill.ExitCode}");
-        }
-
+        PosixSignal.Send(pid, signal);
         return pid;
     }
 

@@ -38,6 +38,19 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         Phases.Add(new PhaseRecord(failureMode, name, from, load.Now));
     }
 
+    /// <summary>
+    /// A hold that also records the blocks in the scheduler's prefix index at its start and end: a soak can tell a leak
+    /// from a cache that is still filling only when the cache is already at its bound as the measured window opens.
+    /// </summary>
+    public async Task HoldRecordingPrefixIndexAsync(string name, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var atStart = await stack.PrefixIndexBlocksAsync(load.Client, cancellationToken);
+        await HoldAsync(name, duration, cancellationToken);
+        var extra = Phases[^1].Extra;
+        extra["prefix_index_blocks_start"] = atStart;
+        extra["prefix_index_blocks_end"] = await stack.PrefixIndexBlocksAsync(load.Client, cancellationToken);
+    }
+
     /// <summary>SIGKILL of a service process (null: the busiest replica); the AppHost's recovery must bring it back.</summary>
     public async Task KillAsync(string name, string? resource, TimeSpan leadIn, TimeSpan settle, CancellationToken cancellationToken)
     {
@@ -46,7 +59,7 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         resource ??= await BusiestReplicaAsync(cancellationToken);
         var restarts = stack.Restarts(resource);
         var faultAt = load.Now;
-        var pid = await stack.SignalAsync(resource, "KILL", cancellationToken);
+        var pid = stack.Signal(resource, PosixSignal.Kill);
         double? backAt = null;
         try
         {
@@ -80,14 +93,14 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         await Task.Delay(leadIn, cancellationToken);
         var resource = await BusiestReplicaAsync(cancellationToken);
         var faultAt = load.Now;
-        var pid = await stack.SignalAsync(resource, "STOP", cancellationToken);
+        var pid = stack.Signal(resource, PosixSignal.Stop);
         try
         {
             await Task.Delay(stopFor, cancellationToken);
         }
         finally
         {
-            await stack.SignalAsync(resource, "CONT", CancellationToken.None);
+            stack.Signal(resource, PosixSignal.Cont);
         }
 
         var backAt = load.Now;
@@ -151,6 +164,9 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
             },
         });
     }
+
+    /// <summary>A replica's KV cache as it reports it (what the scheduler's autoTune sizes the default index from).</summary>
+    public Task<(long Blocks, int BlockSize)?> ReplicaKvCacheAsync(CancellationToken cancellationToken) => stack.ReplicaKvCacheAsync(load.Client, cancellationToken);
 
     private Task<string> BusiestReplicaAsync(CancellationToken cancellationToken) => stack.BusiestReplicaAsync(load.Client, cancellationToken);
 

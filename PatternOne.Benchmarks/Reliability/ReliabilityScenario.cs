@@ -21,18 +21,21 @@ public sealed class ReliabilityScenario : IScenario
     public string Name => "reliability";
 
     // SoakWarmup: load before the soak's measured window, left out of its slope (the heap, the JIT's tiers and the pools settle first).
+    // SoakIndexCapacity: the FailOpen stack's prefix-index bound per replica (SoakPrefixIndex), small enough that the
+    // load (one or two new blocks per request) fills it before the measured window opens.
     private sealed record Plan(int Replicas, double Rate, TimeSpan Warmup, TimeSpan LeadIn, TimeSpan Settle, TimeSpan StopFor, TimeSpan HugePromptIdle,
-        TimeSpan SoakWarmup, TimeSpan Soak, TimeSpan SampleEvery);
+        TimeSpan SoakWarmup, TimeSpan Soak, TimeSpan SampleEvery, int SoakIndexCapacity);
 
     private static readonly Plan Full = new(3, 20, Warmup: TimeSpan.FromSeconds(20), LeadIn: TimeSpan.FromSeconds(3), Settle: TimeSpan.FromSeconds(10),
         StopFor: TimeSpan.FromSeconds(20), HugePromptIdle: TimeSpan.FromSeconds(30), SoakWarmup: TimeSpan.FromMinutes(5), Soak: TimeSpan.FromMinutes(30),
-        SampleEvery: TimeSpan.FromSeconds(5));
+        SampleEvery: TimeSpan.FromSeconds(5), SoakIndexCapacity: 512);
 
     private static readonly Plan Quick = new(2, 8, Warmup: TimeSpan.FromSeconds(3), LeadIn: TimeSpan.FromSeconds(1), Settle: TimeSpan.FromSeconds(2),
         StopFor: TimeSpan.FromSeconds(6), HugePromptIdle: TimeSpan.FromSeconds(3), SoakWarmup: TimeSpan.FromSeconds(3), Soak: TimeSpan.FromSeconds(10),
-        SampleEvery: TimeSpan.FromSeconds(1));
+        SampleEvery: TimeSpan.FromSeconds(1), SoakIndexCapacity: 8);
 
     private const string SoakWarmupPhase = "soak warm-up";
+    private const string HugePromptsPhase = "4 × 15 MiB prompts";
     private const string SoakPhase = "soak";
     private const string SigstopPhase = "replica SIGSTOP";
 
@@ -69,8 +72,10 @@ public sealed class ReliabilityScenario : IScenario
             Soak = options.SoakMinutes is { } soak ? TimeSpan.FromMinutes(soak) : plan.Soak,
             SoakWarmup = options.SoakWarmupMinutes is { } warmup ? TimeSpan.FromMinutes(warmup) : plan.SoakWarmup,
         };
-        var soakOnly = options.Only == BenchmarkOptions.OnlySoak;
+        // --only soak: one FailOpen stack, warm-up and soak; --only prompts,soak: the 15 MiB prompts before them; --only sigstop: warm-up and the SIGSTOP.
+        var soakOnly = options.Only is BenchmarkOptions.OnlySoak or BenchmarkOptions.OnlyPromptsAndSoak;
         var sigstopOnly = options.Only == BenchmarkOptions.OnlySigstop;
+        var hugePrompts = options.Only is null or BenchmarkOptions.OnlyPromptsAndSoak;
         var report = new ScenarioReport(Name, "Reliability under faults: the AppHost's stack under steady load, requests classified, time to recover, RSS over time");
         if (!OperatingSystem.IsLinux())
         {
@@ -83,8 +88,10 @@ public sealed class ReliabilityScenario : IScenario
         var hungLimit = forwarding.HealthCheckInterval + forwarding.UnresponsiveAfter;
         Describe(report.Parameters, plan, forwarding);
         report.Parameters["only"] = options.Only;
+        report.Parameters["soak_prefix_index_capacity_per_replica"] = plan.SoakIndexCapacity;
 
         var runs = new List<(FaultRun Run, IReadOnlyList<RequestOutcome> Outcomes, IReadOnlyList<RssSample> Rss)>();
+        (long Blocks, int BlockSize)? replicaKv = null;
         await AnsiConsole.Status().StartAsync("reliability", async status =>
         {
             if (options.Only is null)
@@ -110,13 +117,35 @@ public sealed class ReliabilityScenario : IScenario
                     await run.KillAsync("replica SIGKILL", resource: null, plan.LeadIn, plan.Settle, ct);
                     await run.KillAsync("scheduler SIGKILL", AppHostStack.SchedulerResource, plan.LeadIn, plan.Settle, ct);
                     await run.StopAsync(SigstopPhase, plan.StopFor, plan.LeadIn, plan.Settle, ct);
-                    await run.HugePromptsAsync("4 × 15 MiB prompts", HugePrompts, HugePromptBytes, plan.LeadIn, plan.HugePromptIdle, ct);
+                }
+
+                if (hugePrompts)
+                {
+                    await run.HugePromptsAsync(HugePromptsPhase, HugePrompts, HugePromptBytes, plan.LeadIn, plan.HugePromptIdle, ct);
                 }
 
                 await run.HoldAsync(SoakWarmupPhase, plan.SoakWarmup, ct);
-                await run.HoldAsync(SoakPhase, plan.Soak, ct);
-            }, cancellationToken));
+                await run.HoldRecordingPrefixIndexAsync(SoakPhase, plan.Soak, ct);
+                replicaKv = await run.ReplicaKvCacheAsync(ct);
+            }, cancellationToken, SoakPrefixIndex.SchedulerConfig(plan.SoakIndexCapacity)));
         });
+
+        if (replicaKv is { } kv)
+        {
+            // After the stacks, in this process: nothing else runs, and the two full collections it takes disturb nobody.
+            var full = SoakPrefixIndex.MeasureFull(kv.Blocks, kv.BlockSize, plan.Replicas);
+            report.Rows.Add(new JsonObject
+            {
+                ["row"] = "prefix_index",
+                ["replica_kv_blocks"] = kv.Blocks,
+                ["replica_kv_block_tokens"] = kv.BlockSize,
+                ["capacity_per_replica"] = full.CapacityPerReplica,
+                ["replicas"] = full.Replicas,
+                ["blocks"] = full.Blocks,
+                ["live_mb"] = Math.Round(full.MiB, 1),
+                ["bytes_per_block"] = Math.Round(full.BytesPerBlock, 1),
+            });
+        }
 
         var phases = runs.SelectMany(r => r.Run.Phases.Select(p => (Phase: p, Row: PhaseRow(p, r.Outcomes)))).ToList();
         report.Rows.AddRange(phases.Select(p => p.Row));
@@ -127,6 +156,7 @@ public sealed class ReliabilityScenario : IScenario
         }
 
         Judge(report, phases, runs.Select(r => (r.Run.FailureMode, r.Outcomes)).ToList(), hungLimit);
+        JudgePrefixIndex(report, phases, plan);
         report.Tables.Add(new TableView("Requests by phase (seconds on the load's clock; waits from each request's scheduled start)",
             ["failure_mode", "phase", "from_s", "fault_at_s", "recover_s", "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400",
              "http_429", "http_other", "reset", "truncated", "timeout", "max_wait_s", "p99_wait_s", "max_held_after_fault_s"], r => (string?)r["row"] == "phase"));
@@ -136,6 +166,8 @@ public sealed class ReliabilityScenario : IScenario
             ["failure_mode", "service", "first_mb", "peak_mb", "soak_start_mb", "last_mb", "soak_slope_mb_per_h", "soak_anon_slope_mb_per_h", "soak_file_slope_mb_per_h",
              "soak_shmem_slope_mb_per_h", "limit_mb", "days_to_limit"], r => (string?)r["row"] == "memory"));
         report.Notes.Add("The stack is the AppHost's (Aspire.Hosting.Testing's DistributedApplicationTestingBuilder over PatternOne.AppHost: the orchestrator runs every service as `dotnet run`, on ports it picks, so --ports does not apply to it). Faults go to the service process under each resource's launcher (PatternOne.AppHost/Recovery/ServiceProcess.cs); the restarts are the AppHost's own local recovery.");
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"The FailOpen stack's scheduler runs the default profile with one change: its prefix index is bounded at {plan.SoakIndexCapacity} blocks per replica (autoTune off) instead of the ~100k autoTune gives for the simulator's TPU-sized KV cache, which this load would take hours to fill. The load fills the small bound before the soak's measured window opens, so the window's slope shows whatever else grows; the scheduler's indexer size at the window's start and end is checked against the bound. The default bound is judged apart: a full default index (autoTune's capacity for the replicas' reported KV cache, distinct blocks) is built in this tool's process and its live size measured with two full collections. The FailClose stack runs the default profile unchanged."));
         report.Notes.Add("Load: open-loop at a fixed rate through the gateway's HTTP listener, half streaming, retries off, one request per arrival; each outcome is classified by what the client saw. A request belongs to the phase in which it was scheduled to start.");
         report.Notes.Add("max_held_after_fault_s: for each request of a fault phase, from the fault (or the request's scheduled start, if later) until the gateway sent it to the replica that answered it — the response headers' arrival minus the gateway's `x-envoy-upstream-service-time` (Envoy's header: that attempt's time to headers) — or until a cut stream's error event, or the end of any other failure; the phase's longest. It leaves out the answering replica's own service time, which depends on the machine's load, and is what the SIGSTOP target judges.");
         if (runs.SelectMany(r => r.Run.Phases).FirstOrDefault(p => p.Name == SoakPhase) is { } measured)
@@ -168,10 +200,11 @@ public sealed class ReliabilityScenario : IScenario
     }
 
     private static async Task<(FaultRun, IReadOnlyList<RequestOutcome>, IReadOnlyList<RssSample>)> RunStackAsync(
-        RunContext context, Plan plan, string failureMode, StatusContext status, Func<FaultRun, CancellationToken, Task> faults, CancellationToken cancellationToken)
+        RunContext context, Plan plan, string failureMode, StatusContext status, Func<FaultRun, CancellationToken, Task> faults, CancellationToken cancellationToken,
+        string? schedulerConfig = null)
     {
         status.Status($"{failureMode}: starting the AppHost ({plan.Replicas} replicas)");
-        await using var stack = await AppHostStack.StartAsync(plan.Replicas, failureMode, StartTimeout, cancellationToken);
+        await using var stack = await AppHostStack.StartAsync(plan.Replicas, failureMode, StartTimeout, cancellationToken, schedulerConfig);
         var load = SteadyLoad.Start(stack.GatewayUri("v1/chat/completions"), plan.Rate, StreamingShare, context.NewRandom(failureMode.Length), RequestTimeout);
         FaultRun run;
         RssSampler rss;
@@ -353,7 +386,7 @@ public sealed class ReliabilityScenario : IScenario
                 Int(stop, "failed_non_streaming") == 0, $"streams: {Int(stop, "error_event")} ended with the error event, {Int(stop, "failed") - Int(stop, "failed_non_streaming") - Int(stop, "error_event")} otherwise"));
         }
 
-        if (Row("FailOpen", "4 × 15 MiB prompts") is { } huge)
+        if (Row("FailOpen", HugePromptsPhase) is { } huge)
         {
             t.Add(new TargetCheck("4 concurrent 15 MiB prompts", "400 (context length) each", $"statuses {huge["statuses"]}", (bool?)huge["all_400"] == true));
             var baseline = (double?)huge["scheduler_rss_baseline_mb"] ?? double.NaN;
@@ -377,6 +410,43 @@ public sealed class ReliabilityScenario : IScenario
                     $"{r["service"]} {(double?)r["soak_slope_mb_per_h"]:+0.00;-0.00} MB/h (limit {r["limit_mb"]} MiB, {(r["days_to_limit"] is { } d ? $"{d} days to it" : "not growing")})"))),
                 judged.Count > 0 && judged.All(r => (bool?)r["soak_within_limit"] == true)));
         }
+    }
+
+    /// <summary>
+    /// The soak's two questions about the scheduler's prefix index: was the soak's small index at its bound through the
+    /// measured window (else its slope still includes a cache filling), and does the default index, full, fit the
+    /// scheduler's container limit on top of what the soak left (twice its live size: a gen-2 heap grows to about that
+    /// between background collections).
+    /// </summary>
+    private static void JudgePrefixIndex(ScenarioReport report, List<(PhaseRecord Phase, JsonObject Row)> phases, Plan plan)
+    {
+        if (phases.FirstOrDefault(p => p.Phase.FailureMode == "FailOpen" && p.Phase.Name == SoakPhase).Row is not { } soak)
+        {
+            return;
+        }
+
+        var bound = (long)plan.SoakIndexCapacity * plan.Replicas;
+        var start = (long?)soak["prefix_index_blocks_start"];
+        var end = (long?)soak["prefix_index_blocks_end"];
+        report.Targets.Add(new TargetCheck("soak: scheduler's prefix index at its bound through the measured window",
+            string.Create(CultureInfo.InvariantCulture, $"{bound} blocks ({plan.SoakIndexCapacity} per replica × {plan.Replicas}) at the start and at the end"),
+            $"{start?.ToString(CultureInfo.InvariantCulture) ?? "unknown"} at the start, {end?.ToString(CultureInfo.InvariantCulture) ?? "unknown"} at the end",
+            start == bound && end == bound));
+
+        var scheduler = report.Rows.FirstOrDefault(r => (string?)r["row"] == "memory" && (string?)r["failure_mode"] == "FailOpen" && (string?)r["service"] == AppHostStack.SchedulerResource);
+        if (report.Rows.FirstOrDefault(r => (string?)r["row"] == "prefix_index") is not { } full || scheduler is null)
+        {
+            return;
+        }
+
+        var liveMb = (double)full["live_mb"]!;
+        var lastMb = (double)scheduler["last_mb"]!;
+        var limitMb = MemoryLimitsMb[AppHostStack.SchedulerResource];
+        report.Targets.Add(new TargetCheck("default prefix index, full: fits the scheduler's memory limit",
+            string.Create(CultureInfo.InvariantCulture, $"scheduler RSS at the soak's end + 2 × the full index's live size ≤ {limitMb:F0} MiB"),
+            string.Create(CultureInfo.InvariantCulture,
+                $"{lastMb:F1} + 2 × {liveMb:F1} = {lastMb + (2 * liveMb):F1} MiB (autoTune: {full["capacity_per_replica"]} blocks per replica from its KV cache of {full["replica_kv_blocks"]} × {full["replica_kv_block_tokens"]} tokens; {full["blocks"]} blocks, {full["bytes_per_block"]} bytes each, measured)"),
+            lastMb + (2 * liveMb) <= limitMb));
     }
 
     private static TargetCheck BackWithin(string name, JsonObject row)

@@ -58,7 +58,11 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
             PickStatus.Immediate => "immediate",
             _ => "unavailable",
         };
-        metrics.RecordPick(pool.Name, outcome, timeProvider.GetElapsedTime(started));
+        if (!request.IsWarmup)
+        {
+            metrics.RecordPick(pool.Name, outcome, timeProvider.GetElapsedTime(started));
+        }
+
         return result;
     }
 
@@ -118,7 +122,11 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
             await deadlineRegistration.DisposeAsync();
             if (decision.Immediate is { } immediate)
             {
-                GatewayLog.PickerImmediateResponse(logger, pool.Name, immediate.StatusCode);
+                if (!request.IsWarmup)
+                {
+                    GatewayLog.PickerImmediateResponse(logger, pool.Name, immediate.StatusCode);
+                }
+
                 Release(call, callCancellation);
                 return new PickResult { Status = PickStatus.Immediate, Immediate = immediate };
             }
@@ -160,7 +168,8 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
             var reason = deadline.IsCancellationRequested ? "timeout"
                 : ex is RpcException rpc ? "grpc-" + rpc.StatusCode.ToString().ToLowerInvariant()
                 : "stream-error";
-            if (ShouldLogFailure(pool.Name))
+            // A warm-up failing at start-up is expected (the picker may not listen yet); the warm-up logs its own outcome.
+            if (!request.IsWarmup && ShouldLogFailure(pool.Name))
             {
                 GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
             }

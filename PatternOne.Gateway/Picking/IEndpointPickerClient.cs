@@ -23,7 +23,14 @@ public interface IEndpointPickerClient
 /// One request as the picker sees it: lower-cased headers including the pseudo-headers (<c>:method</c>, <c>:path</c>
 /// after the rewrite, <c>:authority</c>, <c>:scheme</c>), and the body (null for a body-less call).
 /// </summary>
-public sealed record PickRequest(GatewayPoolOptions Pool, IReadOnlyList<KeyValuePair<string, string>> Headers, BufferedBody? Body);
+public sealed record PickRequest(GatewayPoolOptions Pool, IReadOnlyList<KeyValuePair<string, string>> Headers, BufferedBody? Body)
+{
+    /// <summary>
+    /// The gateway's own start-up exchange (<see cref="PickerWarmup"/>), not a client's: left out of the pick metrics and
+    /// the per-pick logs, which describe what users get; the warm-up reports its outcome itself.
+    /// </summary>
+    public bool IsWarmup { get; init; }
+}
 
 public enum PickStatus
 {

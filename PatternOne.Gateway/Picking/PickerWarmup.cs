@@ -18,7 +18,9 @@ namespace PatternOne.Gateway.Picking;
 /// <c>initial_fetch_timeout</c>, then serves whatever the clusters' state. Likewise the gate holds only at start-up
 /// and for a bounded time: afterwards readiness does not follow the picker (see <see cref="StatusEndpoints"/>), and a
 /// picker that never answers leaves the pool to its failure mode, as before. The warm-up exchange is ended right after
-/// the decision (the picker's in-flight count falls back); the picker counts it as one request.
+/// the decision (the picker's in-flight count falls back); the picker counts it as one request. The gateway's own pick
+/// metrics and per-pick logs leave it out (<see cref="PickRequest.IsWarmup"/>): they describe what clients get, and a
+/// cold start's seconds-long first pick is not a client's.
 /// </para>
 /// </summary>
 internal sealed class PickerWarmup(IOptions<GatewayOptions> options, IEndpointPickerClient picker, TimeProvider time, ILogger<PickerWarmup> logger)
@@ -110,5 +112,8 @@ internal sealed class PickerWarmup(IOptions<GatewayOptions> options, IEndpointPi
         new("content-type", "application/json"),
         new("content-length", WarmupBody.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("x-request-id", "gateway-warm-up-" + pool.Name),
-    ], BufferedBody.FromSegments([WarmupBody]));
+    ], BufferedBody.FromSegments([WarmupBody]))
+    {
+        IsWarmup = true,
+    };
 }

@@ -201,6 +201,17 @@ public sealed class BenchmarkToolSmokeTests : IDisposable
         Assert.Contains(targets.Keys, k => k.StartsWith("replica SIGSTOP", StringComparison.Ordinal));
         Assert.Contains("scheduler SIGKILL, FailClose", targets.Keys);
         Assert.Contains("soak: RSS slope", targets.Keys);
+
+        // The soak's stack ran a bounded prefix index; whether it was at its bound through the measured window is judged
+        // from the scheduler's own indexer size, and the default index's full size was measured at autoTune's capacity.
+        var soak = phases.Single(r => (string?)r["phase"] == "soak");
+        var bound = (long)scenario["parameters"]!["soak_prefix_index_capacity_per_replica"]! * (int)scenario["parameters"]!["replicas"]!;
+        Assert.Equal((long?)soak["prefix_index_blocks_start"] == bound && (long?)soak["prefix_index_blocks_end"] == bound,
+            (bool?)targets["soak: scheduler's prefix index at its bound through the measured window"]["met"]);
+        var index = rows.Single(r => (string?)r["row"] == "prefix_index");
+        Assert.Equal((long)index["capacity_per_replica"]! * (int)index["replicas"]!, (long)index["blocks"]!);
+        Assert.True((double)index["live_mb"]! > 0, "the full default index measured no live bytes");
+        Assert.Contains("default prefix index, full: fits the scheduler's memory limit", targets.Keys);
     }
 
     /// <summary>

@@ -64,6 +64,27 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
         await WaitUntilReadyAsync(status, "the gateway is still running and ready once the warm-up deadline ended the hanging pick");
     }
 
+    [Fact]
+    public async Task WarmupExchange_IsNotCountedAsAClientsPick()
+    {
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority], (Keys.PickerWarmupTimeout, "00:05:00")));
+        using var status = StatusClient(gateway);
+        await WaitUntilReadyAsync(status, "the gateway is ready once the picker answered the warm-up");
+        Assert.Contains(pool.Picker.Streams, IsWarmup);
+
+        using var response = await gateway.Client.PostAsync(GatewayHost.Prefix + "/v1/chat/completions", new StringContent(
+            """{"model":"Qwen/Qwen2.5-3B-Instruct","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Two exchanges reached the picker (the warm-up and the client's); the gateway's pick metric counts the client's.
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.MetricsPort}"), Timeout = TestTimeouts.Request };
+        var picks = (await metrics.GetStringAsync("/stats/prometheus")).Split('\n')
+            .Where(l => l.StartsWith("gateway_picker_duration_seconds_count{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, picks);
+    }
+
     /// <summary>A gateway whose picker hangs on every exchange, returned once the warm-up exchange has reached it.</summary>
     private async Task<GatewayHost> StartWithHangingPickerAsync(string warmupTimeout, string pickerTimeout)
     {
