@@ -159,7 +159,7 @@ public sealed class ReliabilityScenario : IScenario
         JudgePrefixIndex(report, phases, plan);
         report.Tables.Add(new TableView("Requests by phase (seconds on the load's clock; waits from each request's scheduled start)",
             ["failure_mode", "phase", "from_s", "fault_at_s", "recover_s", "requests", "ok", "failed", "failed_non_streaming", "error_event", "http_503", "http_400",
-             "http_429", "http_other", "reset", "truncated", "timeout", "max_wait_s", "p99_wait_s", "max_held_after_fault_s"], r => (string?)r["row"] == "phase"));
+             "http_429", "http_other", "reset", "truncated", "timeout", "max_wait_s", "p99_wait_s", "max_before_answer_s", "max_held_after_fault_s"], r => (string?)r["row"] == "phase"));
         report.Tables.Add(new TableView("The first failure of each phase, as the client saw it",
             ["failure_mode", "phase", "resource", "first_failure"], r => r["first_failure"] is not null));
         report.Tables.Add(new TableView("RSS of every service (MiB, from /proc; soak slopes fitted over the measured window, warm-up excluded)",
@@ -169,7 +169,7 @@ public sealed class ReliabilityScenario : IScenario
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"The FailOpen stack's scheduler runs the default profile with one change: its prefix index is bounded at {plan.SoakIndexCapacity} blocks per replica (autoTune off) instead of the ~100k autoTune gives for the simulator's TPU-sized KV cache, which this load would take hours to fill. The load fills the small bound before the soak's measured window opens, so the window's slope shows whatever else grows; the scheduler's indexer size at the window's start and end is checked against the bound. The default bound is judged apart: a full default index (autoTune's capacity for the replicas' reported KV cache, distinct blocks) is built in this tool's process and its live size measured with two full collections. The FailClose stack runs the default profile unchanged."));
         report.Notes.Add("Load: open-loop at a fixed rate through the gateway's HTTP listener, half streaming, retries off, one request per arrival; each outcome is classified by what the client saw. A request belongs to the phase in which it was scheduled to start.");
-        report.Notes.Add("max_held_after_fault_s: for each request of a fault phase, from the fault (or the request's scheduled start, if later) until the gateway sent it to the replica that answered it — the response headers' arrival minus the gateway's `x-envoy-upstream-service-time` (Envoy's header: that attempt's time to headers) — or until a cut stream's error event, or the end of any other failure; the phase's longest. It leaves out the answering replica's own service time, which depends on the machine's load, and is what the SIGSTOP target judges.");
+        report.Notes.Add("max_held_after_fault_s: for each request of a fault phase, from the fault (or the request's scheduled start, if later) until the gateway sent it to the replica that answered it — the response headers' arrival minus the gateway's `x-envoy-upstream-service-time` (Envoy's header: that attempt's time to headers) — or until a cut stream's error event, or the end of any other failure; the phase's longest. It leaves out the answering replica's own service time, which depends on the machine's load, and is what the SIGSTOP target judges. max_before_answer_s: the same from each request's own start, in every phase; in a phase without a fault it is how long the client, the gateway and the picker themselves take before a replica has the request on this machine at this load.");
         if (runs.SelectMany(r => r.Run.Phases).FirstOrDefault(p => p.Name == SoakPhase) is { } measured)
         {
             report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -243,6 +243,9 @@ public sealed class ReliabilityScenario : IScenario
             ["max_wait_s"] = Stats.Round(waits.DefaultIfEmpty(double.NaN).Max(), 2),
             ["p99_wait_s"] = Stats.Round(Stats.Percentile(waits, 99), 2),
         };
+        // The same measure from each request's own start, in every phase: with no fault it is the machine's and the
+        // stack's own delay before a replica takes a request (client, gateway, picker), the baseline for the one below.
+        row["max_before_answer_s"] = Stats.Round(mine.Select(o => o.HeldUntilS - o.StartS).DefaultIfEmpty(0).Max(), 2);
         if (phase.FaultAtS is { } fault)
         {
             // From the fault (or the request's start, if later) until a replica that answers had it, or the gateway gave
