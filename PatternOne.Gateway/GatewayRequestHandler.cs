@@ -438,7 +438,7 @@ internal sealed class GatewayRequestHandler(
         var id = request.Headers[ExtProcNames.RequestIdHeader].ToString();
         if (string.IsNullOrWhiteSpace(id))
         {
-            id = Guid.NewGuid().ToString();
+            id = RequestIds.New();
             request.Headers[ExtProcNames.RequestIdHeader] = id;
         }
 

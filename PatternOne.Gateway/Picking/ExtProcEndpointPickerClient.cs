@@ -101,11 +101,16 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse>? call = null;
         try
         {
-            call = client.Process(cancellationToken: callCancellation.Token);
+            var batch = new RequestPhaseBatch();
+            using (batch.Begin())
+            {
+                call = client.Process(cancellationToken: callCancellation.Token);
+            }
+
             var decisionTask = ReadDecisionAsync(call.ResponseStream, request.Body?.Segments.Count ?? 0, callCancellation.Token);
             try
             {
-                await WriteRequestAsync(call.RequestStream, request, callCancellation.Token);
+                await WriteRequestAsync(call.RequestStream, request, batch, callCancellation.Token);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
@@ -173,7 +178,8 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
     }
 
-    private static async Task WriteRequestAsync(IClientStreamWriter<ProcessingRequest> stream, PickRequest request, CancellationToken cancellationToken)
+    private static async Task WriteRequestAsync(IClientStreamWriter<ProcessingRequest> stream, PickRequest request, RequestPhaseBatch batch,
+        CancellationToken cancellationToken)
     {
         var headers = new HeaderMap();
         foreach (var (name, value) in request.Headers)
@@ -183,6 +189,11 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
 
         var segments = request.Body?.Segments ?? [];
+        if (segments.Count == 0)
+        {
+            batch.LastWriteFollows();
+        }
+
         await stream.WriteAsync(new ProcessingRequest
         {
             RequestHeaders = new HttpHeaders { Headers = headers, EndOfStream = segments.Count == 0 },
@@ -196,6 +207,11 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
 
         for (var i = 0; i < segments.Count; i++)
         {
+            if (i == segments.Count - 1)
+            {
+                batch.LastWriteFollows();
+            }
+
             // No copy: the message is serialized before WriteAsync returns, and the segments live until the request ends.
             await stream.WriteAsync(new ProcessingRequest
             {
@@ -403,22 +419,26 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
     }
 
+    /// <summary>How the picker channel opens its connections; tests record the bytes on the wire through it.</summary>
+    internal Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? Connect { get; init; }
+
     private ExternalProcessor.ExternalProcessorClient ClientFor(GatewayPoolOptions pool) =>
-        _clients.GetOrAdd(pool.EndpointPicker!, static (address, timeout) => new(() =>
+        _clients.GetOrAdd(pool.EndpointPicker!, static (address, state) => new(() =>
         {
             var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler
+                HttpHandler = new RequestPhaseCoalescingHandler(new SocketsHttpHandler
                 {
                     // One HTTP/2 stream per in-flight request stays open for the response phase; past the server's
                     // stream limit (100 in Kestrel) requests would queue behind one connection.
                     EnableMultipleHttp2Connections = true,
-                    ConnectTimeout = timeout,
+                    ConnectTimeout = state.Timeout,
+                    ConnectCallback = state.Connect,
                     PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                     KeepAlivePingDelay = TimeSpan.FromSeconds(20),
                     KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-                },
+                }),
                 DisposeHttpClient = true,
                 // gRPC's default backoff grows to 120 s: after a picker restart the gateway would keep failing open for
                 // minutes. A picker is one hop away on a local network; retrying its connection every second is cheap.
@@ -426,7 +446,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                 MaxReconnectBackoff = PickerReconnectBackoff.Max,
             });
             return (channel, new ExternalProcessor.ExternalProcessorClient(channel));
-        }), pool.PickerTimeout).Value.Client;
+        }), (Timeout: pool.PickerTimeout, Connect)).Value.Client;
 
     private static class PickerReconnectBackoff
     {

@@ -474,6 +474,9 @@ internal sealed partial class ExternalProcessorService(
         {
             if (map is not null)
             {
+                // Sized once for all of them: grown an insert at a time, it allocates its arrays for 3, 7 and then 17
+                // entries to hold a typical request's dozen headers.
+                Headers.EnsureCapacity(map.Headers.Count);
                 foreach (var header in map.Headers)
                 {
                     Headers[header.Key.ToLowerInvariant()] = header.RawValue.IsEmpty ? header.Value : header.RawValue.ToStringUtf8();
