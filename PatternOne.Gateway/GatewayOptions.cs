@@ -203,9 +203,12 @@ public sealed class GatewayForwardingOptions
     /// nothing else came from it meanwhile (no response headers, no stream byte on any request): requests in flight on
     /// it move to another replica when nothing reached their client yet, and streams already under way end with an error
     /// event, as if cut. A replica that is alive but slow (a long prefill, a long stream, a loaded machine answering
-    /// <c>/health</c> late) is not hung: its probe is answered, however late, or its streams still flow. Default 3
-    /// seconds, so with the 1-second interval a request on a frozen replica moves within 4 seconds of the freeze. A
-    /// refused probe only takes the replica out of rotation (a dead process ends its requests itself).
+    /// <c>/health</c> late) is not hung: its probe is answered, however late, or its streams still flow. Default 10
+    /// seconds, so with the 1-second interval a request on a frozen replica moves within 11 seconds of the freeze. Not
+    /// shorter: a replica busy tokenizing a burst of long prompts answers <c>/health</c> seconds late while its
+    /// non-streaming requests send nothing, and at 3 seconds a burst right after start-up on a loaded machine had every
+    /// replica taken for hung and its requests answered 502. A refused probe only takes the replica out of rotation (a
+    /// dead process ends its requests itself).
     /// </summary>
-    public TimeSpan UnresponsiveAfter { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan UnresponsiveAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

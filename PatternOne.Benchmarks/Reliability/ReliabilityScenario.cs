@@ -31,7 +31,7 @@ public sealed class ReliabilityScenario : IScenario
         SampleEvery: TimeSpan.FromSeconds(5), SoakIndexCapacity: 512);
 
     private static readonly Plan Quick = new(2, 8, Warmup: TimeSpan.FromSeconds(3), LeadIn: TimeSpan.FromSeconds(1), Settle: TimeSpan.FromSeconds(2),
-        StopFor: TimeSpan.FromSeconds(6), HugePromptIdle: TimeSpan.FromSeconds(3), SoakWarmup: TimeSpan.FromSeconds(3), Soak: TimeSpan.FromSeconds(10),
+        StopFor: TimeSpan.FromSeconds(12), HugePromptIdle: TimeSpan.FromSeconds(3), SoakWarmup: TimeSpan.FromSeconds(3), Soak: TimeSpan.FromSeconds(10),
         SampleEvery: TimeSpan.FromSeconds(1), SoakIndexCapacity: 8);
 
     private const string SoakWarmupPhase = "soak warm-up";
