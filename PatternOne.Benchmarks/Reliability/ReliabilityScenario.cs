@@ -39,6 +39,10 @@ public sealed class ReliabilityScenario : IScenario
     private const string SoakPhase = "soak";
     private const string SigstopPhase = "replica SIGSTOP";
 
+    // Fixed, not taken from the run: the hung limit promises when the request leaves the frozen replica; the retry to the
+    // next one and the client's reading of it take milliseconds on an idle machine, and must not stretch with load.
+    private static readonly TimeSpan MoveAllowance = TimeSpan.FromSeconds(0.5);
+
     private const double StreamingShare = 0.5;
     private const int HugePrompts = 4;
     private const int HugePromptBytes = 15 * 1024 * 1024;
@@ -381,9 +385,10 @@ public sealed class ReliabilityScenario : IScenario
         if (Row("FailOpen", SigstopPhase) is { } stop)
         {
             var held = (double?)stop["max_held_after_fault_s"] ?? double.NaN;
+            var limit = hungLimit + MoveAllowance;
             t.Add(new TargetCheck($"replica SIGSTOP {stop["stopped_s"]} s: longest wait for a replica that answers",
-                $"≤ {hungLimit.TotalSeconds:0.#} s after the freeze (gateway's HealthCheckInterval + UnresponsiveAfter: a request on the frozen replica is moved, or its stream ended, by then)",
-                $"{held:F2} s (longest whole wait {stop["max_wait_s"]} s, p99 {stop["p99_wait_s"]} s)", held <= hungLimit.TotalSeconds,
+                $"≤ {limit.TotalSeconds:0.#} s after the freeze (gateway's HealthCheckInterval + UnresponsiveAfter = {hungLimit.TotalSeconds:0.#} s: a request on the frozen replica is moved, or its stream ended, by then; + {MoveAllowance.TotalSeconds:0.#} s for the move itself to reach the next replica and for the client's clock)",
+                $"{held:F2} s (longest whole wait {stop["max_wait_s"]} s, p99 {stop["p99_wait_s"]} s)", held <= limit.TotalSeconds,
                 Int(stop, "timeout") > 0 ? $"{Int(stop, "timeout")} timed out" : null));
             t.Add(new TargetCheck("replica SIGSTOP: non-streaming requests", "0 failed", $"{Int(stop, "failed_non_streaming")} failed of {Int(stop, "requests") - Int(stop, "streaming")}",
                 Int(stop, "failed_non_streaming") == 0, $"streams: {Int(stop, "error_event")} ended with the error event, {Int(stop, "failed") - Int(stop, "failed_non_streaming") - Int(stop, "error_event")} otherwise"));

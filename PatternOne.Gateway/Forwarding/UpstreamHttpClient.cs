@@ -19,6 +19,10 @@ public sealed class UpstreamHttpClient : IDisposable
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = forwarding.ConnectTimeout,
+            // A response body disposed before its end (a stream cut because its replica was found hung, or at the drain
+            // deadline) closes its connection at once. By default the handler first drains up to 1 MB for up to 2 s to
+            // reuse the connection; from a frozen replica nothing comes, so each cut stream's error event waited those 2 s.
+            MaxResponseDrainSize = 0,
             // Replaces the client's traceparent with the gateway's span, so the replica's span is the gateway's child.
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
         }, forwarding.HeadersTimeout, timeProvider), disposeHandler: true);

@@ -80,6 +80,9 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
             }
 
             using var response = await probe;
+            // Any answer, however late or whatever its status, shows the process is not frozen: probes overlap, so a late
+            // answer to one must keep the next, still open, from marking the replica hung.
+            pool.Liveness(endpoint)?.SignOfLife();
             if (response.IsSuccessStatusCode && !late)
             {
                 pool.MarkHealthy(endpoint);

@@ -57,6 +57,33 @@ public class HungReplicaTests(PoolFixture pool) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task LongPrefill_OnAReplicaThatAnswersSomeProbesLateAndOthersNotAtAll_IsNeitherMovedNorCut()
+    {
+        // Probes overlap: an unanswered one reaches UnresponsiveAfter (1 s) while the one sent 100 ms before it was
+        // answered late (0.8 s, past the 0.5 s HealthCheckTimeout) in between. That late answer shows the process is
+        // not frozen, so the replica is out of rotation but not hung: its silent request stays.
+        var unresponsiveAfter = TimeSpan.FromSeconds(1);
+        await using var busy = await FakeReplica.StartAsync("busy-health");
+        busy.AnswerRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pool.Picker.Answer = _ => PickerAnswer.Route($"{busy.Authority},{pool.A.Authority}");
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [busy.Authority, pool.A.Authority],
+            FastProbes(unresponsiveAfter)));
+
+        var sent = gateway.Client.PostAsync(Chat, ChatBody(stream: false));
+        await Eventually.HoldsAsync(() => !busy.Requests.IsEmpty, TestTimeouts.Request, "the busy replica got the request");
+        busy.HealthAlternatesLateAndHanging = TimeSpan.FromMilliseconds(800);
+        var target = ProbesBeyondTheHungLimit(busy.HealthProbes, unresponsiveAfter);
+        await Eventually.HoldsAsync(() => busy.HealthProbes >= target, TestTimeouts.Request, $"{target} probes reached the busy replica");
+        Assert.False(sent.IsCompleted, "the request ended while its replica was still generating");
+        busy.AnswerRelease.SetResult();
+        using var response = await sent.WaitAsync(TestTimeouts.Request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(busy.Name, response.Headers.GetValues("x-replica").Single());
+        Assert.Single(busy.Requests);
+    }
+
+    [Fact]
     public async Task LongStream_WhileTheReplicaIsLateToAnswerItsProbe_IsNotCut()
     {
         // The probe gets no answer at all (an event loop too busy for /health), but the stream keeps flowing: alive.

@@ -48,6 +48,12 @@ internal sealed class FakeReplica : IAsyncDisposable
     /// <summary><c>/health</c> never answers (a hung process, as SIGSTOP leaves it: connections accepted by the kernel).</summary>
     public bool HealthHangs { get; set; }
 
+    /// <summary>
+    /// When set, <c>/health</c> answers alternate: every even-numbered probe after this delay, every odd-numbered one not at
+    /// all (an event loop so busy that some probes wait past the hung limit while others are answered late).
+    /// </summary>
+    public TimeSpan? HealthAlternatesLateAndHanging { get; set; }
+
     /// <summary>Non-streaming requests are answered only once this is set (a long prefill on a replica that is alive).</summary>
     public TaskCompletionSource? AnswerRelease { get; set; }
 
@@ -86,10 +92,14 @@ internal sealed class FakeReplica : IAsyncDisposable
     {
         if (context.Request.Path == "/health")
         {
-            Interlocked.Increment(ref _healthProbes);
-            if (HealthHangs)
+            var probe = Interlocked.Increment(ref _healthProbes);
+            if (HealthHangs || (HealthAlternatesLateAndHanging is not null && probe % 2 == 1))
             {
                 await HangAsync(context);
+            }
+            else if (HealthAlternatesLateAndHanging is { } late)
+            {
+                await Task.Delay(late, context.RequestAborted);
             }
 
             return;
