@@ -104,13 +104,24 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         var pool = request.Pool;
         var client = ClientFor(pool);
         using var deadline = new CancellationTokenSource(pool.PickerTimeout, timeProvider);
-        if (pool.PrestartPickerCalls && PrestartedFor(pool, client).TryTake(cancellationToken) is { } prestarted)
+        if (pool.PrestartPickerCalls)
         {
-            // A call opened ahead that turns out broken before it answered (its picker restarted, its connection went
-            // away) leaves the request to a fresh call, within the same deadline: nobody fails for a stale call.
-            if (await ExchangeAsync(request, prestarted, deadline, cancellationToken) is { } answer)
+            var prestarted = PrestartedFor(pool, client).TryTake(cancellationToken);
+            if (prestarted is not null)
             {
-                return answer;
+                // A call opened ahead that turns out broken before it answered (its picker restarted, its connection
+                // went away) leaves the request to a fresh call, within the same deadline: nobody fails for a stale call.
+                if (await ExchangeAsync(request, prestarted, deadline, cancellationToken) is { } answer)
+                {
+                    RecordPrestarted(request, "used");
+                    return answer;
+                }
+
+                RecordPrestarted(request, "failed");
+            }
+            else
+            {
+                RecordPrestarted(request, "none_ready");
             }
         }
 
@@ -213,6 +224,14 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
 
         return PickResult.Unavailable(reason, ex);
+    }
+
+    private void RecordPrestarted(PickRequest request, string outcome)
+    {
+        if (!request.IsWarmup)
+        {
+            metrics.RecordPrestartedCall(request.Pool.Name, outcome);
+        }
     }
 
     /// <summary>The calls kept open ahead of requests for this pool's picker, started on the pool's first request.</summary>
