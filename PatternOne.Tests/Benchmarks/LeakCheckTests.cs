@@ -12,7 +12,7 @@ namespace PatternOne.Tests.Benchmarks;
 /// for 30 minutes.
 /// </summary>
 [Collection(BenchmarkToolCollection.Name)]
-public sealed class LeakCheckTests
+public sealed class LeakCheckTests(ITestOutputHelper output)
 {
     private const double HeadroomMb = 64;
     private const int HorizonPerWindow = 10;
@@ -25,6 +25,7 @@ public sealed class LeakCheckTests
         await using var target = await Target.StartAsync(holdKibPerSecond: 4096, garbageKibPerSecond: 0);
         var (start, end, verdict) = await MeasureAsync(target, until: (heldKib: 32 * 1024, garbageKib: 0));
 
+        output.WriteLine(Describe(start, end, verdict));
         Assert.False(verdict.WithinLimit, Describe(start, end, verdict));
         // The heap reading sees what was kept: 32 MiB and more between the readings.
         Assert.True(end.HeapMb - start.HeapMb >= 32 * 0.9, Describe(start, end, verdict));
@@ -36,12 +37,16 @@ public sealed class LeakCheckTests
         await using var target = await Target.StartAsync(holdKibPerSecond: 0, garbageKibPerSecond: 16 * 1024);
         var (start, end, verdict) = await MeasureAsync(target, until: (heldKib: 0, garbageKib: 256 * 1024));
 
+        output.WriteLine(Describe(start, end, verdict));
         Assert.True(verdict.WithinLimit, Describe(start, end, verdict));
         Assert.Equal(0, target.HeldKib);
     }
 
     private static async Task<(AfterFullGc Start, AfterFullGc End, LeakVerdict Verdict)> MeasureAsync(Target target, (long heldKib, long garbageKib) until)
     {
+        // The garbage lives two seconds: the first reading waits until the target makes and drops it at a steady rate,
+        // or the garbage still alive at the second reading would count as growth.
+        await Eventually.HoldsAsync(() => target.GarbageKib >= 4 * target.GarbageKibPerSecond, WindowTimeout, "the target's garbage reached its steady state");
         var clock = Stopwatch.StartNew();
         var start = await FullGcProbe.CollectAsync(target.Pid, clock.Elapsed.TotalSeconds, CollectTimeout, CancellationToken.None);
         var (held0, garbage0) = (target.HeldKib, target.GarbageKib);
@@ -65,13 +70,15 @@ public sealed class LeakCheckTests
         private long _garbageKib;
         private volatile bool _ready;
 
-        private Target(Process process)
+        private Target(Process process, int garbageKibPerSecond)
         {
             _process = process;
+            GarbageKibPerSecond = garbageKibPerSecond;
             _reading = Task.Run(ReadAsync);
         }
 
         public int Pid => _process.Id;
+        public int GarbageKibPerSecond { get; }
         public long HeldKib => Interlocked.Read(ref _heldKib);
         public long GarbageKib => Interlocked.Read(ref _garbageKib);
 
@@ -85,7 +92,7 @@ public sealed class LeakCheckTests
                 info.ArgumentList.Add(a);
             }
 
-            var target = new Target(Process.Start(info)!);
+            var target = new Target(Process.Start(info)!, garbageKibPerSecond);
             // The first progress line comes after "ready": the runtime is up and its diagnostics port listens.
             await Eventually.HoldsAsync(() => target._ready, TestTimeouts.Start, "the leak-check target is running");
             return target;
