@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PatternOne.Benchmarks.Reliability;
+using Xunit.Abstractions;
 
 namespace PatternOne.Tests.Benchmarks;
 
