@@ -196,7 +196,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         {
             await deadlineRegistration.DisposeAsync();
             call.Dispose();
-            if (call.Prestarted && !answered.Value && !cancellationToken.IsCancellationRequested && !deadline.IsCancellationRequested)
+            if (call.Prestarted && !answered.Value && IsLostStream(ex) && !cancellationToken.IsCancellationRequested && !deadline.IsCancellationRequested)
             {
                 return null;
             }
@@ -204,6 +204,14 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
             return Failed(request, ex, deadline, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The stream or its connection went away (what a call opened before a picker restart meets), as opposed to the
+    /// picker answering with an error status: only the first is worth a fresh call, the picker would refuse it again.
+    /// </summary>
+    private static bool IsLostStream(Exception ex) =>
+        ex is IOException or HttpRequestException
+        || (ex is RpcException rpc && rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled);
 
     private PickResult Failed(PickRequest request, Exception ex, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {

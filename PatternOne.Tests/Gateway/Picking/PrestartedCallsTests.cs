@@ -87,7 +87,7 @@ public class PrestartedCallsTests(PoolFixture pool) : IClassFixture<PoolFixture>
         await using var gateway = await GatewayHost.StartAsync(Settings(picker, pool.B.Authority, prestart: true));
         await WaitForIdleCallAsync(gateway, picker, "before");
 
-        await picker.DisposeAsync();
+        await picker.CrashAsync();
         await using var restarted = await FakeEndpointPicker.StartAsync(port);
         restarted.Answer = _ => PickerAnswer.Route(pool.B.Authority);
 

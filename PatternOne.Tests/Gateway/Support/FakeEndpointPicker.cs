@@ -67,6 +67,17 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
         return picker;
     }
 
+    /// <summary>Stops as a crashing picker would: every connection and stream is cut at once, nothing drains.</summary>
+    public async Task CrashAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TestTimeouts.Start);
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)
