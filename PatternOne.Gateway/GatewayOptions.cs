@@ -133,6 +133,14 @@ public sealed class GatewayPoolOptions
     /// whose response-header changes the client should see, such as upstream's conformance-test picker.
     /// </summary>
     public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Keep a few ext_proc calls to the picker open ahead of need (<see cref="Picking.PrestartedPickerCalls"/>), so a
+    /// request's pick does not wait for the call's set-up (HTTP/2 stream, the picker's gRPC dispatch). Each request still
+    /// gets its own stream with the same messages; the cost is a few idle streams on the picker, which Envoy never opens.
+    /// Default off: the gateway opens the call when the request arrives, as Envoy does.
+    /// </summary>
+    public bool PrestartPickerCalls { get; set; }
 }
 
 /// <summary>Request limits and hygiene.</summary>

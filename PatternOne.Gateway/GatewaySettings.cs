@@ -128,6 +128,8 @@ public sealed record GatewaySettings : ServiceSettings
 
         public static string PoolResponseHeadersTimeout(int pool) => Pool(pool) + nameof(GatewayPoolOptions.ResponseHeadersTimeout);
 
+        public static string PoolPrestartPickerCalls(int pool) => Pool(pool) + nameof(GatewayPoolOptions.PrestartPickerCalls);
+
         private static string Route(int index) => $"{Section}:{nameof(GatewayOptions.Routes)}:{index.ToString(CultureInfo.InvariantCulture)}:";
 
         private static string Pool(int index) => $"{Section}:{nameof(GatewayOptions.Pools)}:{index.ToString(CultureInfo.InvariantCulture)}:";

@@ -38,17 +38,38 @@ public sealed class FaultRun(AppHostStack stack, SteadyLoad load, RssSampler rss
         Phases.Add(new PhaseRecord(failureMode, name, from, load.Now));
     }
 
+    /// <summary>Upper bound for an induced full collection in a service to end (its heap is tens of MiB; the machine may be loaded).</summary>
+    public static readonly TimeSpan FullGcTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>Readings of the shipped services right after full collections induced at the soak window's start and end.</summary>
+    public List<(string Service, AfterFullGc Reading)> AfterFullGcReadings { get; } = [];
+
     /// <summary>
-    /// A hold that also records the blocks in the scheduler's prefix index at its start and end: a soak can tell a leak
-    /// from a cache that is still filling only when the cache is already at its bound as the measured window opens.
+    /// The soak's measured window. It records the blocks in the scheduler's prefix index at its start and end (a soak can
+    /// tell a leak from a cache that is still filling only when the cache is already at its bound as the window opens),
+    /// and the gateway's and scheduler's memory right after a full collection induced at its start and at its end
+    /// (<see cref="FullGcProbe"/>): what they hold, without the garbage that a line through RSS also measures.
     /// </summary>
-    public async Task HoldRecordingPrefixIndexAsync(string name, TimeSpan duration, CancellationToken cancellationToken)
+    public async Task HoldMeasuringSoakAsync(string name, TimeSpan duration, IReadOnlyList<string> shipped, CancellationToken cancellationToken)
     {
+        await CollectFullyAsync(shipped, cancellationToken);
         var atStart = await stack.PrefixIndexBlocksAsync(load.Client, cancellationToken);
         await HoldAsync(name, duration, cancellationToken);
         var extra = Phases[^1].Extra;
         extra["prefix_index_blocks_start"] = atStart;
         extra["prefix_index_blocks_end"] = await stack.PrefixIndexBlocksAsync(load.Client, cancellationToken);
+        await CollectFullyAsync(shipped, cancellationToken);
+    }
+
+    private async Task CollectFullyAsync(IReadOnlyList<string> services, CancellationToken cancellationToken)
+    {
+        foreach (var service in services)
+        {
+            if (stack.ServicePid(service) is { } pid)
+            {
+                AfterFullGcReadings.Add((service, await FullGcProbe.CollectAsync(pid, load.Now, FullGcTimeout, cancellationToken)));
+            }
+        }
     }
 
     /// <summary>SIGKILL of a service process (null: the busiest replica); the AppHost's recovery must bring it back.</summary>

@@ -1,26 +1,33 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace PatternOne.Gateway.Forwarding;
 
 /// <summary>
 /// A request body read once, kept as segments of at most <see cref="SegmentSize"/> bytes. The segments are exactly the
-/// ext_proc <c>request_body</c> chunks (Envoy's 62,000-byte limit), none reaches the large-object heap (85 KB), the
-/// arrays come from the shared pool, and the forwarder replays them to each endpoint it tries.
+/// ext_proc <c>request_body</c> chunks (Envoy's 62,000-byte limit) and the forwarder replays them to each endpoint it
+/// tries. The first segment (all of an ordinary chat request) is an array from the shared pool; the rest of a large body
+/// lives outside the GC heap and is freed the moment the body is disposed. A 15 MiB prompt lives through its upload,
+/// the pick and the forwarding, long enough for its arrays to be promoted to gen 2; pooled arrays beyond what the shared
+/// pool keeps then died there, and the gateway carried ~80 MB of garbage after four of them until the next full
+/// collection, minutes later (docs/soak-memory.md).
 /// </summary>
 public sealed class BufferedBody : IDisposable
 {
     /// <summary>Upstream's <c>BodyByteLimit</c>: the largest body chunk in one ext_proc message.</summary>
     public const int SegmentSize = 62_000;
 
-    private readonly List<byte[]>? _rented;
+    private readonly byte[]? _pooled;
+    private readonly List<NativeSegment>? _native;
     private bool _disposed;
 
-    private BufferedBody(List<ReadOnlyMemory<byte>> segments, long length, List<byte[]>? rented)
+    private BufferedBody(List<ReadOnlyMemory<byte>> segments, long length, byte[]? pooled, List<NativeSegment>? native)
     {
         Segments = segments;
         Length = length;
-        _rented = rented;
+        _pooled = pooled;
+        _native = native;
     }
 
     /// <summary>The body's bytes in order; each at most <see cref="SegmentSize"/> long, none empty.</summary>
@@ -28,32 +35,32 @@ public sealed class BufferedBody : IDisposable
 
     public long Length { get; }
 
-    public static BufferedBody Empty { get; } = new([], 0, null);
+    public static BufferedBody Empty { get; } = new([], 0, null, null);
 
     /// <summary>Wraps segments someone else owns (the picker's re-emitted body).</summary>
     public static BufferedBody FromSegments(IEnumerable<ReadOnlyMemory<byte>> segments)
     {
         var list = segments.Where(s => !s.IsEmpty).ToList();
-        return new BufferedBody(list, list.Sum(s => (long)s.Length), rented: null);
+        return new BufferedBody(list, list.Sum(s => (long)s.Length), pooled: null, native: null);
     }
 
     /// <summary>Reads <paramref name="body"/> to its end; null when it is longer than <paramref name="maxLength"/>.</summary>
     public static async Task<BufferedBody?> ReadAsync(Stream body, long maxLength, CancellationToken cancellationToken)
     {
-        var rented = new List<byte[]>();
+        var pooled = ArrayPool<byte>.Shared.Rent(SegmentSize);
+        List<NativeSegment>? native = null;
         var segments = new List<ReadOnlyMemory<byte>>();
         long length = 0;
         try
         {
+            var buffer = pooled.AsMemory(0, SegmentSize);
             while (true)
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(SegmentSize);
-                rented.Add(buffer);
                 var filled = 0;
                 int read;
                 do
                 {
-                    read = await body.ReadAsync(buffer.AsMemory(filled, SegmentSize - filled), cancellationToken);
+                    read = await body.ReadAsync(buffer[filled..], cancellationToken);
                     filled += read;
                 }
                 while (read > 0 && filled < SegmentSize);
@@ -61,24 +68,28 @@ public sealed class BufferedBody : IDisposable
                 length += filled;
                 if (length > maxLength)
                 {
-                    ReturnAll(rented);
+                    Release(pooled, native);
                     return null;
                 }
 
                 if (filled > 0)
                 {
-                    segments.Add(buffer.AsMemory(0, filled));
+                    segments.Add(buffer[..filled]);
                 }
 
                 if (read == 0)
                 {
-                    return new BufferedBody(segments, length, rented);
+                    return new BufferedBody(segments, length, pooled, native);
                 }
+
+                var next = new NativeSegment(SegmentSize);
+                (native ??= []).Add(next);
+                buffer = next.Memory;
             }
         }
         catch
         {
-            ReturnAll(rented);
+            Release(pooled, native);
             throw;
         }
     }
@@ -133,20 +144,69 @@ public sealed class BufferedBody : IDisposable
         }
 
         _disposed = true;
-        if (_rented is not null)
+        if (_pooled is not null)
         {
-            ReturnAll(_rented);
+            Release(_pooled, _native);
         }
     }
 
-    private static void ReturnAll(List<byte[]> rented)
+    private static void Release(byte[] pooled, List<NativeSegment>? native)
     {
-        foreach (var buffer in rented)
+        ArrayPool<byte>.Shared.Return(pooled);
+        if (native is null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return;
         }
 
-        rented.Clear();
+        foreach (IDisposable segment in native)
+        {
+            segment.Dispose();
+        }
+
+        native.Clear();
+    }
+
+    /// <summary>
+    /// One segment's bytes in native memory: the GC neither copies, promotes nor sweeps them, and they go back to the
+    /// allocator on <see cref="IDisposable.Dispose"/>. After that <see cref="GetSpan"/> throws rather than handing out
+    /// freed memory. No finalizer (CA2015: it could free the bytes under a span still in use): every body is read into a
+    /// <c>using</c> (GatewayRequestHandler), so a body's lifetime is its request's.
+    /// </summary>
+    private sealed unsafe class NativeSegment : MemoryManager<byte>
+    {
+        private readonly int _length;
+        private byte* _bytes;
+
+        public NativeSegment(int length)
+        {
+            _length = length;
+            _bytes = (byte*)NativeMemory.Alloc((nuint)length);
+        }
+
+        public override Span<byte> GetSpan()
+        {
+            ObjectDisposedException.ThrowIf(_bytes is null, this);
+            return new Span<byte>(_bytes, _length);
+        }
+
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            ObjectDisposedException.ThrowIf(_bytes is null, this);
+            return new MemoryHandle(_bytes + elementIndex);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_bytes is not null)
+            {
+                NativeMemory.Free(_bytes);
+                _bytes = null;
+            }
+        }
     }
 
     private sealed class SegmentStream(IReadOnlyList<ReadOnlyMemory<byte>> segments, long length) : Stream

@@ -6,7 +6,7 @@ namespace PatternOne.Gateway.Observability;
 /// <summary>
 /// The gateway's own instruments, exported over OTLP to the dashboard and as Prometheus text on
 /// <c>:15090/stats/prometheus</c> (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>,
-/// <c>gateway_picker_duration_seconds</c>, <c>gateway_upstream_failures_total</c>).
+/// <c>gateway_picker_duration_seconds</c>, <c>gateway_picker_prestarted_calls_total</c>, <c>gateway_upstream_failures_total</c>).
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
 {
@@ -20,6 +20,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _pickerDuration;
     private readonly Counter<long> _upstreamFailures;
+    private readonly Counter<long> _prestartedCalls;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +32,8 @@ public sealed class GatewayMetrics : IDisposable
         _pickerDuration = _meter.CreateHistogram<double>("gateway.picker.duration", unit: "s",
             description: "Time to the endpoint picker's decision, by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5] });
+        _prestartedCalls = _meter.CreateCounter<long>("gateway.picker.prestarted_calls",
+            description: "With PrestartPickerCalls: picks that found a call opened ahead (used), found none ready (none_ready), or fell back after it failed (failed).");
         _upstreamFailures = _meter.CreateCounter<long>("gateway.upstream.failures",
             description: "Attempts to reach a replica that failed before it answered, by upstream and error.");
     }
@@ -44,6 +47,9 @@ public sealed class GatewayMetrics : IDisposable
 
     public void RecordPick(string pool, string outcome, TimeSpan elapsed) =>
         _pickerDuration.Record(elapsed.TotalSeconds, new TagList { { "pool", pool }, { "outcome", outcome } });
+
+    public void RecordPrestartedCall(string pool, string outcome) =>
+        _prestartedCalls.Add(1, new TagList { { "pool", pool }, { "outcome", outcome } });
 
     public void RecordUpstreamFailure(string pool, string upstream, string error) =>
         _upstreamFailures.Add(1, new TagList { { "pool", pool }, { "upstream", upstream }, { "error", error } });

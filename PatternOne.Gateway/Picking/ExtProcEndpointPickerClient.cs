@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Envoy.Extensions.Filters.Http.ExtProc.V3;
 using Envoy.Service.ExtProc.V3;
@@ -41,6 +42,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, long> _lastFailureLog = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<(GrpcChannel Channel, ExternalProcessor.ExternalProcessorClient Client)>> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<PrestartedPickerCalls>> _prestarted = new(StringComparer.Ordinal);
 
     public async ValueTask<PickResult> PickAsync(PickRequest request, CancellationToken cancellationToken)
     {
@@ -80,6 +82,14 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
 
     public void Dispose()
     {
+        foreach (var prestarted in _prestarted.Values)
+        {
+            if (prestarted.IsValueCreated)
+            {
+                prestarted.Value.Dispose();
+            }
+        }
+
         foreach (var client in _clients.Values)
         {
             if (client.IsValueCreated)
@@ -93,24 +103,59 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
     {
         var pool = request.Pool;
         var client = ClientFor(pool);
-
-        // The call outlives this method when an endpoint is picked (the response phase); the decision has a deadline.
-        var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var deadline = new CancellationTokenSource(pool.PickerTimeout, timeProvider);
-        var deadlineRegistration = deadline.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), callCancellation);
-        AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse>? call = null;
+        if (pool.PrestartPickerCalls)
+        {
+            var prestarted = PrestartedFor(pool, client).TryTake(cancellationToken);
+            if (prestarted is not null)
+            {
+                // A call opened ahead that turns out broken before it answered (its picker restarted, its connection
+                // went away) leaves the request to a fresh call, within the same deadline: nobody fails for a stale call.
+                if (await ExchangeAsync(request, prestarted, deadline, cancellationToken) is { } answer)
+                {
+                    RecordPrestarted(request, "used");
+                    return answer;
+                }
+
+                RecordPrestarted(request, "failed");
+            }
+            else
+            {
+                RecordPrestarted(request, "none_ready");
+            }
+        }
+
+        PickerCall? call = null;
         try
         {
-            var batch = new RequestPhaseBatch();
-            using (batch.Begin())
-            {
-                call = client.Process(cancellationToken: callCancellation.Token);
-            }
+            // The call outlives this method when an endpoint is picked (the response phase); the decision has a deadline.
+            call = PickerCall.Start(client, timeProvider, cancellationToken);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or HttpRequestException or InvalidOperationException)
+        {
+            return Failed(request, ex, deadline, cancellationToken);
+        }
 
-            var decisionTask = ReadDecisionAsync(call.ResponseStream, request.Body?.Segments.Count ?? 0, callCancellation.Token);
+        return (await ExchangeAsync(request, call, deadline, cancellationToken))!;
+    }
+
+    /// <summary>
+    /// The ext_proc exchange of one request on <paramref name="call"/>, which it owns from here on. Null only for a
+    /// pre-started call that failed before the picker answered anything, when the request and its deadline still stand.
+    /// </summary>
+    private async ValueTask<PickResult?> ExchangeAsync(PickRequest request, PickerCall call, CancellationTokenSource deadline,
+        CancellationToken cancellationToken)
+    {
+        var pool = request.Pool;
+        var callCancellation = call.Cancellation;
+        var deadlineRegistration = deadline.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), callCancellation);
+        var answered = new StrongBox<bool>();
+        try
+        {
+            var decisionTask = ReadDecisionAsync(call.Call.ResponseStream, request.Body?.Segments.Count ?? 0, answered, callCancellation.Token);
             try
             {
-                await WriteRequestAsync(call.RequestStream, request, batch, callCancellation.Token);
+                await WriteRequestAsync(call.Call.RequestStream, request, call.Batch, callCancellation.Token);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
@@ -127,14 +172,14 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                     GatewayLog.PickerImmediateResponse(logger, pool.Name, immediate.StatusCode);
                 }
 
-                Release(call, callCancellation);
+                call.Dispose();
                 return new PickResult { Status = PickStatus.Immediate, Immediate = immediate };
             }
 
             var endpoints = ParseEndpoints(decision, pool.Name);
             if (endpoints.Count == 0)
             {
-                Release(call, callCancellation);
+                call.Dispose();
                 return PickResult.Unavailable("no-endpoint");
             }
 
@@ -144,39 +189,64 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                 Endpoints = endpoints,
                 RequestHeaders = ToMutations(decision.HeaderMutations),
                 Body = decision.Body,
-                Exchange = new ExtProcExchange(call, callCancellation, pool, timeProvider, logger),
+                Exchange = new ExtProcExchange(call, pool, timeProvider, logger),
             };
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or HttpRequestException or InvalidOperationException)
         {
             await deadlineRegistration.DisposeAsync();
-            if (call is not null)
+            call.Dispose();
+            if (call.Prestarted && !answered.Value && IsLostStream(ex) && !cancellationToken.IsCancellationRequested && !deadline.IsCancellationRequested)
             {
-                Release(call, callCancellation);
-            }
-            else
-            {
-                callCancellation.Dispose();
+                return null;
             }
 
-            if (cancellationToken.IsCancellationRequested)
-            {
-                // The client went away; nobody is waiting for a failure mode.
-                throw new OperationCanceledException(cancellationToken);
-            }
-
-            var reason = deadline.IsCancellationRequested ? "timeout"
-                : ex is RpcException rpc ? "grpc-" + rpc.StatusCode.ToString().ToLowerInvariant()
-                : "stream-error";
-            // A warm-up failing at start-up is expected (the picker may not listen yet); the warm-up logs its own outcome.
-            if (!request.IsWarmup && ShouldLogFailure(pool.Name))
-            {
-                GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
-            }
-
-            return PickResult.Unavailable(reason, ex);
+            return Failed(request, ex, deadline, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The stream or its connection went away (what a call opened before a picker restart meets), as opposed to the
+    /// picker answering with an error status: only the first is worth a fresh call, the picker would refuse it again.
+    /// </summary>
+    private static bool IsLostStream(Exception ex) =>
+        ex is IOException or HttpRequestException
+        || (ex is RpcException rpc && rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled);
+
+    private PickResult Failed(PickRequest request, Exception ex, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away; nobody is waiting for a failure mode.
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        var pool = request.Pool;
+        var reason = deadline.IsCancellationRequested ? "timeout"
+            : ex is RpcException rpc ? "grpc-" + rpc.StatusCode.ToString().ToLowerInvariant()
+            : "stream-error";
+        // A warm-up failing at start-up is expected (the picker may not listen yet); the warm-up logs its own outcome.
+        if (!request.IsWarmup && ShouldLogFailure(pool.Name))
+        {
+            GatewayLog.PickerUnavailable(logger, pool.Name, reason, pool.FailureMode, deadline.IsCancellationRequested ? null : ex);
+        }
+
+        return PickResult.Unavailable(reason, ex);
+    }
+
+    private void RecordPrestarted(PickRequest request, string outcome)
+    {
+        if (!request.IsWarmup)
+        {
+            metrics.RecordPrestartedCall(request.Pool.Name, outcome);
+        }
+    }
+
+    /// <summary>The calls kept open ahead of requests for this pool's picker, started on the pool's first request.</summary>
+    private PrestartedPickerCalls PrestartedFor(GatewayPoolOptions pool, ExternalProcessor.ExternalProcessorClient client) =>
+        _prestarted.GetOrAdd(pool.EndpointPicker!, static (_, state) => new Lazy<PrestartedPickerCalls>(
+            () => new PrestartedPickerCalls(() => PickerCall.Prestart(state.client, state.timeProvider), state.timeProvider)),
+            (client, timeProvider)).Value;
 
     private static async Task WriteRequestAsync(IClientStreamWriter<ProcessingRequest> stream, PickRequest request, RequestPhaseBatch batch,
         CancellationToken cancellationToken)
@@ -220,7 +290,8 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
     }
 
-    private static async Task<Decision> ReadDecisionAsync(IAsyncStreamReader<ProcessingResponse> stream, int bodyChunksSent, CancellationToken cancellationToken)
+    private static async Task<Decision> ReadDecisionAsync(IAsyncStreamReader<ProcessingResponse> stream, int bodyChunksSent, StrongBox<bool> answered,
+        CancellationToken cancellationToken)
     {
         var decision = new Decision();
         var headersAnswered = false;
@@ -231,6 +302,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         while (await stream.MoveNext(cancellationToken))
         {
             var response = stream.Current;
+            answered.Value = true;
             CaptureMetadata(decision, response.DynamicMetadata);
             switch (response.ResponseCase)
             {
@@ -386,12 +458,6 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
 
     private static string HeaderText(HeaderValue header) =>
         header.RawValue.IsEmpty ? header.Value : header.RawValue.ToStringUtf8();
-
-    private static void Release(AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> call, CancellationTokenSource cancellation)
-    {
-        call.Dispose();
-        cancellation.Dispose();
-    }
 
     public async Task<string?> ProbeAsync(GatewayPoolOptions pool, CancellationToken cancellationToken)
     {

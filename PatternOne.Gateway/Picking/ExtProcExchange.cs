@@ -14,8 +14,7 @@ namespace PatternOne.Gateway.Picking;
 /// fails here changes nothing for the client.
 /// </summary>
 internal sealed class ExtProcExchange(
-    AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> call,
-    CancellationTokenSource callCancellation,
+    PickerCall pickerCall,
     GatewayPoolOptions pool,
     TimeProvider timeProvider,
     ILogger logger) : IPickExchange
@@ -70,17 +69,17 @@ internal sealed class ExtProcExchange(
                 // and the half-close waits for it (DisposeAsync), so the picker sees the same messages in the same order.
                 // Not tied to the forwarder's token, which is recycled once the response is done: the call's own
                 // cancellation (client gone) and DisposeAsync's close timeout bound it.
-                _observedWrite = call.RequestStream.WriteAsync(message, CancellationToken.None);
+                _observedWrite = pickerCall.Call.RequestStream.WriteAsync(message, CancellationToken.None);
                 return HeaderMutations.None;
             }
 
-            await call.RequestStream.WriteAsync(message, cancellationToken);
+            await pickerCall.Call.RequestStream.WriteAsync(message, cancellationToken);
 
             using var timeout = new CancellationTokenSource(pool.ResponseHeadersTimeout, timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-            while (await call.ResponseStream.MoveNext(linked.Token))
+            while (await pickerCall.Call.ResponseStream.MoveNext(linked.Token))
             {
-                var response = call.ResponseStream.Current;
+                var response = pickerCall.Call.ResponseStream.Current;
                 if (response.ResponseCase == ProcessingResponse.ResponseOneofCase.ResponseHeaders)
                 {
                     var mutation = response.ResponseHeaders.Response?.HeaderMutation;
@@ -127,8 +126,8 @@ internal sealed class ExtProcExchange(
                     await _observedWrite.WaitAsync(timeout.Token);
                 }
 
-                await call.RequestStream.CompleteAsync().WaitAsync(timeout.Token);
-                while (await call.ResponseStream.MoveNext(timeout.Token))
+                await pickerCall.Call.RequestStream.CompleteAsync().WaitAsync(timeout.Token);
+                while (await pickerCall.Call.ResponseStream.MoveNext(timeout.Token))
                 {
                     // Whatever the picker still says after the end of the request has no one to apply to.
                 }
@@ -141,8 +140,8 @@ internal sealed class ExtProcExchange(
         finally
         {
             var unfinishedWrite = _observedWrite is { IsCompleted: false } write ? write : null;
-            call.Dispose();
-            callCancellation.Dispose();
+            // With the call go its cancellation and, for a pre-started call, the request's registration on it.
+            pickerCall.Dispose();
 
             // A write the close gave up on fails once the call is gone. Expected, so logged at Debug; and observed, so
             // its fault never surfaces as an UnobservedTaskException when the task is collected.

@@ -46,8 +46,11 @@ internal sealed class HeldFlushStream(Stream inner, RequestPhaseBatch batch) : S
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>
+    /// Held, but for the flush before any message of a call opened ahead of its request: that one sends the HEADERS.
+    /// </summary>
     public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _passThrough ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
+        _passThrough || (batch.SendsHeadersAhead && _heldLength == 0) ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
 
     /// <summary>gRPC writes only asynchronously; a blocking write here would be a bug, not a slow path.</summary>
     public override void Write(byte[] buffer, int offset, int count) =>
@@ -55,7 +58,7 @@ internal sealed class HeldFlushStream(Stream inner, RequestPhaseBatch batch) : S
 
     public override void Flush()
     {
-        if (_passThrough)
+        if (_passThrough || (batch.SendsHeadersAhead && _heldLength == 0))
         {
             inner.Flush();
         }

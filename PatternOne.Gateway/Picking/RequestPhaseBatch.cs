@@ -31,6 +31,12 @@ internal sealed class RequestPhaseBatch
     /// <summary>The batch of the call being started on this flow, read by the handler when gRPC sends the request.</summary>
     internal static RequestPhaseBatch? Current => Starting.Value;
 
+    /// <summary>
+    /// The call is opened before its request (<see cref="PrestartedPickerCalls"/>): the HTTP/2 HEADERS go out at once, so
+    /// the picker has the stream ready; the request's messages are still held and sent together when they come.
+    /// </summary>
+    public bool SendsHeadersAhead { get; init; }
+
     /// <summary>The next message write ends the request phase: it and everything held go out together.</summary>
     internal bool EndsWithNextWrite => _lastWriteFollows;
 

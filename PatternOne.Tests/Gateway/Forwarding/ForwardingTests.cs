@@ -367,6 +367,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
         var reached = pool.A.Requests.Count;
         var picks = pool.Picker.Streams.Count;
+        var calls = pool.Picker.CallsOpened;
         using var request = new HttpRequestMessage(new HttpMethod(method), GatewayHost.Prefix + path);
         if (method == "POST")
         {
@@ -380,6 +381,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         Assert.Equal("not_found", error.GetProperty("code").GetString());
         Assert.Equal(reached, pool.A.Requests.Count);
         Assert.Equal(picks, pool.Picker.Streams.Count);
+        Assert.Equal(calls, pool.Picker.CallsOpened);
     }
 
     [Theory]
@@ -496,6 +498,7 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     {
         await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [pool.A.Authority]));
         var streams = pool.Picker.Streams.Count;
+        var calls = pool.Picker.CallsOpened;
 
         using var response = await gateway.Client.PostAsync(Chat, new StringContent(body, Encoding.UTF8, "application/json"));
 
@@ -503,5 +506,6 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
         Assert.Equal("invalid_json", error.GetProperty("code").GetString());
         Assert.Equal(streams, pool.Picker.Streams.Count);
+        Assert.Equal(calls, pool.Picker.CallsOpened);
     }
 }

@@ -60,7 +60,8 @@ public class ExtProcExchangeTests
         var writer = new StuckWriter();
         var call = new AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse>(writer, new SilentReader(),
             Task.FromResult(new Metadata()), () => Status.DefaultCancelled, () => [], () => writer.CallDisposed = true);
-        var exchange = new ExtProcExchange(call, new CancellationTokenSource(), new GatewayPoolOptions { Name = "pool" }, time, NullLogger.Instance);
+        var pickerCall = PickerCall.Start(new ExternalProcessor.ExternalProcessorClient(new OneCallInvoker(call)), time, CancellationToken.None);
+        var exchange = new ExtProcExchange(pickerCall, new GatewayPoolOptions { Name = "pool" }, time, NullLogger.Instance);
 
         await exchange.ResponseHeadersAsync(200, [], new EndpointAddress("10.0.0.1", 8000), endOfStream: false, CancellationToken.None);
         var closing = exchange.DisposeAsync().AsTask();
@@ -97,6 +98,26 @@ public class ExtProcExchangeTests
             _pending = null;
             return failed;
         }
+    }
+
+    /// <summary>Hands out the one call the test made, as the picker's channel would open one.</summary>
+    private sealed class OneCallInvoker(AsyncDuplexStreamingCall<ProcessingRequest, ProcessingResponse> call) : CallInvoker
+    {
+        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            string? host, CallOptions options) =>
+            (AsyncDuplexStreamingCall<TRequest, TResponse>)(object)call;
+
+        public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
+            throw new NotSupportedException();
+
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options,
+            TRequest request) => throw new NotSupportedException();
+
+        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
+            CallOptions options, TRequest request) => throw new NotSupportedException();
+
+        public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            string? host, CallOptions options) => throw new NotSupportedException();
     }
 
     private sealed class SilentReader : IAsyncStreamReader<ProcessingResponse>

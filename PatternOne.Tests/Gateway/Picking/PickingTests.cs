@@ -222,11 +222,13 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         pool.Picker.Answer = _ => throw new InvalidOperationException("the picker must not be asked");
         await using var gateway = await StartGatewayAsync();
         var streams = pool.Picker.Streams.Count;
+        var calls = pool.Picker.CallsOpened;
 
         using var response = await gateway.Client.GetAsync(GatewayHost.Prefix + "/v1/models");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/v1/models", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("path").GetString());
         Assert.Equal(streams, pool.Picker.Streams.Count);
+        Assert.Equal(calls, pool.Picker.CallsOpened);
     }
 }

@@ -29,16 +29,34 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
     /// <summary>What to answer once the request's headers and body are in.</summary>
     public Func<PickerStream, PickerAnswer> Answer { get; set; } = _ => PickerAnswer.Hang();
 
+    /// <summary>
+    /// The streams that carried a request: one is counted when its first message arrives, so a call the gateway opened
+    /// ahead of a request and never used (only its HEADERS sent) is not one. <see cref="CallsOpened"/> counts those too.
+    /// </summary>
     public ConcurrentQueue<PickerStream> Streams { get; } = new();
+
+    private int _callsOpened;
+    private int _openCalls;
+    private int _idleCalls;
+
+    /// <summary>Every ext_proc call that reached the service, used or not.</summary>
+    public int CallsOpened => Volatile.Read(ref _callsOpened);
+
+    /// <summary>Calls in progress: used ones not yet ended, and idle ones.</summary>
+    public int OpenCalls => Volatile.Read(ref _openCalls);
+
+    /// <summary>Calls open that have not received a message yet (opened ahead of a request).</summary>
+    public int IdleCalls => Volatile.Read(ref _idleCalls);
 
     public string Address { get; private set; } = "";
 
-    public static async Task<FakeEndpointPicker> StartAsync()
+    /// <param name="port">0: one the OS picks; a port a stopped picker used: the same picker restarted.</param>
+    public static async Task<FakeEndpointPicker> StartAsync(int port = 0)
     {
         var picker = new FakeEndpointPicker();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(picker);
         var app = builder.Build();
@@ -47,6 +65,17 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
         picker._app = app;
         picker.Address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return picker;
+    }
+
+    /// <summary>Stops as a crashing picker would: every connection and stream is cut at once, nothing drains.</summary>
+    public async Task CrashAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TestTimeouts.Start);
+            await _app.DisposeAsync();
+            _app = null;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -61,13 +90,23 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
     public override async Task Process(IAsyncStreamReader<ProcessingRequest> requestStream, IServerStreamWriter<ProcessingResponse> responseStream,
         ServerCallContext context)
     {
-        var stream = new PickerStream();
-        Streams.Enqueue(stream);
+        var stream = new PickerStream { CallOrdinal = Interlocked.Increment(ref _callsOpened) };
+        Interlocked.Increment(ref _openCalls);
+        Interlocked.Increment(ref _idleCalls);
+        var idle = true;
         try
         {
             while (await requestStream.MoveNext(context.CancellationToken))
             {
                 var request = requestStream.Current;
+                if (idle)
+                {
+                    idle = false;
+                    Interlocked.Decrement(ref _idleCalls);
+                    Streams.Enqueue(stream);
+                }
+
+                stream.Messages.Enqueue(request.RequestCase);
                 switch (request.RequestCase)
                 {
                     case ProcessingRequest.RequestOneofCase.RequestHeaders:
@@ -127,6 +166,15 @@ internal sealed class FakeEndpointPicker : ExternalProcessor.ExternalProcessorBa
         catch (IOException)
         {
             stream.Completed.TrySetResult();
+        }
+        finally
+        {
+            if (idle)
+            {
+                Interlocked.Decrement(ref _idleCalls);
+            }
+
+            Interlocked.Decrement(ref _openCalls);
         }
     }
 
@@ -251,6 +299,12 @@ internal sealed record PickerAnswer(PickerAnswerKind Kind)
 /// <summary>What the picker saw on one ext_proc stream.</summary>
 internal sealed class PickerStream
 {
+    /// <summary>The order in which the call reached the picker (1 = first), whether it carried a request then or later.</summary>
+    public int CallOrdinal { get; init; }
+
+    /// <summary>The messages of the stream, in order.</summary>
+    public ConcurrentQueue<ProcessingRequest.RequestOneofCase> Messages { get; } = new();
+
     public ConcurrentDictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
     public List<byte[]> Chunks { get; } = [];
     public bool LastChunkHadEndOfStream { get; set; }
