@@ -56,6 +56,12 @@ internal sealed class GatewayTransformer(
 
         var request = httpContext.Request;
         var headers = proxyRequest.Headers;
+
+        // The body is already buffered (the picker needed it), so a replica's 100 Continue gates nothing; forwarding the
+        // header only risks the client handler's 1 s wait for it racing the request's failure, which can start a copy
+        // of the body after the attempt ended. Envoy's default (proxy_100_continue off) also answers it at the edge.
+        headers.ExpectContinue = null;
+        headers.Remove("Expect");
         var clientAddress = httpContext.Connection.RemoteIpAddress?.ToString();
         var priorFor = request.Headers[ForwardedFor].ToString();
         headers.Remove(ForwardedFor);

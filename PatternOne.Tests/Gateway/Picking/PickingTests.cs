@@ -42,6 +42,25 @@ public class PickingTests(PoolFixture pool) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task ClientsExpectContinue_IsAnsweredByTheGateway_AndNotForwarded()
+    {
+        // The gateway has the whole body before it picks, so a replica's 100 Continue has nothing left to gate; Envoy's
+        // default (proxy_100_continue off) answers the client itself and strips the header too.
+        pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
+        await using var gateway = await StartGatewayAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = ChatBody(new string('p', 220_000)) };
+        request.Headers.ExpectContinue = true;
+        request.Headers.Add("x-request-id", "expects-continue");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = pool.A.Requests.Single(r => r.Headers.TryGetValue("x-request-id", out var id) && id == "expects-continue");
+        Assert.False(seen.Headers.ContainsKey("expect"), "the replica was asked for a 100 Continue");
+        Assert.True(seen.Body.Length > 220_000, "the replica got the whole body");
+    }
+
+    [Fact]
     public async Task Picker_SeesEnvoyStyleHeadersAndTheBodyInChunks()
     {
         pool.Picker.Answer = _ => PickerAnswer.Route(pool.A.Authority);
