@@ -271,9 +271,14 @@ internal sealed class GatewayRequestHandler(
                 return;
             }
 
+            var cutByReplica = error == ForwarderError.ResponseBodyDestination || StreamCutGuard.WasCut(context);
+            var clientGone = context.RequestAborted.IsCancellationRequested && !cutByReplica;
+
             // Still waiting for its replica at the drain deadline: nothing has reached the client, so it gets a clean 503
-            // (which OpenAI clients retry, reaching a gateway that is not stopping) instead of a reset connection.
-            if (drain.Deadline.IsCancellationRequested && !context.Response.HasStarted)
+            // (which OpenAI clients retry, reaching a gateway that is not stopping) instead of a reset connection. A client
+            // already gone by then gets nothing and counts as gone (499), not as a request the gateway refused: nothing
+            // aborts a client's request before the host's own stop timeout, which comes after the drain deadline.
+            if (drain.Deadline.IsCancellationRequested && !context.Response.HasStarted && !clientGone)
             {
                 context.Response.Clear();
                 await OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
@@ -282,8 +287,7 @@ internal sealed class GatewayRequestHandler(
                 return;
             }
 
-            var cutByReplica = error == ForwarderError.ResponseBodyDestination || StreamCutGuard.WasCut(context);
-            if (context.RequestAborted.IsCancellationRequested && !cutByReplica)
+            if (clientGone)
             {
                 labels.ClientGone = true;
                 return;

@@ -52,6 +52,10 @@ internal static partial class GatewayLog
         Message = "Pool {Pool} endpoint {Endpoint} stopped answering its health probe: requests on it move to another replica or end")]
     public static partial void EndpointUnresponsive(ILogger logger, string pool, string endpoint);
 
+    [LoggerMessage(EventId = 304, EventName = "ProbeEndedByStop", Level = LogLevel.Debug,
+        Message = "Health probe of {Endpoint} in pool {Pool} failed while the gateway stops")]
+    public static partial void ProbeEndedByStop(ILogger logger, string pool, string endpoint, Exception exception);
+
     [LoggerMessage(EventId = 400, EventName = "RequestBodyTooLarge", Level = LogLevel.Debug,
         Message = "Request body over the {Limit}-byte limit refused with 413")]
     public static partial void RequestBodyTooLarge(ILogger logger, long limit);

@@ -485,8 +485,12 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
         }
     }
 
-    /// <summary>How the picker channel opens its connections; tests record the bytes on the wire through it.</summary>
-    internal Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? Connect { get; init; }
+    /// <summary>What the picker channel's connections are wrapped in; tests record the bytes on the wire through it.</summary>
+    /// <remarks>
+    /// A stream filter, not a connect callback: with a connect callback Grpc.Net.Client opens connections on its custom
+    /// transport path, so a test would not run the socket transport production uses.
+    /// </remarks>
+    internal Func<SocketsHttpPlaintextStreamFilterContext, CancellationToken, ValueTask<Stream>>? WireFilter { get; init; }
 
     private ExternalProcessor.ExternalProcessorClient ClientFor(GatewayPoolOptions pool) =>
         _clients.GetOrAdd(pool.EndpointPicker!, static (address, state) => new(() =>
@@ -499,7 +503,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                     // stream limit (100 in Kestrel) requests would queue behind one connection.
                     EnableMultipleHttp2Connections = true,
                     ConnectTimeout = state.Timeout,
-                    ConnectCallback = state.Connect,
+                    PlaintextStreamFilter = state.WireFilter,
                     PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                     KeepAlivePingDelay = TimeSpan.FromSeconds(20),
                     KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
@@ -512,7 +516,7 @@ internal sealed class ExtProcEndpointPickerClient(TimeProvider timeProvider, Gat
                 MaxReconnectBackoff = PickerReconnectBackoff.Max,
             });
             return (channel, new ExternalProcessor.ExternalProcessorClient(channel));
-        }), (Timeout: pool.PickerTimeout, Connect)).Value.Client;
+        }), (Timeout: pool.PickerTimeout, WireFilter)).Value.Client;
 
     private static class PickerReconnectBackoff
     {

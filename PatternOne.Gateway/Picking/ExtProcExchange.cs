@@ -139,8 +139,18 @@ internal sealed class ExtProcExchange(
         }
         finally
         {
+            var unfinishedWrite = _observedWrite is { IsCompleted: false } write ? write : null;
             // With the call go its cancellation and, for a pre-started call, the request's registration on it.
             pickerCall.Dispose();
+
+            // A write the close gave up on fails once the call is gone. Expected, so logged at Debug; and observed, so
+            // its fault never surfaces as an UnobservedTaskException when the task is collected.
+            unfinishedWrite?.ContinueWith(static (write, state) =>
+            {
+                var (logger, pool) = ((ILogger, string))state!;
+                GatewayLog.PickerResponsePhaseFailed(logger, pool, write.Exception);
+            }, (logger, pool.Name), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
     }
 }

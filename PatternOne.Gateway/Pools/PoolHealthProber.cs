@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Options;
 using PatternOne.Gateway.Endpoints;
+using PatternOne.Gateway.Observability;
 
 namespace PatternOne.Gateway.Pools;
 
 /// <summary>A light active check of the gateway's own pool view: <c>GET /health</c> on each endpoint every few seconds.</summary>
-internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions> options, TimeProvider timeProvider) : BackgroundService
+internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions> options, TimeProvider timeProvider, ILogger<PoolHealthProber> logger)
+    : BackgroundService
 {
     private readonly HttpClient _client = new(new SocketsHttpHandler
     {
@@ -42,7 +44,7 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
         using var timer = new PeriodicTimer(forwarding.HealthCheckInterval, timeProvider);
         do
         {
-            // Each probe ends by itself within UnresponsiveAfter and handles its own failures.
+            // Each probe ends by itself within UnresponsiveAfter and handles its own failures: its task never faults.
             _ = ProbeAsync(pool, endpoint, forwarding.HealthCheckPath, stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -71,7 +73,8 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
             var late = false;
             try
             {
-                await probe.WaitAsync(forwarding.HealthCheckTimeout, timeProvider, cancellationToken);
+                // Not on the stop token: the probe itself is cancelled by it (hung is linked), and this wait observes it.
+                await probe.WaitAsync(forwarding.HealthCheckTimeout, timeProvider);
             }
             catch (TimeoutException)
             {
@@ -101,6 +104,11 @@ internal sealed class PoolHealthProber(PoolViews pools, IOptions<GatewayOptions>
         catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
         {
             pool.MarkFailed(endpoint);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // The gateway is stopping, and replicas often stop with it: whatever the probe ran into then is expected.
+            GatewayLog.ProbeEndedByStop(logger, pool.Name, endpoint.Authority, ex);
         }
     }
 }

@@ -100,12 +100,12 @@ public sealed class PoolView
         }
 
         Set(address, healthy: false);
-        if (state.LastSignOfLife > probeSentAt)
+        if (!state.Hung(probeSentAt, out var newly))
         {
             return false;
         }
 
-        if (state.Hung())
+        if (newly)
         {
             GatewayLog.EndpointUnresponsive(_logger, Name, address.Authority);
         }
@@ -144,6 +144,10 @@ public sealed class PoolView
 
     private sealed class EndpointState(EndpointAddress address, TimeProvider timeProvider) : EndpointLiveness
     {
+        // Orders a hung verdict and a probe answer: without it the verdict could read the old sign of life, the answer
+        // find nothing to undo, and the verdict then mark hung a replica that had just answered (until its next answer).
+        private readonly Lock _verdict = new();
+        private bool _hung;
         private volatile bool _healthy = true;
         private volatile CancellationTokenSource _unresponsive = new();
         private long _lastSignOfLife = timeProvider.GetTimestamp();
@@ -156,25 +160,48 @@ public sealed class PoolView
         // Once per SSE chunk: one clock read and one store, no lock.
         public override void SignOfLife() => Volatile.Write(ref _lastSignOfLife, timeProvider.GetTimestamp());
 
-        /// <summary>True when the replica was not already known to be hung.</summary>
-        public bool Hung()
+        /// <summary>
+        /// Marks the replica hung unless it showed life after <paramref name="probeSentAt"/>; <paramref name="newly"/>
+        /// when it was not already known to be hung.
+        /// </summary>
+        public bool Hung(long probeSentAt, out bool newly)
         {
-            if (_unresponsive.IsCancellationRequested)
+            CancellationTokenSource signal;
+            lock (_verdict)
             {
-                return false;
+                newly = false;
+                if (LastSignOfLife > probeSentAt)
+                {
+                    return false;
+                }
+
+                if (_hung)
+                {
+                    return true;
+                }
+
+                _hung = true;
+                newly = true;
+                signal = _unresponsive;
             }
 
-            // Not disposed: requests still hold its token, and a disposed source's token cannot be registered on.
-            _unresponsive.Cancel();
+            // Outside the lock: cancelling runs every request's reaction (attempts moved, streams ended). An answer that
+            // came in meanwhile has already given new requests a fresh signal; the requests that hold this one started
+            // before it. Not disposed: requests still hold its token, and a disposed source's token cannot be registered on.
+            signal.Cancel();
             return true;
         }
 
         public void Answered()
         {
-            SignOfLife();
-            if (_unresponsive.IsCancellationRequested)
+            lock (_verdict)
             {
-                _unresponsive = new CancellationTokenSource();
+                SignOfLife();
+                if (_hung)
+                {
+                    _hung = false;
+                    _unresponsive = new CancellationTokenSource();
+                }
             }
         }
 

@@ -3,8 +3,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using PatternOne.Gateway;
+using PatternOne.Gateway.Observability;
+using PatternOne.ServiceDefaults.Shutdown;
 using PatternOne.Tests.Gateway.Support;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace PatternOne.Tests.Gateway.Forwarding;
 
@@ -196,6 +203,66 @@ public class ForwardingTests(PoolFixture pool) : IClassFixture<PoolFixture>
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
         Assert.Equal("gateway_shutting_down", error.GetProperty("code").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
+    }
+
+    /// <summary>
+    /// A client that left while its request waited for the replica, seen by the handler only once the drain deadline
+    /// has passed too (the forwarder's return delayed to then: a loaded gateway resuming the request late). Nobody is
+    /// there to get a 503, so the request counts as the client's abort (499), not as one the gateway refused — in the
+    /// gateway's metric and in ASP.NET Core's own. (Before the handler checked for the gone client first, the 503's
+    /// write threw on the aborted request and the catch counted 499 too: this guards the outcome, not that order.)
+    /// </summary>
+    [Fact]
+    public async Task GatewayStopping_ClientGoneBeforeTheDrainDeadline_CountsAsAClientAbort_NotAShutdownRefusal()
+    {
+        await using var hung = await FakeReplica.StartAsync("still-generating");
+        hung.HangBeforeAnswering = true;
+        pool.Picker.Answer = _ => PickerAnswer.Route(hung.Authority);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.Settings(pool.Picker.Address, [hung.Authority]),
+            ReturnsAtTheDrainDeadline.Replace);
+        using var requests = new MetricCollector<long>(gateway.App.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.requests");
+        using var hosting = new MetricCollector<double>(gateway.App.Services.GetRequiredService<IMeterFactory>(), "Microsoft.AspNetCore.Hosting", "http.server.request.duration");
+        using var leave = new CancellationTokenSource();
+        var sent = gateway.Client.PostAsync(Chat, ChatBody(stream: false), leave.Token);
+        await Eventually.HoldsAsync(() => !hung.Requests.IsEmpty, TestTimeouts.Request, "the replica got the request");
+
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent.WaitAsync(TestTimeouts.Request));
+        await gateway.App.StopAsync().WaitAsync(TestTimeouts.Start);
+
+        var recorded = Assert.Single(requests.GetMeasurementSnapshot());
+        Assert.Equal(GatewayRequestHandler.ClientClosedRequest, recorded.Tags["status"]);
+        var served = Assert.Single(hosting.GetMeasurementSnapshot());
+        Assert.Equal(GatewayRequestHandler.ClientClosedRequest, served.Tags["http.response.status_code"]);
+    }
+
+    /// <summary>The real forwarder, whose result the handler sees only once the gateway's drain deadline has passed.</summary>
+    private sealed class ReturnsAtTheDrainDeadline(IHttpForwarder inner, DrainState drain) : IHttpForwarder
+    {
+        public static void Replace(IServiceCollection services)
+        {
+            var real = services.Last(d => d.ServiceType == typeof(IHttpForwarder));
+            services.Remove(real);
+            services.AddSingleton<IHttpForwarder>(sp => new ReturnsAtTheDrainDeadline(
+                (IHttpForwarder)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!), sp.GetRequiredService<DrainState>()));
+        }
+
+        public ValueTask<ForwarderError> SendAsync(HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient,
+            ForwarderRequestConfig requestConfig, HttpTransformer transformer) =>
+            SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, CancellationToken.None);
+
+        public async ValueTask<ForwarderError> SendAsync(HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient,
+            ForwarderRequestConfig requestConfig, HttpTransformer transformer, CancellationToken cancellationToken)
+        {
+            var error = await inner.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
+            var deadline = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (drain.Deadline.Register(deadline.SetResult))
+            {
+                await deadline.Task;
+            }
+
+            return error;
+        }
     }
 
     [Fact]

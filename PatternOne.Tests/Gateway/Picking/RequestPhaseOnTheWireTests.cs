@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using System.Text;
 using Envoy.Service.ExtProc.V3;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +25,7 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
     private static readonly byte[] Preface = Encoding.ASCII.GetBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
     private readonly ConcurrentQueue<byte[]> _writes = new();
+    private readonly ConcurrentQueue<Type> _transports = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private FakeEndpointPicker _picker = null!;
     private ExtProcEndpointPickerClient _client = null!;
@@ -38,7 +38,7 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
         _client = new ExtProcEndpointPickerClient(TimeProvider.System, new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
             NullLogger<ExtProcEndpointPickerClient>.Instance)
         {
-            Connect = ConnectRecordingAsync,
+            WireFilter = RecordWrites,
         };
         _pool = new GatewayPoolOptions { Name = "pool", EndpointPicker = _picker.Address, PickerTimeout = TestTimeouts.Request };
     }
@@ -62,6 +62,7 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
 
         var messages = RequestPhaseWrite();
         Assert.Equal(2, messages.Count);
+        AssertOnGrpcsSocketTransport();
         Assert.Equal(ProcessingRequest.RequestOneofCase.RequestHeaders, messages[0].RequestCase);
         Assert.False(messages[0].RequestHeaders.EndOfStream);
         Assert.Equal(ProcessingRequest.RequestOneofCase.RequestBody, messages[1].RequestCase);
@@ -129,6 +130,17 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
         return GrpcMessages(withRequestHeaders.Where(f => f.Type == DataFrame && f.StreamId == streamId));
     }
 
+    /// <summary>
+    /// The connection under the recording came from Grpc.Net.Client's socket transport (its stream type is Grpc's),
+    /// not from SocketsHttpHandler's own connect, which the custom-transport path uses.
+    /// </summary>
+    private void AssertOnGrpcsSocketTransport()
+    {
+        var transport = Assert.Single(_transports);
+        Assert.True(transport.Assembly == typeof(Grpc.Net.Client.GrpcChannel).Assembly,
+            $"the picker connection was opened outside Grpc.Net.Client's socket transport (its stream is a {transport.FullName})");
+    }
+
     private static BufferedBody Body(int length) =>
         BufferedBody.FromSegments([Encoding.UTF8.GetBytes("{\"model\":\"m\",\"prompt\":\"" + new string('p', length) + "\"}")]);
 
@@ -164,30 +176,36 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
         return messages;
     }
 
-    private async ValueTask<Stream> ConnectRecordingAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Wraps the connection the channel's own socket transport opened — Grpc.Net.Client's, as in production (a connect
+    /// callback would put the channel on its custom-transport path) — so every write is kept as the socket gets it.
+    /// </summary>
+    private ValueTask<Stream> RecordWrites(SocketsHttpPlaintextStreamFilterContext context, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-            return new RecordingNetworkStream(socket, _writes);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        _transports.Enqueue(context.PlaintextStream.GetType());
+        return ValueTask.FromResult<Stream>(new RecordingStream(context.PlaintextStream, _writes));
     }
 
     private sealed record Frame(byte Type, int StreamId, ReadOnlyMemory<byte> Payload);
 
-    /// <summary>The connection's socket; every write the HTTP/2 client makes is kept, whole, before it is sent.</summary>
-    private sealed class RecordingNetworkStream(Socket socket, ConcurrentQueue<byte[]> writes) : NetworkStream(socket, ownsSocket: true)
+    /// <summary>The connection's stream, unchanged but for a copy of each write the HTTP/2 client makes, kept whole.</summary>
+    private sealed class RecordingStream(Stream inner, ConcurrentQueue<byte[]> writes) : Stream
     {
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => false;
+        public override bool CanWrite => inner.CanWrite;
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             writes.Enqueue(buffer.ToArray());
-            return base.WriteAsync(buffer, cancellationToken);
+            return inner.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -196,9 +214,36 @@ public sealed class RequestPhaseOnTheWireTests : IAsyncLifetime
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             writes.Enqueue(buffer.ToArray());
-            base.Write(buffer);
+            inner.Write(buffer);
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -61,7 +61,8 @@ internal sealed class GatewayHost : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?> settings)
+    /// <summary>Starts the gateway; <paramref name="replaceServices"/> runs after its composition, for what a test must control.</summary>
+    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? replaceServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "PatternOne.Gateway", EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -73,6 +74,7 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         builder.AddBasicServiceDefaults();
         builder.AddGateway();
+        replaceServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGateway();
         await app.StartAsync().WaitAsync(TestTimeouts.Start);
