@@ -72,9 +72,9 @@ public class HungReplicaTests(PoolFixture pool) : IClassFixture<PoolFixture>
     public async Task LongStream_WhileTheReplicaIsLateToAnswerItsProbe_IsNotCut()
     {
         // The probe gets no answer at all (an event loop too busy for /health), but the stream keeps flowing: alive.
-        // UnresponsiveAfter 2 s here, so that a gateway stalled for a moment on a loaded machine still reads a chunk
-        // (every 50 ms) before a probe's limit runs out.
-        var unresponsiveAfter = TimeSpan.FromSeconds(2);
+        // UnresponsiveAfter 4 s here, so that a gateway stalled for a moment on a loaded machine still reads a chunk
+        // (every 50 ms) before a probe's limit runs out: at 2 s it failed on a 2-core machine at load averages above 26.
+        var unresponsiveAfter = TimeSpan.FromSeconds(4);
         await using var busy = await FakeReplica.StartAsync("busy-streaming");
         busy.HealthHangs = true;
         busy.StreamChunkEvery = TimeSpan.FromMilliseconds(50);
@@ -87,7 +87,8 @@ public class HungReplicaTests(PoolFixture pool) : IClassFixture<PoolFixture>
         using var reader = new StreamReader(body);
         var reading = ReadEventsAsync(reader);
         var target = ProbesBeyondTheHungLimit(busy.HealthProbes, unresponsiveAfter);
-        await Eventually.HoldsAsync(() => busy.HealthProbes >= target, TestTimeouts.Request, $"{target} unanswered probes reached the streaming replica");
+        // ~12 s of probes at the nominal interval; a loaded machine spaces them out, hence the longer wait.
+        await Eventually.HoldsAsync(() => busy.HealthProbes >= target, 3 * TestTimeouts.Request, $"{target} unanswered probes reached the streaming replica");
         Assert.False(reading.IsCompleted, "the stream ended before the replica finished it");
         busy.StreamRelease.SetResult();
         var events = await reading.WaitAsync(TestTimeouts.Request);
