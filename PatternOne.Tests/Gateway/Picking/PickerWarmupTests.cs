@@ -9,7 +9,10 @@ namespace PatternOne.Tests.Gateway.Picking;
 /// A cold gateway is not ready until its picker has answered a warm-up exchange (so the first users of a fresh stack
 /// are not the ones paying for cold picks), and the wait is bounded: a picker that never answers leaves the pool to
 /// its failure mode, as before.
+/// Not run beside other tests: one of them counts this gateway's picks exactly, and OpenTelemetry's listener matches
+/// meters by name across the process, so another test's gateway picking at the same time would add to the count.
 /// </summary>
+[Collection(PickCountingCollection.Name)]
 public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
 {
     private const string WarmupId = "gateway-warm-up-" + GatewayHost.Pool;
@@ -110,4 +113,10 @@ public class PickerWarmupTests(PoolFixture pool) : IClassFixture<PoolFixture>
 
     private static HttpClient StatusClient(GatewayHost gateway) =>
         new() { BaseAddress = new Uri($"http://127.0.0.1:{gateway.StatusPort}"), Timeout = TestTimeouts.Request };
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PickCountingCollection
+{
+    public const string Name = "Gateway pick counting (alone)";
 }
